@@ -1,0 +1,176 @@
+"""Plain records passed between the pipeline stages.
+
+parse -> Document (with Clause tree, Citation list), link -> Link, Parameter.
+Provenance fields (source path, offsets, hashes) are kept on every record but left
+out of equality, so that the same clause read from two files compares equal.
+
+Offsets are *character* offsets into the decoded text of the source file
+(``Source.text``); ``Source.char_to_byte`` turns them into byte offsets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+PARSER_VERSION = "parse/1"
+
+LEVELS = ("national", "province", "city", "county")
+
+
+@dataclass(frozen=True)
+class Discarded:
+    """A span of the source that is not part of any document's text, and why."""
+
+    start: int
+    end: int
+    reason: str  # "boilerplate", "markdown", "preview-link", "table-header", ...
+    text: str = field(compare=False)
+
+
+@dataclass
+class Source:
+    """One file of the corpus, decoded."""
+
+    path: str  # as given (relative to the corpus root when built from a corpus)
+    sha256: str
+    encoding: str
+    size: int  # bytes
+    text: str = field(compare=False, repr=False)
+    raw: bytes = field(compare=False, repr=False, default=b"")
+    discarded: list[Discarded] = field(default_factory=list, compare=False, repr=False)
+    manifest: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def char_to_byte(self, offset: int) -> int:
+        """Byte offset in the raw file of a character offset in ``text``."""
+        prefix = self.text[:offset]
+        encoding = "gb18030" if self.encoding.lower() in ("gbk", "gb2312", "gb18030") else "utf-8"
+        bom = 3 if self.encoding == "utf-8-sig" else 0
+        return bom + len(prefix.encode(encoding))
+
+    def line_of(self, offset: int) -> int:
+        """1-based line number of a character offset."""
+        return self.text.count("\n", 0, offset) + 1
+
+
+@dataclass
+class Clause:
+    """One numbered item, part, table row, preamble or attachment of a document."""
+
+    id: str  # f"{document_id}:{path}"
+    document_id: str
+    path: str  # labels from the root joined by "/": "一/（五）", "附件2/（十一）"
+    label: str  # own number as printed, normalised: "一", "（五）", "1", "（1）", "附件2", "序言"
+    kind: str  # part | item | subitem | point | row | preamble | cover | closing | attachment
+    heading: str | None
+    text: str  # body text, normalised, heading and responsible units removed
+    parent_id: str | None = None
+    position: int = 0  # order within the document, 0-based, document order
+    depth: int = 1
+    responsible: list[str] = field(default_factory=list)  # 责任单位
+    lead: list[str] = field(default_factory=list)  # 责任主体单位 / 牵头单位
+    responsible_note: str | None = None  # "以下均需各市政府落实，不再列出"
+    attached_document_id: str | None = None  # an attachment that is a notice of its own
+    # provenance
+    start: int = field(default=0, compare=False)  # whole clause, label included
+    end: int = field(default=0, compare=False)
+    text_spans: list[tuple[int, int]] = field(default_factory=list, compare=False, repr=False)
+    heading_span: tuple[int, int] | None = field(default=None, compare=False, repr=False)
+    source_path: str = field(default="", compare=False, repr=False)
+    source_sha256: str = field(default="", compare=False, repr=False)
+
+    @property
+    def full_text(self) -> str:
+        """Heading and body, as a reader sees them."""
+        if self.heading and self.text:
+            return f"{self.heading}。{self.text}" if not self.heading.endswith(("。", "：")) else self.heading + self.text
+        return self.heading or self.text
+
+
+@dataclass
+class Citation:
+    """A notice mentioned by a document: 《title》（文号）, a bare 文号, or a bare 《title》."""
+
+    doc_number: str | None  # normalised 〔〕 form
+    title: str | None  # as cited
+    role: str  # "implements" | "cites"
+    clause_id: str | None  # where it is cited (None: in the header)
+    basis: bool = False  # named in the document's statement of basis (按照/根据/贯彻落实…)
+    start: int = field(default=0, compare=False)
+    end: int = field(default=0, compare=False)
+
+
+@dataclass
+class Document:
+    id: str
+    doc_number: str | None
+    title: str
+    level: str | None  # national | province | city | county
+    jurisdiction: str | None  # 辽宁省, 大连市, 中华人民共和国
+    province: str | None  # province the jurisdiction belongs to (辽宁省 for 大连市)
+    issued: str | None  # ISO date of signature
+    issuers: list[str]
+    recipients: str | None = None
+    publication_note: str | None = None  # 此件公开发布
+    contact_note: str | None = None
+    kind: str = "notice"  # notice | issuing (印发 cover + measures)
+    measures_title: str | None = None  # the measures a 印发 notice issues
+    complete: bool = True
+    incomplete_reasons: list[str] = field(default_factory=list)
+    implements: list[str] = field(default_factory=list)  # doc numbers, primary first
+    attached_to: str | None = None  # id of the document this one is an attachment of
+    attachment_label: str | None = None  # "附件1" within that document
+    attachments_listed: list[str] = field(default_factory=list)  # 附件：1.… 2.…
+    clauses: list[Clause] = field(default_factory=list)
+    citations: list[Citation] = field(default_factory=list)
+    metadata_sources: dict[str, str] = field(default_factory=dict)  # field -> "text" | "manifest" | "inferred"
+    version: int = 1
+    # provenance
+    source: Source | None = field(default=None, compare=False, repr=False)
+    start: int = field(default=0, compare=False)
+    end: int = field(default=0, compare=False)
+    parser_version: str = field(default=PARSER_VERSION, compare=False)
+
+    def clause(self, path: str) -> Clause:
+        for c in self.clauses:
+            if c.path == path:
+                return c
+        raise KeyError(f"{self.id} has no clause {path!r}")
+
+
+@dataclass
+class Parameter:
+    """A number a clause sets: a rate, period, amount, headcount, date or deadline."""
+
+    clause_id: str
+    kind: str  # rate | months | years | days | workdays | headcount | amount | date | deadline | times | ratio
+    value: float | None
+    unit: str  # %, 个月, 年, 日, 工作日, 人, 元, 万元, date
+    bound: str | None  # max | min | exact | None  (不超过 -> max, 以上 -> min)
+    subject: str | None  # what the number is about: "大型企业 返还比例"
+    text: str  # the words as printed: "不超过30%"
+    start: int = 0  # char offset within the clause text
+    end: int = 0
+
+
+@dataclass
+class Link:
+    """A clause-to-clause relation made by the linker."""
+
+    source_clause_id: str  # the later / lower clause (city, or later provincial)
+    target_clause_id: str  # the provincial / earlier clause it stands on
+    relation: str  # implements | extends | overrides | succeeds
+    score: float
+    evidence: dict
+
+
+def document_id(doc_number: str | None, title: str, jurisdiction: str | None = None) -> str:
+    """Stable id: the 文号 when known, else a hash of jurisdiction and title."""
+    if doc_number:
+        return doc_number
+    digest = hashlib.sha1(f"{jurisdiction or ''}|{title}".encode()).hexdigest()[:10]
+    return f"无文号-{digest}"
+
+
+def clause_id(doc_id: str, path: str) -> str:
+    return f"{doc_id}:{path}"

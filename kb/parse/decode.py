@@ -1,0 +1,98 @@
+"""Bytes -> text: detect the encoding (never assume it), refuse what is not text.
+
+Order of trust: a BOM; strict UTF-8; strict GB18030 (a superset of GBK and GB2312, which is
+what Chinese government PDFs and portals export); then charset-normalizer's guess. A file
+that none of them can decode is a ParseError naming the line of the first bad byte.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+
+from charset_normalizer import from_bytes
+
+from ..errors import ParseError
+from ..model import Source
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _looks_binary(raw: bytes) -> int | None:
+    """Offset of the first NUL or control byte run that text files do not have."""
+    sample = raw[:8192]
+    nul = sample.find(b"\x00")
+    if nul >= 0:
+        return nul
+    controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
+    if sample and controls / len(sample) > 0.05:
+        return next(i for i, b in enumerate(sample) if b < 9 or 13 < b < 32)
+    return None
+
+
+def _line_col(raw: bytes, offset: int) -> tuple[int, int]:
+    line = raw.count(b"\n", 0, offset) + 1
+    col = offset - (raw.rfind(b"\n", 0, offset) + 1) + 1
+    return line, col
+
+
+def decode(raw: bytes, path: str) -> tuple[str, str]:
+    """Return (text, encoding name) or raise ParseError."""
+    if not raw.strip():
+        raise ParseError(path, "empty file: expected the text of a notice", line=1)
+    for bom, name in _BOMS:
+        if raw.startswith(bom):
+            try:
+                return raw.decode(name), name
+            except UnicodeDecodeError as e:
+                line, col = _line_col(raw, e.start)
+                raise ParseError(path, f"starts with a {name} byte-order mark but is not valid {name}", line, col) from e
+    binary_at = _looks_binary(raw)
+    if binary_at is not None:
+        line, col = _line_col(raw, binary_at)
+        raise ParseError(path, f"binary data (byte 0x{raw[binary_at]:02x}): expected a text or HTML file", line, col)
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as utf8_error:
+        first_bad = utf8_error.start
+    try:
+        return raw.decode("gb18030"), "gb18030"
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(raw).best()
+    if best is not None and best.encoding and _mostly_cjk_or_ascii(str(best)):
+        return str(best), best.encoding
+    line, col = _line_col(raw, first_bad)
+    raise ParseError(
+        path,
+        f"cannot decode byte 0x{raw[first_bad]:02x}: neither UTF-8 nor GB18030; re-save the file as UTF-8",
+        line,
+        col,
+    )
+
+
+def _mostly_cjk_or_ascii(text: str) -> bool:
+    if not text:
+        return False
+    good = sum(1 for ch in text if ch.isascii() or "\u3000" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef")
+    return good / len(text) > 0.9
+
+
+def read_source(raw: bytes, path: str, manifest: dict | None = None) -> Source:
+    text, encoding = decode(raw, path)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    # Offsets are into this text; \r\n is kept so that byte offsets stay exact.
+    return Source(
+        path=path,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        encoding=encoding,
+        size=len(raw),
+        text=text,
+        raw=raw,
+        manifest=dict(manifest or {}),
+    )

@@ -1,0 +1,173 @@
+"""Chinese text normalisation: make what is the same look the same, never touch what differs.
+
+- full-width ASCII letters and digits -> half-width (１０ -> 10);
+- half-width punctuation inside Chinese text -> full-width ( "(一)" -> "（一）", "创业,灵活" -> "创业，灵活");
+- every 文号 bracket form -> 〔〕 ("辽财税(2019)145号" -> "辽财税〔2019〕145号");
+- spaces and tabs that a PDF or web page left inside a sentence are dropped ("不超过 24 个月"
+  -> "不超过24个月"); a space between two Latin words is kept.
+
+Quotation marks, 〔〕 used as ordinary brackets in prose, and every character of the words
+themselves are left as printed.
+"""
+
+from __future__ import annotations
+
+import re
+
+import cn2an
+
+# A CJK ideograph or full-width punctuation: the characters around which spaces mean nothing.
+_CJK = r"\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef“”‘’…—"
+
+_FULLWIDTH_ALNUM = str.maketrans(
+    {chr(c): chr(c - 0xFEE0) for c in list(range(0xFF10, 0xFF1A)) + list(range(0xFF21, 0xFF3B)) + list(range(0xFF41, 0xFF5B))}
+)
+_SPACES = str.maketrans({"\u3000": " ", "\u00a0": " ", "\t": " ", "\u2002": " ", "\u2003": " ", "\u200b": ""})
+
+_HALF_TO_FULL_PUNCT = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！"}
+
+_PUNCT_NEAR_CJK = re.compile(
+    rf"""
+    (?<=[{_CJK}])\s*([,;:?!])(?!\d)   # half-width punctuation right after a CJK character
+    |
+    ([,;:?!])\s*(?=[{_CJK}])          # ... or right before one
+    """,
+    re.X,
+)
+
+_PAREN_GROUP = re.compile(
+    r"""
+    \(                 # half-width opening parenthesis
+    ([^()\n]{0,200})   # its content, no nesting
+    \)                 # half-width closing parenthesis
+    """,
+    re.X,
+)
+
+_SPACE_NEAR_CJK = re.compile(
+    rf"""
+    (?<=[{_CJK}])[ ]+            # spaces after a CJK character or full-width punctuation
+    |
+    [ ]+(?=[{_CJK}])             # spaces before one
+    |
+    (?<=[\d.%])[ ]+(?=[\d%])     # spaces inside a number: "1 000", "50 %"
+    """,
+    re.X,
+)
+
+# 文号: issuer abbreviation, year in brackets of any form, serial number, 号.
+DOCNO_RE = re.compile(
+    r"""
+    (?P<prefix>[\u4e00-\u9fff]{1,12})   # issuer abbreviation: 辽政办发, 人社部发, 财税, 公告 (trimmed below)
+    [ ]*
+    [〔\[［(（【]                        # opening bracket: 〔 [ ［ ( （ 【 all occur in print
+    [ ]*(?P<year>(?:19|20)\d{2})[ ]*    # four-digit year
+    [〕\]］)）】]                        # closing bracket
+    [ ]*(?P<number>\d{1,5})[ ]*          # serial number, sometimes spaced: "378 号"
+    号
+    """,
+    re.X,
+)
+
+# Words that lead into a 文号 in running text but are not part of the issuer abbreviation.
+_DOCNO_LEAD_IN = re.compile(
+    r"""
+    ^.*(?:按照|根据|依据|依照|贯彻|落实|执行|印发|转发|参照|结合|对照|关于|见|和|及|与|或|将|在|于|的|为|以|由|经|即|等)
+    """,
+    re.X,
+)
+
+TITLE_RE = re.compile(
+    r"""
+    《(?P<title>[^《》\n]{2,150})》     # a cited title; nested titles use 〈〉 inside
+    """,
+    re.X,
+)
+
+CN_DIGITS = "零〇一二三四五六七八九十百"
+
+
+def docno_prefix(prefix: str) -> str:
+    """The issuer abbreviation of a 文号, without the words that led into it."""
+    trimmed = _DOCNO_LEAD_IN.sub("", prefix)
+    if not trimmed:
+        trimmed = prefix[-1:]
+    return trimmed[-8:]
+
+
+def normalize_docno(text: str) -> str | None:
+    """'辽人社发 [2021] 7 号' -> '辽人社发〔2021〕7号'; None if text holds no 文号."""
+    m = DOCNO_RE.search(text.replace("\u3000", " "))
+    if not m:
+        return None
+    return f"{docno_prefix(m['prefix'])}〔{m['year']}〕{int(m['number'])}号"
+
+
+def find_docnos(text: str) -> list[tuple[str, int, int]]:
+    """Every 文号 in text, normalised, with its (start, end) in text."""
+    found = []
+    for m in DOCNO_RE.finditer(text):
+        prefix = docno_prefix(m["prefix"])
+        start = m.end("prefix") - len(prefix)
+        found.append((f"{prefix}〔{m['year']}〕{int(m['number'])}号", start, m.end()))
+    return found
+
+
+def _normalize_docnos_in(text: str) -> str:
+    def repl(m: re.Match) -> str:
+        prefix = docno_prefix(m["prefix"])
+        lead = m["prefix"][: len(m["prefix"]) - len(prefix)]
+        return f"{lead}{prefix}〔{m['year']}〕{int(m['number'])}号"
+
+    return DOCNO_RE.sub(repl, text)
+
+
+def _paren(m: re.Match) -> str:
+    inner = m.group(1)
+    if re.search(rf"[{_CJK}]", inner) or inner.strip() == "":
+        return f"（{inner.strip()}）"
+    return m.group(0)
+
+
+def normalize_text(text: str) -> str:
+    """Normalise one paragraph (no newlines are added or removed except inside it)."""
+    s = text.translate(_SPACES).translate(_FULLWIDTH_ALNUM)
+    s = s.replace("\r", "")
+    s = _normalize_docnos_in(s)
+    s = _PAREN_GROUP.sub(_paren, s)
+    s = _PUNCT_NEAR_CJK.sub(lambda m: _HALF_TO_FULL_PUNCT[m.group(1) or m.group(2)], s)
+    s = _SPACE_NEAR_CJK.sub("", s)
+    s = re.sub(r"[ ]{2,}", " ", s)
+    return s.strip()
+
+
+def normalize_paragraphs(text: str) -> str:
+    """Normalise each paragraph, keep one newline between paragraphs, drop empty ones."""
+    paras = (normalize_text(p) for p in text.split("\n"))
+    return "\n".join(p for p in paras if p)
+
+
+def compact(text: str) -> str:
+    """The comparison form: normalised, with no whitespace at all."""
+    return re.sub(r"\s+", "", normalize_text(text))
+
+
+def normalize_label(label: str) -> str:
+    """'(五)' -> '（五）', '1.' -> '1', '一、' -> '一', '附件 2' -> '附件2'."""
+    s = label.strip().translate(_FULLWIDTH_ALNUM).replace(" ", "")
+    s = s.replace("(", "（").replace(")", "）")
+    s = s.rstrip("、.．:：")
+    return s
+
+
+def cn_to_int(numeral: str) -> int | None:
+    """'十四' -> 14, '二十一' -> 21, '7' -> 7; None when it is not a number."""
+    s = numeral.strip().translate(_FULLWIDTH_ALNUM)
+    if s.isdigit():
+        return int(s)
+    if not s or any(ch not in CN_DIGITS + "两" for ch in s):
+        return None
+    try:
+        return int(cn2an.cn2an(s, "smart"))
+    except (ValueError, KeyError):
+        return None
