@@ -174,3 +174,47 @@ def document_id(doc_number: str | None, title: str, jurisdiction: str | None = N
 
 def clause_id(doc_id: str, path: str) -> str:
     return f"{doc_id}:{path}"
+
+
+@dataclass
+class DocRelation:
+    """A document-level edge: implements / cites / attaches (target may not be in the corpus)."""
+
+    source_document_id: str
+    target_doc_number: str | None
+    target_document_id: str | None  # None: the cited notice is not in the corpus (a placeholder)
+    relation: str  # implements | cites | attaches
+    cited_title: str | None = None
+    title_mismatch: str | None = None  # the target's own title when the cited one differs
+
+
+@dataclass
+class Unresolved:
+    """A city clause the linker would not link, and where its counterpart most likely is."""
+
+    clause_id: str
+    reason: str  # "counterpart-missing" (the provincial text lacks it) | "local" (a purely local measure)
+    likely_document: str | None  # doc number of the notice it most likely belongs to
+    best_candidate_id: str | None = None  # best-scoring provincial clause, rejected
+    best_score: float = 0.0
+    explanation: str = ""
+
+
+@dataclass
+class Coverage:
+    """Whether a city notice restated one clause of the provincial notice it implements."""
+
+    city_document_id: str
+    provincial_document_id: str
+    provincial_clause_id: str
+    restated: bool
+    by_clause_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class LinkResult:
+    links: list[Link] = field(default_factory=list)
+    unresolved: list[Unresolved] = field(default_factory=list)
+    coverage: list[Coverage] = field(default_factory=list)
+    relations: list[DocRelation] = field(default_factory=list)
+    parameters: list[Parameter] = field(default_factory=list)
