@@ -1,0 +1,539 @@
+"""Link stage: which provincial clause each city clause implements, extends or overrides.
+
+For every city clause (body items and table rows) the linker
+
+1. *finds candidates* through a character-trigram inverted index over the provincial and
+   national clauses (only the rarest trigrams of the query are looked up, so the cost grows
+   with the number of clauses, not with its square), plus an index of headings; candidates
+   must come from the city's own province (or the nation) and be issued on or before it;
+2. *scores* each candidate on text that has been *localised* on both sides (我省/我市 -> 本地,
+   各市/各县区 -> 各地, 省…厅/市…局 -> 本级…): whole-text similarity, the best alignment of the
+   shorter text inside the longer (a city item often restates one sentence of a provincial
+   item), and heading similarity; the notice the city says it implements gets a small bonus;
+3. *classifies* the best pair:
+   - ``overrides`` when a number the province bounded lies outside that bound in the city text;
+   - ``implements`` when the city restates, localises, or fills a discretion the province
+     delegated (由各市自行确定, 各市可…, 有条件的市可…) within the bound;
+   - ``extends`` when the city adds substantive words found nowhere in the provincial notice,
+     a deadline of its own, or references to local notices — without filling a delegation.
+4. leaves a city clause *unresolved* rather than guessing when no candidate scores high
+   enough, naming the notice its counterpart most likely sits in (the implemented notice,
+   when that notice's own text is incomplete).
+
+Later provincial clauses that restate earlier provincial rules are linked with ``succeeds``.
+Evidence on every link says why: scores, localisation applied, the char-level diff
+(diff-match-patch with semantic clean-up), parameter changes, novel additions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from diff_match_patch import diff_match_patch
+from rapidfuzz import fuzz
+
+from . import params as params_mod
+from .model import Clause, Coverage, Document, DocRelation, Link, LinkResult, Parameter, Unresolved
+from .text import compact
+
+LINK_THRESHOLD = 0.6  # below this a city clause stays unlinked
+SUCCEEDS_THRESHOLD = 0.55  # sentence score; unrelated provincial clauses of the seeds stay below 0.47
+SIBLING_THRESHOLD = 0.6  # a clause restating a linked clause of its own notice
+IMPLEMENTED_BONUS = 0.05
+NOVEL_CHARS_FOR_EXTENDS = 20  # words of the city's own, absent from the whole provincial notice
+QUERY_TRIGRAMS = 48  # rarest trigrams of a clause looked up in the index
+MAX_CANDIDATES = 12
+
+LINKABLE_KINDS = {"item", "point", "row", "part", "article", "chapter"}
+
+# Localisation: words that differ between a provincial text and a city's restatement of it
+# without changing the rule. Applied to both sides before comparing.
+_LOCALISE = [
+    ("我省/我市", re.compile(r"[我本](?:省|市|县|区)")),  # 我省 -> 本地, 我市 -> 本地
+    ("全省/全市", re.compile(r"全(?:省|市|县|区)(?!级)")),  # 全省 -> 全地
+    ("各市/各县区", re.compile(r"各(?:市|县（区）|县\(区\)|县区|区县|县|区|地市|地)(?![场长民])")),  # 各市 -> 各地
+    ("省/市 bodies", re.compile(r"(?<![各全我本])(?:省|市)(?=[\u4e00-\u9fff]{1,10}?(?:厅|局|委|办|中心|政府))")),  # 省财政厅 -> 本级财政厅
+    ("厅/局", re.compile(r"(?<=[\u4e00-\u9fff])厅(?=[、，。；）\s]|$)")),  # 财政厅 -> 财政局
+]
+_LOCAL_TOKEN = {"我省/我市": "本地", "全省/全市": "全地", "各市/各县区": "各地", "省/市 bodies": "本级", "厅/局": "局"}
+
+# A provincial clause that leaves a choice to the cities.
+DELEGATION_RE = re.compile(
+    r"""
+    由各(?:市|地)[^。；]{0,20}?(?:自行)?确定      # 由各市自行确定 / 由各地根据…确定
+    | 各(?:市|地)可[^。；]{0,12}?(?:自行)?确定?   # 各市可自行确定 / 各市可根据实际确定
+    | 具体(?:标准|期限|办法|数额)由各(?:市|地)      # 具体标准由各市确定
+    | 有条件的(?:市|地区|地方)可                   # 有条件的市可…
+    | 由各(?:市|地)根据                             # 由各地根据本地…
+    | 各(?:市|地)(?:要)?结合(?:本地)?实际
+    """,
+    re.X,
+)
+_NEGATION = re.compile(r"不得|不予|禁止|不再|取消|不享受|不纳入")
+_PUNCT = re.compile(r"[，。、；：“”‘’（）《》〈〉〔〕【】！？\s]")
+_LOCAL_REF_RE = re.compile(r"《[^《》]{2,80}》|[\u4e00-\u9fff]{1,8}〔\d{4}〕\d+号")
+
+
+def localise(text: str) -> tuple[str, list[dict]]:
+    """Replace localisation words by neutral tokens; return the text and what was replaced."""
+    applied = []
+    s = compact(text)
+    for name, pattern in _LOCALISE:
+        found = pattern.findall(s)
+        if found:
+            applied.append({"rule": name, "found": sorted(set(found))})
+            s = pattern.sub(_LOCAL_TOKEN[name], s)
+    return s, applied
+
+
+def _trigrams(s: str) -> set[str]:
+    return {s[i : i + 3] for i in range(len(s) - 2)}
+
+
+def _sentences(s: str) -> list[str]:
+    return [x for x in re.split(r"[。；]", s) if len(x) >= 12]
+
+
+def _bigrams(s: str) -> set[str]:
+    return {s[i : i + 2] for i in range(len(s) - 1)}
+
+
+def sentence_score(a: str, b: str) -> float:
+    """Edit similarity averaged with bigram overlap: robust to reordered phrases."""
+    x, y = _bigrams(a), _bigrams(b)
+    dice = 2 * len(x & y) / (len(x) + len(y)) if x and y else 0.0
+    return (fuzz.ratio(a, b) / 100 + dice) / 2
+
+
+@dataclass
+class _Entry:
+    clause: Clause
+    doc: Document
+    local: str  # localised compact heading + text
+    local_text: str
+    heading: str
+    localisation: list[dict]
+
+
+@dataclass
+class ClauseIndex:
+    """Character-trigram inverted index over clauses (and an exact index of headings)."""
+
+    entries: list[_Entry] = field(default_factory=list)
+    positions: dict[str, int] = field(default_factory=dict)  # clause id -> entry index
+    postings: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    headings: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+
+    def add(self, entry: _Entry) -> None:
+        k = len(self.entries)
+        self.entries.append(entry)
+        self.positions[entry.clause.id] = k
+        for g in _trigrams(entry.local):
+            self.postings[g].append(k)
+        if entry.heading:
+            self.headings[entry.heading].append(k)
+
+    def candidates(self, query: _Entry, accept, limit: int = MAX_CANDIDATES) -> list[int]:
+        own = self.positions.get(query.clause.id)
+        # The rarest trigrams the query shares with *other* clauses say most about it.
+        grams = [g for g in _trigrams(query.local) if g in self.postings and self.postings[g] != [own]]
+        grams.sort(key=lambda g: len(self.postings[g]))
+        counts: Counter[int] = Counter()
+        for g in grams[:QUERY_TRIGRAMS]:
+            for k in self.postings[g]:
+                if k != own:
+                    counts[k] += 1
+        found = [k for k, _ in counts.most_common() if accept(self.entries[k])][:limit]
+        for k in self.headings.get(query.heading, []) if query.heading else []:
+            if k not in found and accept(self.entries[k]):
+                found.append(k)
+        return found
+
+
+def _entry(clause: Clause, doc: Document) -> _Entry:
+    heading = compact(clause.heading or "")
+    local_text, applied = localise(clause.text)
+    local_heading, applied_h = localise(clause.heading or "")
+    return _Entry(clause, doc, local_heading + local_text, local_text, local_heading, applied + applied_h)
+
+
+def similarity(a: _Entry, b: _Entry) -> dict:
+    """Similarity figures of two localised clauses, each in [0, 1]."""
+    x, y = a.local_text or a.local, b.local_text or b.local
+    ratio = fuzz.ratio(x, y) / 100 if x and y else 0.0
+    shorter = min(len(x), len(y))
+    partial = 0.0
+    if shorter >= 12:
+        partial = fuzz.partial_ratio(x, y) / 100 * (0.6 + 0.4 * min(1.0, shorter / 60))
+    sentence = 0.0
+    sa, sb = _sentences(x), _sentences(y)
+    if sa and sb and len(sa) * len(sb) <= 400:
+        sentence = max(sentence_score(p, q) for p in sa for q in sb)
+    heading = fuzz.ratio(a.heading, b.heading) / 100 if a.heading and b.heading else None
+    text_score = max(ratio, partial, 0.9 * sentence)
+    combined = text_score
+    if heading is not None and heading >= 0.85:
+        combined = max(combined, 0.45 * heading + 0.55 * max(text_score, 0.5))
+    return {
+        "ratio": round(ratio, 3),
+        "partial": round(partial, 3),
+        "sentence": round(sentence, 3),
+        "heading": None if heading is None else round(heading, 3),
+        "combined": round(combined, 3),
+    }
+
+
+_dmp = diff_match_patch()
+_dmp.Diff_Timeout = 0.5
+
+
+def char_diff(provincial: str, city: str) -> list[dict]:
+    """Inserted and deleted spans turning the provincial text into the city's."""
+    diffs = _dmp.diff_main(provincial, city)
+    _dmp.diff_cleanupSemantic(diffs)
+    spans = []
+    p_at = c_at = 0
+    for op, text in diffs:
+        if op == 0:
+            p_at += len(text)
+            c_at += len(text)
+        elif op == -1:
+            spans.append({"op": "delete", "text": text, "provincial_at": p_at, "city_at": c_at})
+            p_at += len(text)
+        else:
+            spans.append({"op": "insert", "text": text, "provincial_at": p_at, "city_at": c_at})
+            c_at += len(text)
+    return spans
+
+
+def _novel(inserted: str, provincial_grams: set[str]) -> str:
+    """Characters of an inserted span not covered by any 4-gram of the provincial notice."""
+    covered = [False] * len(inserted)
+    for i in range(len(inserted) - 3):
+        if inserted[i : i + 4] in provincial_grams:
+            for k in range(i, i + 4):
+                covered[k] = True
+    return "".join(ch for ch, c in zip(inserted, covered) if not c and not _PUNCT.match(ch))
+
+
+def _fourgrams(s: str) -> set[str]:
+    return {s[i : i + 4] for i in range(len(s) - 3)}
+
+
+def classify(
+    city: _Entry,
+    prov: _Entry,
+    city_params: list[Parameter],
+    prov_params: list[Parameter],
+    provincial_doc_grams: set[str],
+) -> tuple[str, dict]:
+    """Relation of a city clause to the provincial clause it restates, and the evidence."""
+    changes = params_mod.compare_parameters(prov_params, city_params)
+    diff = char_diff(prov.clause.text, city.clause.text)
+    local_diff = char_diff(prov.local_text, city.local_text)
+    inserted = [d["text"] for d in local_diff if d["op"] == "insert"]
+    deleted = [d["text"] for d in local_diff if d["op"] == "delete"]
+    novel = [n for n in (_novel(t, provincial_doc_grams) for t in inserted) if n]
+    novel_chars = sum(len(n) for n in novel)
+    delegation = list(dict.fromkeys(m.group(0) for m in DELEGATION_RE.finditer(prov.clause.text)))
+    deleted_any = deleted + [d["text"] for d in diff if d["op"] == "delete"]
+    delegation_filled = [
+        d for d in delegation if any(len(x) >= 2 and (x in d or compact(d)[:4] in x or localise(d)[0][:4] in x) for x in deleted_any)
+    ]
+    local_refs = [r for t in inserted for r in _LOCAL_REF_RE.findall(t) if r not in prov.clause.text]
+    out_of_bound = [c for c in changes if c.get("provincial") and c.get("city") and c.get("within_bound") is False]
+    own_deadlines = [
+        c for c in changes if c.get("provincial") and c.get("city") and c.get("kind") in ("days", "workdays", "deadline") and c.get("within_bound")
+    ]
+    new_numbers = [c for c in changes if not c.get("provincial") and c.get("city")]
+    negation_flip = [t for t in inserted + deleted if _NEGATION.search(t)]
+    why: list[str] = []
+    if out_of_bound:
+        relation = "overrides"
+        for c in out_of_bound:
+            why.append(f"{c.get('what') or c.get('kind')}: province {c['provincial']}, city {c['city']} — outside the provincial bound")
+    elif negation_flip and not delegation_filled:
+        relation = "overrides"
+        why.append("a condition is reversed: " + "、".join(negation_flip[:3]))
+    elif delegation_filled:
+        relation = "implements"
+        why.append(f"fills a discretion the province delegated ({'；'.join(delegation_filled)})")
+        within = [c for c in changes if c.get("provincial") and c.get("city")]
+        if within:
+            why.append("numbers within the provincial bound: " + "；".join(f"{c['provincial']} → {c['city']}" for c in within))
+    elif novel_chars >= NOVEL_CHARS_FOR_EXTENDS or local_refs or own_deadlines or (new_numbers and novel_chars >= 4):
+        relation = "extends"
+        if own_deadlines:
+            why.append("a deadline of its own: " + "；".join(f"{c['provincial']} → {c['city']}" for c in own_deadlines))
+        if local_refs:
+            why.append("references to local notices: " + "、".join(local_refs[:4]))
+        if new_numbers:
+            why.append("numbers the province did not set: " + "、".join(c["city"] for c in new_numbers))
+        if novel_chars >= NOVEL_CHARS_FOR_EXTENDS:
+            why.append(f"{novel_chars} characters of provisions found nowhere in the provincial notice: " + "…".join(novel[:3])[:120])
+    else:
+        relation = "implements"
+        within = [c for c in changes if c.get("provincial") and c.get("city")]
+        if within:
+            why.append("exercises the provincial bound: " + "；".join(f"{c['provincial']} → {c['city']}" for c in within))
+        else:
+            why.append("restates the provincial rule" + (" with localisation" if city.localisation or prov.localisation else ""))
+    evidence = {
+        "localisation": {"city": city.localisation, "provincial": prov.localisation},
+        "diff": diff,
+        "parameter_changes": changes,
+        "novel": novel,
+        "delegation": delegation,
+        "local_references": local_refs,
+        "why": "; ".join(why),
+    }
+    return relation, evidence
+
+
+def _eligible(city_doc: Document, prov_doc: Document) -> bool:
+    if prov_doc.id == city_doc.id or prov_doc.level not in ("province", "national"):
+        return False
+    if prov_doc.level == "province" and city_doc.province and prov_doc.province and prov_doc.province != city_doc.province:
+        return False
+    if city_doc.issued and prov_doc.issued and prov_doc.issued > city_doc.issued:
+        return False
+    return True
+
+
+def _is_city(doc: Document) -> bool:
+    return doc.level in ("city", "county")
+
+
+def _linkable(clause: Clause) -> bool:
+    return clause.kind in LINKABLE_KINDS and len(compact(clause.text or "")) + len(compact(clause.heading or "")) >= 8
+
+
+def document_relations(documents: list[Document]) -> list[DocRelation]:
+    """implements / cites / attaches edges between documents; unknown targets stay by 文号."""
+    by_number = {d.doc_number: d for d in documents if d.doc_number}
+    by_title = {compact(t): d for d in documents for t in (d.title, d.measures_title) if t}
+    relations: list[DocRelation] = []
+    for doc in documents:
+        seen = set()
+        for c in doc.citations:
+            target = by_number.get(c.doc_number) if c.doc_number else None
+            if target is None and c.title:
+                target = by_title.get(compact(c.title))
+            key = (c.doc_number or (target.id if target else c.title), c.role)
+            if key in seen or (target is not None and target.id == doc.id):
+                continue
+            seen.add(key)
+            mismatch = None
+            if target is not None and c.title and compact(c.title) not in {compact(target.title), compact(target.measures_title or "")}:
+                mismatch = target.title
+            relations.append(
+                DocRelation(doc.id, c.doc_number or (target.doc_number if target else None), target.id if target else None, c.role, c.title, mismatch)
+            )
+        if doc.attached_to:
+            relations.append(DocRelation(doc.attached_to, doc.doc_number, doc.id, "attaches", doc.title, None))
+    return relations
+
+
+def link(documents: list[Document]) -> LinkResult:
+    """Run the link stage over parsed documents."""
+    result = LinkResult()
+    result.relations = document_relations(documents)
+    docs_by_id = {d.id: d for d in documents}
+    implemented = _implemented_ids(documents, result.relations)
+
+    params: dict[str, list[Parameter]] = {}
+    for doc in documents:
+        for clause in doc.clauses:
+            found = params_mod.extract_parameters(clause.id, clause.text)
+            params[clause.id] = found
+            result.parameters.extend(found)
+
+    index = ClauseIndex()
+    doc_grams: dict[str, set[str]] = {}
+    for doc in documents:
+        if doc.level in ("province", "national"):
+            grams: set[str] = set()
+            for clause in doc.clauses:
+                entry = _entry(clause, doc)
+                grams |= _fourgrams(entry.local)
+                if _linkable(clause):
+                    index.add(entry)
+            doc_grams[doc.id] = grams
+
+    linked_targets: dict[str, set[str]] = defaultdict(set)  # city doc -> provincial clause ids
+    for doc in documents:
+        if not _is_city(doc):
+            continue
+        implements_ids = implemented.get(doc.id, set())
+        for clause in doc.clauses:
+            if not _linkable(clause):
+                continue
+            query = _entry(clause, doc)
+            scored = _score_candidates(index, query, lambda e: _eligible(doc, e.doc), implements_ids)
+            best = scored[0] if scored else None
+            if best is None or best[0] < LINK_THRESHOLD:
+                result.unresolved.append(_unresolved(clause, doc, best, implements_ids, docs_by_id, linked_targets[doc.id]))
+                continue
+            score, sims, target = best
+            relation, evidence = classify(query, target, params[clause.id], params[target.clause.id], doc_grams[target.doc.id])
+            evidence["scores"] = sims
+            evidence["preferred_notice"] = target.doc.id in implements_ids
+            evidence["candidates"] = [
+                {"clause_id": e.clause.id, "score": round(s, 3)} for s, _, e in scored[1:4]
+            ]
+            result.links.append(Link(clause.id, target.clause.id, relation, round(score, 3), evidence))
+            linked_targets[doc.id].add(target.clause.id)
+
+    _link_via_siblings(documents, result, params, doc_grams, docs_by_id, linked_targets)
+    result.links.extend(_succession(documents, index, params, doc_grams))
+    result.coverage = _coverage(documents, implemented, result.links, docs_by_id)
+    return result
+
+
+def _link_via_siblings(documents, result: LinkResult, params, doc_grams, docs_by_id, linked_targets) -> None:
+    """An unresolved city clause that restates a linked clause of its own notice (a body item
+    and its row in the 责任分工表) stands on the same provincial clause."""
+    clauses = {c.id: (c, d) for d in documents for c in d.clauses}
+    links_by_source = {l.source_clause_id: l for l in result.links}
+    still: list[Unresolved] = []
+    for u in result.unresolved:
+        clause, doc = clauses[u.clause_id]
+        query = _entry(clause, doc)
+        best = None
+        for l in result.links:
+            sib, sib_doc = clauses[l.source_clause_id]
+            if sib_doc.id != doc.id or sib.id == clause.id:
+                continue
+            sims = similarity(query, _entry(sib, sib_doc))
+            if sims["combined"] >= SIBLING_THRESHOLD and (best is None or sims["combined"] > best[0]):
+                best = (sims["combined"], sims, l)
+        if best is None:
+            still.append(u)
+            continue
+        score, sims, via = best
+        target_clause, target_doc = clauses[via.target_clause_id]
+        target = _entry(target_clause, target_doc)
+        relation, evidence = classify(query, target, params[clause.id], params[target_clause.id], doc_grams[target_doc.id])
+        evidence["scores"] = similarity(query, target)
+        evidence["via"] = {"clause_id": via.source_clause_id, "score": round(score, 3), "sibling_scores": sims}
+        evidence["why"] = f"restates {via.source_clause_id} of the same notice, which stands on {via.target_clause_id}; " + evidence["why"]
+        result.links.append(Link(clause.id, target_clause.id, relation, round(score * via.score, 3), evidence))
+        linked_targets[doc.id].add(target_clause.id)
+    result.unresolved = still
+
+
+def _score_candidates(index: ClauseIndex, query: _Entry, accept, preferred_docs: set[str]):
+    scored = []
+    for k in index.candidates(query, accept):
+        entry = index.entries[k]
+        sims = similarity(query, entry)
+        score = sims["combined"] + (IMPLEMENTED_BONUS if entry.doc.id in preferred_docs else 0.0)
+        scored.append((min(score, 1.0), sims, entry))
+    scored.sort(key=lambda t: (-t[0], t[2].clause.position))
+    return scored
+
+
+def _implemented_ids(documents: list[Document], relations: list[DocRelation]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = defaultdict(set)
+    for r in relations:
+        if r.relation == "implements" and r.target_document_id:
+            out[r.source_document_id].add(r.target_document_id)
+    return out
+
+
+def _unresolved(clause, doc, best, implements_ids, docs_by_id, linked) -> Unresolved:
+    incomplete = [docs_by_id[i] for i in sorted(implements_ids) if i in docs_by_id and not docs_by_id[i].complete]
+    best_id = best[2].clause.id if best else None
+    best_score = round(best[0], 3) if best else 0.0
+    if incomplete:
+        target = incomplete[0]
+        reasons = "; ".join(target.incomplete_reasons[:1])
+        return Unresolved(
+            clause.id,
+            "counterpart-missing",
+            target.doc_number or target.id,
+            best_id,
+            best_score,
+            f"{doc.doc_number or doc.id} implements {target.doc_number or target.id}, whose text in the corpus is incomplete "
+            f"({reasons}); no clause of it restates this one (best {best_score}), so the counterpart is most likely in the missing part",
+        )
+    likely = next((docs_by_id[i] for i in sorted(implements_ids) if i in docs_by_id), None)
+    return Unresolved(
+        clause.id,
+        "local",
+        None,
+        best_id,
+        best_score,
+        "no provincial or national clause in the corpus restates it (best "
+        f"{best_score}); a local measure" + (f" not found in {likely.doc_number or likely.id}" if likely else ""),
+    )
+
+
+def _succession(documents, index: ClauseIndex, params, doc_grams) -> list[Link]:
+    """A later provincial clause restating an earlier provincial rule `succeeds` it."""
+    links = []
+    for doc in documents:
+        if doc.level not in ("province", "national") or not doc.issued:
+            continue
+
+        def accept(e: _Entry, doc=doc) -> bool:
+            return (
+                e.doc.id != doc.id
+                and e.doc.level == doc.level
+                and e.doc.jurisdiction == doc.jurisdiction
+                and bool(e.doc.issued)
+                and e.doc.issued < doc.issued
+            )
+
+        for clause in doc.clauses:
+            if not _linkable(clause):
+                continue
+            query = _entry(clause, doc)
+            best_per_doc: dict[str, tuple] = {}
+            for k in index.candidates(query, accept):
+                entry = index.entries[k]
+                sims = similarity(query, entry)
+                # Succession needs a shared rule, not a shared topic: a sentence restated.
+                score = max(sims["sentence"], sims["ratio"])
+                if score >= SUCCEEDS_THRESHOLD and score > best_per_doc.get(entry.doc.id, (0,))[0]:
+                    best_per_doc[entry.doc.id] = (score, sims, entry)
+            for score, sims, entry in best_per_doc.values():
+                changes = params_mod.compare_parameters(params[entry.clause.id], params[clause.id])
+                evidence = {
+                    "scores": sims,
+                    "diff": char_diff(entry.clause.text, clause.text),
+                    "parameter_changes": changes,
+                    "why": f"{doc.doc_number or doc.id} ({doc.issued}) restates a rule of "
+                    f"{entry.doc.doc_number or entry.doc.id} ({entry.doc.issued}) at sentence similarity {sims['sentence']}",
+                }
+                links.append(Link(clause.id, entry.clause.id, "succeeds", round(score, 3), evidence))
+    return links
+
+
+def _coverage(documents, implemented, links, docs_by_id) -> list[Coverage]:
+    by_city_doc: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    clause_doc = {c.id: d.id for d in documents for c in d.clauses}
+    for link_ in links:
+        if link_.relation == "succeeds":
+            continue
+        by_city_doc[clause_doc[link_.source_clause_id]][link_.target_clause_id].append(link_.source_clause_id)
+    out = []
+    for city_id, targets in sorted(implemented.items()):
+        city = docs_by_id.get(city_id)
+        if city is None or not _is_city(city):
+            continue
+        restated = by_city_doc.get(city_id, {})
+        for prov_id in sorted(targets):
+            prov = docs_by_id.get(prov_id)
+            if prov is None:
+                continue
+            for clause in prov.clauses:
+                if not _linkable(clause) or clause.kind == "part" and not clause.text:
+                    continue
+                by = restated.get(clause.id, [])
+                out.append(Coverage(city_id, prov_id, clause.id, bool(by), sorted(by)))
+    return out
+
+
