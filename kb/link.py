@@ -55,9 +55,9 @@ _LOCALISE = [
     ("全省/全市", re.compile(r"全(?:省|市|县|区)(?!级)")),  # 全省 -> 全地
     ("各市/各县区", re.compile(r"各(?:市|县（区）|县\(区\)|县区|区县|县|区|地市|地)(?![场长民])")),  # 各市 -> 各地
     ("省/市 bodies", re.compile(r"(?<![各全我本])(?:省|市)(?=[\u4e00-\u9fff]{1,10}?(?:厅|局|委|办|中心|政府))")),  # 省财政厅 -> 本级财政厅
-    ("厅/局", re.compile(r"(?<=[\u4e00-\u9fff])厅(?=[、，。；）\s]|$)")),  # 财政厅 -> 财政局
+    ("厅/局", re.compile(r"(?<=本级)([\u4e00-\u9fff]{1,10}?)厅")),  # 本级财政厅 -> 本级财政局 (after the rule above)
 ]
-_LOCAL_TOKEN = {"我省/我市": "本地", "全省/全市": "全地", "各市/各县区": "各地", "省/市 bodies": "本级", "厅/局": "局"}
+_LOCAL_TOKEN = {"我省/我市": "本地", "全省/全市": "全地", "各市/各县区": "各地", "省/市 bodies": "本级", "厅/局": r"\1局"}
 
 # A provincial clause that leaves a choice to the cities.
 DELEGATION_RE = re.compile(
@@ -81,7 +81,7 @@ def localise(text: str) -> tuple[str, list[dict]]:
     applied = []
     s = compact(text)
     for name, pattern in _LOCALISE:
-        found = pattern.findall(s)
+        found = [m.group(0) for m in pattern.finditer(s)]
         if found:
             applied.append({"rule": name, "found": sorted(set(found))})
             s = pattern.sub(_LOCAL_TOKEN[name], s)

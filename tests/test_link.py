@@ -1,0 +1,216 @@
+"""Linking on the real seeds; expectations read by hand from the notices."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kb import link as link_mod
+from kb.link import link, localise
+from kb.parse import parse_bytes, parse_corpus
+
+ROOT = Path(__file__).resolve().parent.parent
+FUSHUN_FILE = ROOT / "corpus" / "2021-07-29_fushun_fs-renshefa-2021-20_with-ln-renshefa-2021-7.txt"
+DL = "大人社发〔2020〕391号"
+FS = "抚人社发〔2021〕20号"
+P25 = "辽政办发〔2020〕25号"
+P7 = "辽人社发〔2021〕7号"
+P22 = "辽人社〔2022〕22号"
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return parse_corpus(ROOT / "corpus")
+
+
+@pytest.fixture(scope="module")
+def result(corpus):
+    return link(corpus.documents)
+
+
+def _links_from(result, clause_id):
+    return [l for l in result.links if l.source_clause_id == clause_id and l.relation != "succeeds"]
+
+
+def _one(result, clause_id):
+    found = _links_from(result, clause_id)
+    assert len(found) == 1, f"{clause_id}: {found}"
+    return found[0]
+
+
+@pytest.mark.parametrize(
+    "city_path, provincial_path, relation",
+    [
+        ("一", "一/（二）", "implements"),  # 电商直播 support restated verbatim
+        ("二", "二/（五）", "implements"),  # 加大援企稳岗力度
+        ("三", "二/（六）", "implements"),  # 加大吸纳就业补贴力度
+        ("四", "三/（七）", "implements"),  # fixes the 6-month extension the province left to the cities
+        ("五", "三/（八）", "implements"),  # 提供低成本场地支持
+        ("六", "四/（十一）", "extends"),  # same heading; adds Dalian standards and a 20% uplift
+    ],
+)
+def test_dalian_items(result, city_path, provincial_path, relation):
+    found = _one(result, f"{DL}:{city_path}")
+    assert found.target_clause_id == f"{P25}:{provincial_path}"
+    assert found.relation == relation
+    assert found.evidence["why"]
+
+
+def test_dalian_item_six_evidence_names_local_notices_and_new_rate(result):
+    ev = _one(result, f"{DL}:六").evidence
+    assert any("大人社发〔2019〕378号" in r for r in ev["local_references"])
+    assert any(c["city"] == "20%" and not c["provincial"] for c in ev["parameter_changes"])
+    assert ev["scores"]["heading"] == 1.0  # 实施青年学徒培养计划 on both sides
+
+
+def test_dalian_four_fills_the_delegated_period(result):
+    ev = _one(result, f"{DL}:四").evidence
+    assert any("各市" in d for d in ev["delegation"])
+    change = next(c for c in ev["parameter_changes"] if c["city"] == "6个月")
+    assert change["provincial"] == "最多可延长6个月" and change["within_bound"] is True
+
+
+@pytest.mark.parametrize("label", ["七", "八", "九", "十", "十一", "十二", "十三", "十四"])
+def test_dalian_items_beyond_the_preview_stay_unlinked(result, label):
+    clause_id = f"{DL}:{label}"
+    assert _links_from(result, clause_id) == []
+    unresolved = next(u for u in result.unresolved if u.clause_id == clause_id)
+    assert unresolved.reason == "counterpart-missing"
+    assert unresolved.likely_document == P25
+    assert unresolved.best_score < link_mod.LINK_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    "city_path, provincial_path, relation",
+    [
+        ("一", "一/（一）", "implements"),
+        ("二", "一/（二）", "implements"),  # fills 以工代训补贴标准由各地…确定 with local notices
+        ("三", "二/（八）", "implements"),  # fills 证书补贴标准由各市自行确定
+        ("四", "三/（十二）", "implements"),  # fills 各市可自行确定继续延长
+        ("五", "五/（十六）", "extends"),  # a 15-day deadline and a filing procedure of its own
+    ],
+)
+def test_fushun_items(result, city_path, provincial_path, relation):
+    found = _one(result, f"{FS}:{city_path}")
+    assert (found.target_clause_id, found.relation) == (f"{P7}:{provincial_path}", relation)
+
+
+def test_fushun_one_keeps_the_rate_within_the_provincial_cap(result):
+    changes = _one(result, f"{FS}:一").evidence["parameter_changes"]
+    change = next(c for c in changes if c["city"] == "30%")
+    assert change["provincial"] == "不超过30%"
+    assert change["within_bound"] is True
+
+
+def test_fushun_five_sets_its_own_deadline(result):
+    ev = _one(result, f"{FS}:五").evidence
+    change = next(c for c in ev["parameter_changes"] if c["city"] and "15日" in c["city"])
+    assert "30日" in change["provincial"]
+    assert "deadline of its own" in ev["why"]
+
+
+def test_all_eighteen_table_rows_link_to_the_same_provincial_item(result, corpus):
+    p7 = next(d for d in corpus.documents if d.id == P7)
+    items = [c for c in p7.clauses if c.kind == "item" and "/" in c.path and not c.path.startswith("附件")]
+    assert len(items) == 18
+    for item in items:
+        label = item.label  # （一） … （十八）
+        found = _one(result, f"{FS}:附件2/{label}")
+        assert found.target_clause_id == item.id
+        assert found.relation in ("implements", "extends")
+        assert found.score >= link_mod.LINK_THRESHOLD
+
+
+@pytest.mark.parametrize("label", ["（十一）", "（十六）"])
+def test_rows_with_local_provisions_extend(result, label):
+    found = _one(result, f"{FS}:附件2/{label}")
+    assert found.relation == "extends"
+    assert found.evidence["novel"]
+
+
+def test_row_one_localisation_is_recorded(result):
+    ev = _one(result, f"{FS}:附件2/（一）").evidence
+    found = [x for rule in ev["localisation"]["city"] for x in rule["found"]]
+    assert "我市" in found
+    assert any(span["op"] == "delete" and "不超过" in span["text"] for span in ev["diff"])
+
+
+def test_succession_chain_of_the_flexible_employment_extension(result):
+    succeeds = {(l.source_clause_id, l.target_clause_id) for l in result.links if l.relation == "succeeds"}
+    assert (f"{P7}:三/（十二）", f"{P25}:三/（七）") in succeeds
+    assert (f"{P22}:十一", f"{P7}:三/（十二）") in succeeds
+    # no succession from a later notice to itself or to a later one
+    for src, dst in succeeds:
+        assert src.split(":")[0] != dst.split(":")[0]
+
+
+def test_coverage_of_the_provincial_notices(result):
+    fushun = [c for c in result.coverage if c.city_document_id == FS and c.provincial_document_id == P7]
+    restated = {c.provincial_clause_id for c in fushun if c.restated}
+    assert {f"{P7}:一/（一）", f"{P7}:五/（十八）"} <= restated
+    dalian = {c.provincial_clause_id: c.restated for c in result.coverage if c.city_document_id == DL}
+    assert dalian[f"{P25}:一/（二）"] is True
+    assert dalian[f"{P25}:一/（一）"] is False  # 重大投资项目 is not in the Dalian notice
+    assert dalian[f"{P25}:三/（十）"] is False
+
+
+def test_document_relations(result):
+    rels = {(r.source_document_id, r.target_doc_number, r.relation): r for r in result.relations}
+    assert (DL, P25, "implements") in rels
+    assert (DL, "国办发〔2020〕27号", "cites") in rels
+    assert rels[(DL, "国办发〔2020〕27号", "cites")].target_document_id is None  # a placeholder
+    implements_7 = rels[(FS, P7, "implements")]
+    assert implements_7.cited_title == "关于延续实施部分减负稳岗扩就业政策措施的通知"
+    assert implements_7.title_mismatch == "关于延续实施和优化完善减负稳岗扩就业政策措施的通知"
+    assert (FS, P7, "attaches") in rels
+
+
+def test_parameters_are_extracted_for_every_clause(result):
+    by_clause = {p.clause_id for p in result.parameters}
+    assert f"{P7}:一/（一）" in by_clause
+    big = [p for p in result.parameters if p.clause_id == f"{FS}:一" and p.value == 30 and p.unit == "%"]
+    assert big and "大型企业" in (big[0].subject or "")
+
+
+def test_a_rate_beyond_the_provincial_cap_overrides(corpus):
+    """Same method, a notice it has not seen: Fushun raising the large-enterprise rate to 40%."""
+    text = FUSHUN_FILE.read_text(encoding="utf-8")
+    edited = text.replace("大型企业按企业及其职工上年度实际缴纳失业保险费的30%返还", "大型企业按企业及其职工上年度实际缴纳失业保险费的40%返还", 1)
+    assert edited != text
+    parsed = parse_bytes(edited.encode("utf-8"), "edited.txt")
+    provincial = [d for d in corpus.documents if d.level == "province"]
+    city = [d for d in parsed.documents if d.id == FS]
+    found = _one(link(provincial + city), f"{FS}:一")
+    assert found.relation == "overrides"
+    change = next(c for c in found.evidence["parameter_changes"] if c["city"] == "40%")
+    assert change["provincial"] == "不超过30%" and change["within_bound"] is False
+    assert "outside the provincial bound" in found.evidence["why"]
+
+
+def test_a_city_notice_is_not_linked_to_later_provincial_notices(result, corpus):
+    issued = {d.id: d.issued for d in corpus.documents}
+    for l in result.links:
+        if l.relation == "succeeds":
+            continue
+        assert issued[l.target_clause_id.split(":")[0]] <= issued[l.source_clause_id.split(":")[0]]
+
+
+def test_candidates_come_from_the_index_not_all_pairs(corpus, monkeypatch):
+    calls = []
+    real = link_mod.similarity
+    monkeypatch.setattr(link_mod, "similarity", lambda a, b: calls.append(1) or real(a, b))
+    link(corpus.documents)
+    city = [c for d in corpus.documents if d.level == "city" for c in d.clauses if link_mod._linkable(c)]
+    provincial = [c for d in corpus.documents if d.level == "province" for c in d.clauses if link_mod._linkable(c)]
+    # every query scores at most MAX_CANDIDATES (+ heading matches), far fewer than all pairs
+    assert len(calls) < 0.5 * (len(city) + len(provincial)) * len(provincial)
+
+
+def test_localise_neutralises_only_localisation_words():
+    a, applied = localise("在我省参加失业保险的企业，由省人力资源社会保障厅负责")
+    b, _ = localise("在我市参加失业保险的企业，由市人力资源社会保障局负责")
+    assert a == b
+    assert applied[0]["found"] == ["我省"]
+    c, _ = localise("在我市参加医疗保险的企业")
+    assert c != b
