@@ -20,7 +20,8 @@ For every city clause (body items and table rows) the linker
    enough, naming the notice its counterpart most likely sits in (the implemented notice,
    when that notice's own text is incomplete).
 
-Later provincial clauses that restate earlier provincial rules are linked with ``succeeds``.
+Later provincial clauses that restate earlier provincial rules are linked with ``succeeds``
+to the nearest earlier restatement, so a rule's history is a chain across generations.
 Evidence on every link says why: scores, localisation applied, the char-level diff
 (diff-match-patch with semantic clean-up), parameter changes, novel additions.
 """
@@ -499,7 +500,10 @@ def _succession(documents, index: ClauseIndex, params, doc_grams) -> list[Link]:
                 score = max(sims["sentence"], sims["ratio"])
                 if score >= SUCCEEDS_THRESHOLD and score > best_per_doc.get(entry.doc.id, (0,))[0]:
                     best_per_doc[entry.doc.id] = (score, sims, entry)
-            for score, sims, entry in best_per_doc.values():
+            # The nearest earlier restatement only: the history is a chain, not a fan to every
+            # earlier notice (which would grow with the square of the corpus).
+            nearest = sorted(best_per_doc.values(), key=lambda t: (t[2].doc.issued, t[0]), reverse=True)[:1]
+            for score, sims, entry in nearest:
                 changes = params_mod.compare_parameters(params[entry.clause.id], params[clause.id])
                 evidence = {
                     "scores": sims,
