@@ -28,7 +28,7 @@ _HALF_TO_FULL_PUNCT = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！
 
 _PUNCT_NEAR_CJK = re.compile(
     rf"""
-    (?<=[{_CJK}])\s*([,;:?!])(?!\d)   # half-width punctuation right after a CJK character
+    (?<=[{_CJK}])\s*([,;:?!])        # half-width punctuation right after a CJK character (digits may follow: "人员,2022年")
     |
     ([,;:?!])\s*(?=[{_CJK}])          # ... or right before one
     """,
@@ -129,16 +129,26 @@ def _paren(m: re.Match) -> str:
     return m.group(0)
 
 
-def normalize_text(text: str) -> str:
-    """Normalise one paragraph (no newlines are added or removed except inside it)."""
-    s = text.translate(_SPACES).translate(_FULLWIDTH_ALNUM)
-    s = s.replace("\r", "")
+def _normalize_once(s: str) -> str:
     s = _normalize_docnos_in(s)
     s = _PAREN_GROUP.sub(_paren, s)
     s = _PUNCT_NEAR_CJK.sub(lambda m: _HALF_TO_FULL_PUNCT[m.group(1) or m.group(2)], s)
     s = _SPACE_NEAR_CJK.sub("", s)
     s = re.sub(r"[ ]{2,}", " ", s)
     return s.strip()
+
+
+def normalize_text(text: str) -> str:
+    """Normalise one paragraph (no newlines are added or removed except inside it)."""
+    s = text.translate(_SPACES).translate(_FULLWIDTH_ALNUM)
+    s = s.replace("\r", "")
+    # Repeat until nothing changes: one step can make work for another (a space dropped
+    # inside a 文号, "财税(2 019)22号"; nested brackets; a run of marks, "::“"), and
+    # normalising twice must give what normalising once gives. Every step only turns
+    # half-width into full-width or drops spaces, so this ends.
+    while (again := _normalize_once(s)) != s:
+        s = again
+    return s
 
 
 def normalize_paragraphs(text: str) -> str:
@@ -148,8 +158,14 @@ def normalize_paragraphs(text: str) -> str:
 
 
 def compact(text: str) -> str:
-    """The comparison form: normalised, with no whitespace at all."""
-    return re.sub(r"\s+", "", normalize_text(text))
+    """The comparison form: normalised, with no whitespace at all.
+
+    Normalised again once the whitespace is gone, so that where a line or paragraph broke
+    makes no difference ("公告(2021)\n18号" and "公告(2021)18号" compact alike) and
+    ``compact(compact(x)) == compact(x)``.
+    """
+    once = re.sub(r"\s+", "", normalize_text(text))
+    return re.sub(r"\s+", "", normalize_text(once))
 
 
 def normalize_label(label: str) -> str:

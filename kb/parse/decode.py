@@ -61,8 +61,10 @@ def decode(raw: bytes, path: str) -> tuple[str, str]:
         first_bad = utf8_error.start
     try:
         return raw.decode("gb18030"), "gb18030"
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as gb_error:
+        # Name the byte where the decoding that got further broke: in a GB18030 file with
+        # one bad byte that is the bad byte, not the first non-UTF-8 byte.
+        first_bad = max(first_bad, gb_error.start)
     best = from_bytes(raw).best()
     if best is not None and best.encoding and _mostly_cjk_or_ascii(str(best)):
         return str(best), best.encoding
@@ -78,7 +80,10 @@ def decode(raw: bytes, path: str) -> tuple[str, str]:
 def _mostly_cjk_or_ascii(text: str) -> bool:
     if not text:
         return False
-    good = sum(1 for ch in text if ch.isascii() or "\u3000" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef")
+    # Half-width katakana (U+FF61-FF9F) is what GB18030 bytes look like read as Shift-JIS: not good.
+    good = sum(
+        1 for ch in text if ch.isascii() or "\u3000" <= ch <= "\u9fff" or ("\uff00" <= ch <= "\uffef" and not "\uff61" <= ch <= "\uff9f")
+    )
     return good / len(text) > 0.9
 
 
@@ -86,6 +91,8 @@ def read_source(raw: bytes, path: str, manifest: dict | None = None) -> Source:
     text, encoding = decode(raw, path)
     if text.startswith("\ufeff"):
         text = text[1:]
+    if not text.strip():  # only ideographic spaces, or a byte-order mark and nothing else
+        raise ParseError(path, "empty file: expected the text of a notice", line=1)
     # Offsets are into this text; \r\n is kept so that byte offsets stay exact.
     return Source(
         path=path,

@@ -86,10 +86,62 @@ def assemble(pieces: list[Piece]) -> tuple[str, list[tuple[int, int]]]:
         if not piece.text:
             continue
         if out:
-            out.append("\n" if ends_sentence(out[-1]) else "")
+            out.append("\n" if _ends_paragraph(out[-1]) else "")
         out.append(piece.text)
         spans.append((piece.start, piece.end))
     return normalize_paragraphs("".join(out)), spans
+
+
+def _ends_paragraph(text: str) -> bool:
+    """A piece ends its paragraph when it ends a sentence; a closing bracket only does when
+    its group follows a sentence end ("…拨付。（责任单位：…）"), not inside one ("…的公告》（公告(2021)"
+    broken before "18号）" by a page break)."""
+    if not ends_sentence(text) or _open_brackets(text):
+        return False  # a group left open runs on: "…建设。(责任单位：" / "省就业工作领导小组…)"
+    s = text.rstrip()
+    if s[-1] not in "）)":
+        return True
+    opening = _trailing_paren(s)
+    if opening is None:
+        return True
+    before = s[:opening].rstrip()
+    return not before or ends_sentence(before)
+
+
+def _open_brackets(text: str) -> int:
+    """How many brackets are still open at the end of text."""
+    depth = 0
+    for ch in text:
+        if ch in "（(":
+            depth += 1
+        elif ch in "）)" and depth:
+            depth -= 1
+    return depth
+
+
+def _split_responsible_pieces(pieces: list[Piece]) -> tuple[list[Piece], dict | None]:
+    """Take the responsible units off the end of a clause's pieces.
+
+    The parenthetical usually sits in the last piece; a page break can split it, so the
+    last few pieces are tried together ("…建设。(责任单位：" + "省就业工作领导小组…)").
+    """
+    for k in range(len(pieces) - 1, max(-1, len(pieces) - 4), -1):
+        joined = "".join(p.text for p in pieces[k:])
+        split = split_responsible(joined)
+        if split is None:
+            continue
+        cut = len(split[0].rstrip())
+        kept = list(pieces[:k])
+        pos = 0
+        for p in pieces[k:]:
+            if pos >= cut:
+                break
+            text = p.text[: cut - pos].rstrip()
+            if text:
+                kept.append(Piece(text, p.start, p.start + len(text)))
+            pos += len(p.text)
+        return kept, split[1]
+    return pieces, None
 
 
 def _split_heading(node: Node) -> tuple[Piece | None, list[Piece]]:
@@ -204,11 +256,9 @@ def _clauses(b: DocBuilder, doc: Document, source: Source) -> list[Clause]:
         if node.responsible_cell is not None:
             units = parse_units_cell(node.responsible_cell.text)
         elif body_pieces:
-            split = split_responsible(body_pieces[-1].text)
-            if split is not None:
-                kept, units = split
-                last = body_pieces[-1]
-                body_pieces = body_pieces[:-1] + ([Piece(kept.rstrip(), last.start, last.start + len(kept.rstrip()))] if kept.strip() else [])
+            body_pieces, found = _split_responsible_pieces(body_pieces)
+            if found is not None:
+                units = found
         text, spans = assemble(body_pieces)
         heading = normalize_text(heading_piece.text).rstrip("。") if heading_piece and heading_piece.text else None
         path = node.path
@@ -221,7 +271,10 @@ def _clauses(b: DocBuilder, doc: Document, source: Source) -> list[Clause]:
         node_ids[id(node)] = cid
         depth = path.count("/") + 1
         kind = node.kind
-        if kind == "item" and node.children and any(ch.kind == "item" for ch in node.children) and not text:
+        # A part groups numbered items; its own words, if any, only lead into them
+        # ("二、可参照…人员 / 符合…条件的： / 1. … 2. …" is a part like its sibling "一、就业困难人员").
+        lead_in_only = not text or (heading is not None and "\n" not in text and text.endswith("："))
+        if kind == "item" and node.children and any(ch.kind == "item" for ch in node.children) and lead_in_only:
             kind = "part"
         if kind == "item" and node.marker_type in ("arabic", "parabic", "circled"):
             kind = "point"
@@ -318,6 +371,8 @@ def _implements(doc: Document) -> list[str]:
 
 def _completeness(b: DocBuilder, doc: Document) -> None:
     reasons = []
+    if not doc.clauses:
+        reasons.append("no text after the header (pages missing)")
     last = b.last_body_node
     if last is not None:
         clause = next((c for c in doc.clauses if c.start == last.start and c.label == last.label), None)

@@ -65,7 +65,14 @@ _URL_LINE = re.compile(r"^(?:https?://|www\.)\S+$")  # a bare link line
 _PAGE_NUMBER = re.compile(r"^(?:[-—–]\s*\d{1,3}\s*[-—–]|第\s*\d{1,3}\s*页(?:\s*[，,]?\s*共\s*\d{1,3}\s*页)?|\d{1,3})$")
 
 _HTML_DOCUMENT = re.compile(r"^\s*(?:<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>])", re.I)
-_HTML_TAG_AT_START = re.compile(r"^\s*<(?:p|div|span|td|th|tr|table|br|font|strong|b)[\s>/]", re.I)
+# An HTML tag anywhere in a line: a <p> can open mid-line or close on a later line.
+_HTML_TAG = re.compile(
+    r"""
+    </?(?:p|div|span|td|th|tr|table|br|font|strong|b)   # a block or inline tag, opening or closing
+    (?:[\s/][^<>]*)?>                                    # its attributes, if any
+    """,
+    re.I | re.X,
+)
 
 
 @dataclass
@@ -152,13 +159,17 @@ def split_lines(text: str) -> LineSplit:
             discarded.append(Discarded(s, s + md.end(), "markdown", stripped[: md.end()]))
             stripped, s = stripped[md.end() :], s + md.end()
         cells = None
-        if "\t" in body or _HTML_TAG_AT_START.match(stripped):
+        if "\t" in body or _HTML_TAG.search(stripped):
             cells = _cells(body, start)
             if cells is not None and len([c for c in cells if c.text]) < 2:
                 # a single HTML paragraph is a line of text, not a table row
                 only = next((c for c in cells if c.text), None)
                 cells = None
-                if only is not None and only.text != stripped:
+                if only is None:
+                    # markup and nothing to read: a "<p>" or "</p>" a page break left on its own line
+                    discarded.append(Discarded(s, e, "html-markup", stripped))
+                    continue
+                if only.text != stripped:
                     discarded.append(Discarded(s, e, "html-markup", stripped))
                     stripped, s, e = only.text, only.start, only.end
         line = Line(stripped, s, e, number, cells=cells, blank_before=blank)

@@ -1,0 +1,284 @@
+"""Command line: ``kb build``, ``kb serve``, ``kb parse``, ``kb search``.
+
+Commands stay thin: options -> stage functions -> output. Library errors (``KbError``) and
+file-system errors print as ``Error: …`` and exit 1, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sqlite3
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import KbError
+
+DEFAULT_DB = "kb.db"
+DEFAULT_CORPUS = "corpus"
+
+
+class _Group(click.Group):
+    """A click group that turns the errors a person can act on into ``Error: …``, exit 1."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KbError as e:
+            raise click.ClickException(str(e)) from e
+        except OSError as e:
+            where = f"{e.filename}: " if e.filename else ""
+            raise click.ClickException(f"{where}{e.strerror or e}") from e
+        except sqlite3.Error as e:
+            raise click.ClickException(f"database: {e}") from e
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="kb")
+def cli():
+    """A knowledge base of Liaoning employment policy notices, browsed in Datasette.
+
+    \b
+    kb build          # parse corpus/, link, publish to kb.db
+    kb serve          # browse it at http://127.0.0.1:8001/
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# build
+
+
+def _summary(report) -> str:
+    c = report.counts
+    links = c.get("links", {})
+    problems = c.get("problems", {})
+    lines = [
+        f"Built {report.db_path} (build {report.build.id}, corpus {report.build.corpus_hash[:12]})",
+        f"  files       {c['files']}" + (f" ({c['files_failed']} failed)" if c.get("files_failed") else ""),
+        f"  documents   {c['documents']} (+{c['placeholders']} cited, not in the corpus)",
+        f"  clauses     {c['clauses']}",
+        f"  links       {sum(links.values())}" + (" (" + ", ".join(f"{k} {v}" for k, v in links.items()) + ")" if links else ""),
+        f"  unresolved  {c['unresolved']}",
+        f"  problems    {sum(problems.values())}" + (" (" + ", ".join(f"{k} {v}" for k, v in problems.items()) + ")" if problems else ""),
+    ]
+    return "\n".join(lines)
+
+
+@cli.command()
+@click.option("--corpus", "corpus", default=DEFAULT_CORPUS, show_default=True, type=click.Path(), help="Directory of notice files")
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False), help="Database to write")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON")
+def build(corpus, db_path, as_json):
+    """Parse every file under the corpus, link the clauses and publish a SQLite database.
+
+    The new database is written beside the old one and replaces it only when complete. Files
+    that fail to parse are listed (and recorded in the problems table); the rest are built.
+
+    Example: kb build --corpus corpus --db kb.db
+    """
+    from .parse import corpus_files
+    from .publish import build as run_build
+
+    root = Path(corpus)
+    total = len(corpus_files(root)) if root.is_dir() else 0
+    with click.progressbar(length=total, label="Parsing", file=sys.stderr, item_show_func=lambda p: p) as bar:
+        report = run_build(root, db_path, on_file=lambda path: bar.update(1, path))
+    failed = report.failed_files
+    if failed:
+        click.echo(f"{len(failed)} file(s) could not be parsed:", err=True)
+        for p in failed:
+            click.echo(f"  {p}", err=True)
+    if as_json:
+        click.echo(json.dumps({"db": report.db_path, "build": dataclasses.asdict(report.build)}, ensure_ascii=False, indent=2))
+    else:
+        click.echo(_summary(report))
+
+
+# ---------------------------------------------------------------------------------------------
+# serve
+
+
+def default_metadata() -> Path | None:
+    """metadata.yml in the current directory, else the one at the project root beside kb/."""
+    for candidate in (Path("metadata.yml"), Path(__file__).resolve().parent.parent / "metadata.yml"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_metadata(path: str | Path | None, db_path: str | Path) -> dict:
+    """metadata.yml as a dict, its database section renamed to the served file's name."""
+    import yaml
+
+    if path is None:
+        return {}
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as e:
+        raise KbError(f"{path}: invalid YAML: {e}") from e
+    name = Path(db_path).stem
+    databases = data.get("databases") or {}
+    if name not in databases and "kb" in databases:
+        databases[name] = databases.pop("kb")
+        kb_settings = (data.get("plugins") or {}).get("kb")
+        if isinstance(kb_settings, dict) and kb_settings.get("database") == "kb":
+            kb_settings["database"] = name
+    return data
+
+
+@cli.command()
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False), help="Database to serve")
+@click.option("-p", "--port", default=8001, show_default=True, type=int, help="Port to listen on")
+@click.option("-h", "--host", default="127.0.0.1", show_default=True, help="Host to bind (0.0.0.0 to serve the network)")
+@click.option("--metadata", "metadata_path", type=click.Path(exists=True, dir_okay=False), help="metadata.yml (default: the project's)")
+def serve(db_path, port, host, metadata_path):
+    """Browse the database in Datasette, with metadata.yml and the /-/kb/ pages.
+
+    The database is opened immutable: rebuild with kb build, then restart.
+
+    Example: kb serve --db kb.db --port 8001
+    """
+    import asyncio
+
+    import uvicorn
+    from datasette.app import Datasette
+
+    if not Path(db_path).is_file():
+        raise KbError(f"no database at {db_path}: run `kb build --db {db_path}` first")
+    metadata = load_metadata(metadata_path or default_metadata(), db_path)
+    ds = Datasette(immutables=[str(db_path)], metadata=metadata)
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(ds.invoke_startup())
+    finally:
+        loop.close()
+    click.echo(f"Serving {db_path} at http://{host}:{port}/ (search: http://{host}:{port}/-/kb/search)", err=True)
+    uvicorn.run(ds.app(), host=host, port=port, log_level="warning", lifespan="on")
+
+
+# ---------------------------------------------------------------------------------------------
+# parse
+
+
+def _source_dict(source) -> dict | None:
+    """A Source without its text and raw bytes."""
+    if source is None:
+        return None
+    return {
+        "path": source.path,
+        "sha256": source.sha256,
+        "encoding": source.encoding,
+        "size": source.size,
+        "discarded": [dataclasses.asdict(d) for d in source.discarded],
+        "manifest": source.manifest,
+    }
+
+
+def _document_dict(doc) -> dict:
+    fields = {f.name: getattr(doc, f.name) for f in dataclasses.fields(doc) if f.name != "source"}
+    out = {k: v for k, v in fields.items() if k not in ("clauses", "citations")}
+    out["source_path"] = doc.source.path if doc.source else None
+    out["clauses"] = [dataclasses.asdict(c) for c in doc.clauses]
+    out["citations"] = [dataclasses.asdict(c) for c in doc.citations]
+    return out
+
+
+def _print_document(doc) -> None:
+    click.echo(f"{doc.id}  {doc.title}")
+    for label, value in (
+        ("level", doc.level),
+        ("jurisdiction", doc.jurisdiction),
+        ("issued", doc.issued),
+        ("issuers", "、".join(doc.issuers)),
+        ("kind", doc.kind),
+        ("implements", ", ".join(doc.implements)),
+        ("attached to", doc.attached_to and f"{doc.attached_to} {doc.attachment_label or ''}".strip()),
+        ("complete", "yes" if doc.complete else "no: " + "; ".join(doc.incomplete_reasons)),
+        ("citations", len(doc.citations)),
+    ):
+        if value not in (None, ""):
+            click.echo(f"  {label:<13}{value}")
+    click.echo(f"  clauses      {len(doc.clauses)}")
+    for c in doc.clauses:
+        text = c.heading or c.text
+        text = text[:50] + "…" if len(text) > 50 else text
+        click.echo(f"  {'  ' * c.depth}{c.label} [{c.kind}] {text}")
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Dump the records as JSON (without the source text)")
+def parse(files, as_json):
+    """Show what the parser reads from notice files: documents, metadata, clause tree.
+
+    Files that cannot be read print as `Error: path:line: message`; the exit code is then 1.
+
+    Example: kb parse corpus/2022-07-05_liaoning_ln-renshe-2022-22_gazette.txt --json
+    """
+    from .errors import ParseError
+    from .parse import parse_file
+
+    dumped, failed = [], 0
+    for path in files:
+        try:
+            parsed = parse_file(path)
+        except ParseError as e:
+            click.echo(f"Error: {e}", err=True)
+            failed += 1
+            continue
+        if as_json:
+            dumped.append(
+                {
+                    "source": _source_dict(parsed.source),
+                    "documents": [_document_dict(d) for d in parsed.documents],
+                    "warnings": [dataclasses.asdict(w) for w in parsed.warnings],
+                }
+            )
+        else:
+            click.echo(f"{path} ({parsed.source.encoding}, {parsed.source.size} bytes, sha256 {parsed.source.sha256[:12]})")
+            for w in parsed.warnings:
+                click.echo(f"  {w}")
+            for doc in parsed.documents:
+                _print_document(doc)
+            click.echo()
+    if as_json:
+        click.echo(json.dumps(dumped, ensure_ascii=False, indent=2))
+    if failed:
+        sys.exit(1)
+
+
+# ---------------------------------------------------------------------------------------------
+# search
+
+
+@cli.command(name="search")
+@click.argument("query")
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False), help="Database to search")
+@click.option("--city", help="Only this jurisdiction (大连市 or 大连)")
+@click.option("--limit", default=20, show_default=True, type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print results as JSON")
+def search_command(query, db_path, city, limit, as_json):
+    """Search clause headings and text; terms of one or two characters work.
+
+    Example: kb search "补贴 见习" --city 大连
+    """
+    from .search import search
+
+    if not Path(db_path).is_file():
+        raise KbError(f"no database at {db_path}: run `kb build --db {db_path}` first")
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        results = search(conn, query, city=city, limit=limit)
+    finally:
+        conn.close()
+    if as_json:
+        click.echo(json.dumps(results, ensure_ascii=False, indent=2))
+        return
+    for r in results:
+        click.echo(f"{r['score']:>7.3f}  {r['clause_id']}  {r['jurisdiction'] or ''}")
+        text = (r["heading"] + " " if r["heading"] else "") + (r["text"] or "")
+        click.echo(f"         {text[:80]}{'…' if len(text) > 80 else ''}")
+    if not results:
+        click.echo("No clauses found.", err=True)

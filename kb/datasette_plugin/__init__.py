@@ -1,0 +1,468 @@
+"""Datasette plugin: clause search, clause and document pages under ``/-/kb/``.
+
+- ``/-/kb/search?q=…&city=…`` (and ``/-/kb/search.json``): ranked clause search, 1- and
+  2-character terms included (``kb.search``);
+- ``/-/kb/clause/<clause id>``: a clause in its document, its provenance, its provincial
+  sources and city descendants with relation, score, evidence and a character diff;
+- ``/-/kb/document/<document id>``: metadata, completeness, clause tree, citations, lineage.
+
+Ids carry Chinese, 〔〕, ':' and '/': the routes take everything after the prefix, and accept
+both percent-encoding (what browsers send) and Datasette's tilde-encoding (what Datasette
+redirects a percent-encoded 404 to). Unknown ids raise ``NotFound``.
+
+Every piece of corpus text reaches a page through Jinja's autoescaping or through
+``markupsafe.escape`` before ``<mark>``, ``<ins>`` or ``<del>`` is added around it; nothing
+stored is rendered raw. The plugin reads the database named by the ``database`` plugin setting
+(metadata.yml, ``plugins: kb: database:``), else the first database with a ``clauses`` table.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote, unquote, urlencode
+
+from datasette import hookimpl
+from datasette.utils import tilde_decode, tilde_encode
+from datasette.utils.asgi import NotFound, Response
+from diff_match_patch import diff_match_patch
+from markupsafe import Markup, escape
+
+from .. import search as kb_search
+
+_dmp = diff_match_patch()
+_dmp.Diff_Timeout = 0.5
+
+_DOCUMENT_FIELDS = [
+    ("doc_number", "文号"),
+    ("title", "Title"),
+    ("level", "Level"),
+    ("jurisdiction", "Jurisdiction"),
+    ("province", "Province"),
+    ("issued", "Issued"),
+    ("issuers", "Issuers"),
+    ("recipients", "Recipients"),
+    ("kind", "Kind"),
+    ("measures_title", "Measures issued"),
+    ("implements", "Implements"),
+    ("attached_to", "Attached to"),
+    ("attachment_label", "Attachment label"),
+    ("publication_note", "Publication note"),
+    ("contact_note", "Contact"),
+    ("version", "Version"),
+    ("parser_version", "Parser"),
+    ("metadata_sources", "Metadata from"),
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# Hooks.
+
+
+@hookimpl
+def register_routes():
+    return [
+        (r"^/-/kb/?$", index_view),
+        (r"^/-/kb/search(?P<format>\.json)?$", search_view),
+        (r"^/-/kb/clause/(?P<id>.+)$", clause_view),
+        (r"^/-/kb/document/(?P<id>.+)$", document_view),
+    ]
+
+
+@hookimpl
+def menu_links(datasette):
+    return [{"href": datasette.urls.path("/-/kb/search"), "label": "Search clauses"}]
+
+
+# Columns of the views and canned queries that hold clause or document ids: shown as links to
+# the /-/kb/ pages (tables already link their foreign keys to rows).
+_CLAUSE_COLUMNS = {"clause_id", "city_clause_id", "provincial_clause_id", "best_candidate_id"}
+_DOCUMENT_COLUMNS = {"document_id", "city_document_id", "provincial_document_id", "likely_document"}
+_VIEWS = {"city_vs_province", "unresolved_clauses", "coverage_summary"}
+
+
+@hookimpl
+def render_cell(value, column, table, database, datasette):
+    if not isinstance(value, str) or not value or (table is not None and table not in _VIEWS):
+        return None
+    wanted = (datasette.plugin_config("kb") or {}).get("database")
+    if wanted and database != wanted:
+        return None
+    if column in _CLAUSE_COLUMNS:
+        url = clause_url(value)
+    elif column in _DOCUMENT_COLUMNS:
+        url = document_url(value)
+    else:
+        return None
+    return Markup('<a href="{}">{}</a>').format(datasette.urls.path(url), value)
+
+
+@hookimpl
+def prepare_jinja2_environment(env):
+    env.filters["kb_clause_url"] = clause_url
+    env.filters["kb_document_url"] = document_url
+    env.filters["kb_tilde"] = tilde_encode
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers.
+
+
+def clause_url(clause_id: str) -> str:
+    return "/-/kb/clause/" + quote(clause_id, safe="")
+
+
+def document_url(document_id: str) -> str:
+    return "/-/kb/document/" + quote(document_id, safe="")
+
+
+def _decode_id(raw: str) -> str:
+    """The id in a route: percent-encoded from a browser, tilde-encoded after a Datasette redirect."""
+    if "%" in raw:
+        return unquote(raw)
+    if "~" in raw:
+        return tilde_decode(raw)
+    return raw
+
+
+async def _database(datasette):
+    config = datasette.plugin_config("kb") or {}
+    name = config.get("database")
+    if name:
+        try:
+            return datasette.get_database(name)
+        except KeyError:
+            raise NotFound(f"kb plugin: database {name!r} (plugins.kb.database in metadata) is not served")
+    for db in datasette.databases.values():
+        if db.name != "_internal" and await db.table_exists("clauses"):
+            return db
+    raise NotFound("no knowledge base database is served: expected one with a 'clauses' table (run kb build)")
+
+
+async def _rows(db, sql: str, params: dict | None = None) -> list[dict]:
+    result = await db.execute(sql, params or {})
+    return [dict(r) for r in result.rows]
+
+
+async def _one(db, sql: str, params: dict | None = None) -> dict | None:
+    rows = await _rows(db, sql, params)
+    return rows[0] if rows else None
+
+
+def _loads(value, default=None):
+    if value is None:
+        return default
+    try:
+        return json.loads(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _full_text(clause: dict) -> str:
+    heading, text = clause.get("heading") or "", clause.get("text") or ""
+    return f"{heading} {text}".strip() if heading and text else heading or text
+
+
+def diff_html(provincial: str, city: str, spans: list[dict] | None = None) -> Markup:
+    """The two texts as one, escaped: provincial-only characters in <del>, city-only in <ins>.
+
+    spans are the linker's evidence (op, text, provincial_at, city_at over the two clause texts);
+    used when they fit the texts, else diff-match-patch runs here.
+    """
+    ops = _ops_from_spans(provincial, city, spans) if spans is not None else None
+    if ops is None:
+        ops = _dmp.diff_main(provincial, city)
+        _dmp.diff_cleanupSemantic(ops)
+    out = []
+    for op, text in ops:
+        if op == 0:
+            out.append(str(escape(text)))
+        elif op < 0:
+            out.append(f"<del>{escape(text)}</del>")
+        else:
+            out.append(f"<ins>{escape(text)}</ins>")
+    return Markup("".join(out))
+
+
+def _ops_from_spans(provincial: str, city: str, spans: list[dict]) -> list[tuple[int, str]] | None:
+    """diff-match-patch style ops rebuilt from evidence spans, or None if they do not fit."""
+    ops: list[tuple[int, str]] = []
+    p = c = 0
+    try:
+        for span in spans:
+            at_p, at_c, text = span["provincial_at"], span["city_at"], span["text"]
+            if at_p - p != at_c - c or provincial[p:at_p] != city[c:at_c]:
+                return None
+            if at_p > p:
+                ops.append((0, provincial[p:at_p]))
+            p, c = at_p, at_c
+            if span["op"] == "delete":
+                if provincial[p : p + len(text)] != text:
+                    return None
+                ops.append((-1, text))
+                p += len(text)
+            elif span["op"] == "insert":
+                if city[c : c + len(text)] != text:
+                    return None
+                ops.append((1, text))
+                c += len(text)
+            else:
+                return None
+    except (KeyError, TypeError):
+        return None
+    if provincial[p:] != city[c:]:
+        return None
+    if p < len(provincial):
+        ops.append((0, provincial[p:]))
+    return ops
+
+
+def _evidence(evidence: dict) -> dict:
+    """The parts of a link's evidence a reader needs, in reading order; the rest stays as JSON."""
+    shown = {k: evidence.get(k) for k in ("why", "parameter_changes", "novel", "delegation", "local_references", "scores")}
+    rest = {k: v for k, v in evidence.items() if k not in shown and k != "diff"}
+    return {"shown": shown, "rest": json.dumps(rest, ensure_ascii=False, indent=1, sort_keys=True) if rest else ""}
+
+
+async def _render(datasette, request, template: str, context: dict, status: int = 200) -> Response:
+    return Response.html(await datasette.render_template(template, context, request=request), status=status)
+
+
+# ---------------------------------------------------------------------------------------------
+# Views.
+
+
+async def index_view(datasette, request):
+    return Response.redirect(datasette.urls.path("/-/kb/search"))
+
+
+async def search_view(datasette, request):
+    db = await _database(datasette)
+    q = (request.args.get("q") or "").strip()
+    city = (request.args.get("city") or "").strip() or None
+    try:
+        limit = max(1, min(500, int(request.args.get("limit") or 50)))
+    except ValueError:
+        limit = 50
+    results = await db.execute_fn(lambda conn: kb_search.search(conn, q, city=city, limit=limit)) if q else []
+    if request.url_vars.get("format") == ".json":
+        return Response.json({"q": q, "city": city, "results": results})
+    for r in results:
+        for key in ("heading_html", "text_html", "snippet_html"):
+            r[key] = Markup(r[key])
+        r["url"] = datasette.urls.path(clause_url(r["clause_id"]))
+        r["document_url"] = datasette.urls.path(document_url(r["document_id"]))
+    cities = [
+        r["jurisdiction"]
+        for r in await _rows(
+            db,
+            "select distinct jurisdiction from documents where placeholder = 0 and jurisdiction is not null order by level, jurisdiction",
+        )
+    ]
+    return await _render(
+        datasette,
+        request,
+        "kb_search.html",
+        {
+            "q": q,
+            "city": city,
+            "cities": cities,
+            "results": results,
+            "json_url": datasette.urls.path("/-/kb/search.json") + "?" + urlencode({"q": q, **({"city": city} if city else {})}),
+        },
+    )
+
+
+async def clause_view(datasette, request):
+    db = await _database(datasette)
+    clause_id = _decode_id(request.url_vars["id"])
+    clause = await _one(db, "select * from clauses where id = :id", {"id": clause_id})
+    if clause is None:
+        raise NotFound(f"no clause {clause_id!r}: clause ids are '<document id>:<path>', e.g. 辽人社发〔2021〕7号:一/（一）")
+    document = await _one(db, "select * from documents where id = :id", {"id": clause["document_id"]})
+    ancestors = []
+    parent = clause["parent_id"]
+    while parent and len(ancestors) < 20:
+        row = await _one(db, "select id, path, label, heading, parent_id from clauses where id = :id", {"id": parent})
+        if row is None:
+            break
+        ancestors.insert(0, row)
+        parent = row["parent_id"]
+    children = await _rows(
+        db, "select id, label, heading, text from clauses where parent_id = :id order by position", {"id": clause_id}
+    )
+    source = await _one(db, "select * from sources where path = :p", {"p": clause["source_path"]})
+    build = await _one(db, "select * from builds order by id desc limit 1")
+
+    link_sql = """
+        select links.*, clauses.heading, clauses.text, clauses.path, documents.id as document_id,
+               documents.title, documents.jurisdiction, documents.level, documents.doc_number
+        from links
+        join clauses on clauses.id = links.{other}
+        join documents on documents.id = clauses.document_id
+        where links.{own} = :id
+        order by links.score desc, links.id
+    """
+    sources_ = await _rows(db, link_sql.format(other="target_clause_id", own="source_clause_id"), {"id": clause_id})
+    descendants = await _rows(db, link_sql.format(other="source_clause_id", own="target_clause_id"), {"id": clause_id})
+    for link in sources_:
+        ev = _loads(link["evidence"], {}) or {}
+        link["evidence_view"] = _evidence(ev)
+        link["diff_html"] = diff_html(link["text"] or "", clause["text"] or "", ev.get("diff"))
+    for link in descendants:
+        ev = _loads(link["evidence"], {}) or {}
+        link["evidence_view"] = _evidence(ev)
+        link["diff_html"] = diff_html(clause["text"] or "", link["text"] or "", ev.get("diff"))
+
+    unresolved = await _one(db, "select * from unresolved where clause_id = :id", {"id": clause_id})
+    parameters = await _rows(db, "select * from parameters where clause_id = :id order by start", {"id": clause_id})
+    citations = await _rows(
+        db,
+        """select citations.*, documents.title as target_title, documents.placeholder as target_placeholder
+           from citations left join documents on documents.id = citations.target_document_id
+           where clause_id = :id order by citations.start""",
+        {"id": clause_id},
+    )
+    coverage = await _rows(
+        db,
+        """select coverage.*, documents.jurisdiction, documents.title from coverage
+           join documents on documents.id = coverage.city_document_id
+           where provincial_clause_id = :id order by documents.jurisdiction""",
+        {"id": clause_id},
+    )
+    for c in coverage:
+        c["by"] = _loads(c["by_clause_ids"], [])
+    return await _render(
+        datasette,
+        request,
+        "kb_clause.html",
+        {
+            "clause": clause,
+            "document": document,
+            "ancestors": ancestors,
+            "children": children,
+            "responsible": _loads(clause["responsible"], []),
+            "lead": _loads(clause["lead"], []),
+            "text_spans": _loads(clause["text_spans"], []),
+            "source": source,
+            "build": build,
+            "sources": sources_,
+            "descendants": descendants,
+            "unresolved": unresolved,
+            "parameters": parameters,
+            "citations": citations,
+            "coverage": coverage,
+            "database": db.name,
+        },
+    )
+
+
+def _tree(clauses: list[dict]) -> list[dict]:
+    """Clauses nested under their parents, in document order."""
+    by_id = {c["id"]: dict(c, children=[]) for c in clauses}
+    roots = []
+    for c in by_id.values():
+        parent = by_id.get(c["parent_id"]) if c["parent_id"] else None
+        (parent["children"] if parent else roots).append(c)
+    return roots
+
+
+async def document_view(datasette, request):
+    db = await _database(datasette)
+    document_id = _decode_id(request.url_vars["id"])
+    document = await _one(db, "select * from documents where id = :id", {"id": document_id})
+    if document is None:
+        document = await _one(db, "select * from documents where doc_number = :id order by version desc", {"id": document_id})
+    if document is None:
+        raise NotFound(f"no document {document_id!r}: document ids are the 文号 (辽人社发〔2021〕7号) or 无文号-<hash>")
+    document_id = document["id"]
+    clauses = await _rows(
+        db,
+        "select id, parent_id, path, label, kind, heading, text, depth, attached_document_id from clauses "
+        "where document_id = :id order by position",
+        {"id": document_id},
+    )
+    linked = {
+        r["clause_id"]: r
+        for r in await _rows(
+            db,
+            """select source_clause_id as clause_id, group_concat(relation, ', ') as relations, count(*) as n
+               from links join clauses on clauses.id = links.source_clause_id
+               where clauses.document_id = :id group by source_clause_id""",
+            {"id": document_id},
+        )
+    }
+    unresolved = {
+        r["clause_id"]
+        for r in await _rows(
+            db,
+            "select clause_id from unresolved join clauses on clauses.id = unresolved.clause_id where clauses.document_id = :id",
+            {"id": document_id},
+        )
+    }
+    for c in clauses:
+        c["links"] = linked.get(c["id"])
+        c["unresolved"] = c["id"] in unresolved
+    citations = await _rows(
+        db,
+        """select citations.*, clauses.path as clause_path, documents.title as target_title,
+                  documents.placeholder as target_placeholder
+           from citations
+           left join clauses on clauses.id = citations.clause_id
+           left join documents on documents.id = citations.target_document_id
+           where citations.document_id = :id order by clauses.position, citations.start""",
+        {"id": document_id},
+    )
+    outgoing = await _rows(
+        db,
+        """select doc_relations.*, documents.title as target_title, documents.placeholder as target_placeholder
+           from doc_relations left join documents on documents.id = doc_relations.target_document_id
+           where source_document_id = :id order by doc_relations.id""",
+        {"id": document_id},
+    )
+    incoming = await _rows(
+        db,
+        """select doc_relations.*, documents.title as source_title, documents.jurisdiction as source_jurisdiction
+           from doc_relations join documents on documents.id = doc_relations.source_document_id
+           where target_document_id = :id order by doc_relations.id""",
+        {"id": document_id},
+    )
+    attachments = await _rows(
+        db, "select id, title, attachment_label from documents where attached_to = :id order by start", {"id": document_id}
+    )
+    coverage = await _rows(
+        db,
+        """select * from coverage_summary where city_document_id = :id or provincial_document_id = :id""",
+        {"id": document_id},
+    )
+    source = await _one(db, "select * from sources where path = :p", {"p": document["source_path"]})
+    fields = []
+    for key, label in _DOCUMENT_FIELDS:
+        value = document.get(key)
+        if key in ("issuers", "metadata_sources"):
+            value = _loads(value)
+            if isinstance(value, list):
+                value = "、".join(value)
+            elif isinstance(value, dict):
+                value = "; ".join(f"{k}: {v}" for k, v in value.items())
+        if value not in (None, "", []):
+            fields.append((key, label, value))
+    return await _render(
+        datasette,
+        request,
+        "kb_document.html",
+        {
+            "document": document,
+            "fields": fields,
+            "reasons": _loads(document["incomplete_reasons"], []),
+            "attachments_listed": _loads(document["attachments_listed"], []),
+            "tree": _tree(clauses),
+            "clause_count": len(clauses),
+            "citations": citations,
+            "outgoing": outgoing,
+            "incoming": incoming,
+            "attachments": attachments,
+            "coverage": coverage,
+            "source": source,
+            "database": db.name,
+        },
+    )

@@ -1,0 +1,821 @@
+"""Publish stage: parsed and linked records -> one SQLite database for Datasette.
+
+``publish(db, parsed, linked, build)`` writes every table, view and index into an empty
+``sqlite_utils.Database``. ``build(corpus, db_path)`` runs the whole pipeline (parse every file,
+link, publish) into a new file *beside* the old database and swaps it in with ``os.replace``
+only when it is complete, so a failed or killed build leaves the previous database as it was.
+
+The schema declares primary and foreign keys so Datasette links rows; JSON columns hold lists
+and dicts (``ensure_ascii=False``, so Chinese stays readable). Cited notices that are not in the
+corpus get a ``documents`` row with ``placeholder = 1`` (level read from the 文号), so lineage
+and citations always reach a row.
+
+Deliberately not here: parsing (``kb.parse``), linking (``kb.link``) and searching
+(``kb.search``, which also owns the layout of the ``clauses_grams`` index it reads).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Callable
+
+import sqlite_utils
+
+from . import places, search
+from .errors import KbError, NotFoundError
+from .link import link
+from .model import Document, LinkResult, Source
+from .parse import CorpusParse, Problem, corpus_files, parse_corpus
+
+__all__ = ["build", "publish", "BuildInfo", "BuildReport", "corpus_hash", "code_version"]
+
+# ---------------------------------------------------------------------------------------------
+# Schema: (columns, pk, foreign keys) per table, in creation order.
+
+_TABLES: dict[str, tuple[dict[str, type], str | tuple[str, ...], list[tuple[str, str, str]]]] = {
+    "builds": (
+        {"id": int, "started": str, "finished": str, "code_version": str, "corpus": str, "corpus_hash": str, "counts": str},
+        "id",
+        [],
+    ),
+    "sources": (
+        {
+            "path": str,
+            "sha256": str,
+            "encoding": str,
+            "bytes": int,
+            "parsed": int,
+            "documents": int,
+            "discarded": str,
+            "manifest": str,
+        },
+        "path",
+        [],
+    ),
+    "documents": (
+        {
+            "id": str,
+            "doc_number": str,
+            "title": str,
+            "level": str,
+            "jurisdiction": str,
+            "province": str,
+            "issued": str,
+            "issuers": str,
+            "recipients": str,
+            "publication_note": str,
+            "contact_note": str,
+            "kind": str,
+            "measures_title": str,
+            "complete": int,
+            "incomplete_reasons": str,
+            "implements": str,
+            "implements_document_id": str,
+            "attached_to": str,
+            "attachment_label": str,
+            "attachments_listed": str,
+            "clause_count": int,
+            "placeholder": int,
+            "source_path": str,
+            "source_sha256": str,
+            "start": int,
+            "end": int,
+            "byte_start": int,
+            "byte_end": int,
+            "version": int,
+            "parser_version": str,
+            "metadata_sources": str,
+        },
+        "id",
+        [
+            ("implements_document_id", "documents", "id"),
+            ("attached_to", "documents", "id"),
+            ("source_path", "sources", "path"),
+        ],
+    ),
+    "clauses": (
+        {
+            "id": str,
+            "document_id": str,
+            "parent_id": str,
+            "path": str,
+            "label": str,
+            "kind": str,
+            "heading": str,
+            "text": str,
+            "position": int,
+            "depth": int,
+            "responsible": str,
+            "lead": str,
+            "responsible_note": str,
+            "attached_document_id": str,
+            "start": int,
+            "end": int,
+            "byte_start": int,
+            "byte_end": int,
+            "text_spans": str,
+            "heading_span": str,
+            "source_path": str,
+            "source_sha256": str,
+        },
+        "id",
+        [
+            ("document_id", "documents", "id"),
+            ("parent_id", "clauses", "id"),
+            ("attached_document_id", "documents", "id"),
+            ("source_path", "sources", "path"),
+        ],
+    ),
+    "links": (
+        {
+            "id": int,
+            "source_clause_id": str,
+            "target_clause_id": str,
+            "relation": str,
+            "score": float,
+            "why": str,
+            "evidence": str,
+            "build_id": int,
+        },
+        "id",
+        [
+            ("source_clause_id", "clauses", "id"),
+            ("target_clause_id", "clauses", "id"),
+            ("build_id", "builds", "id"),
+        ],
+    ),
+    "citations": (
+        {
+            "id": int,
+            "document_id": str,
+            "clause_id": str,
+            "doc_number": str,
+            "title": str,
+            "role": str,
+            "basis": int,
+            "target_document_id": str,
+            "in_corpus": int,
+            "start": int,
+            "end": int,
+        },
+        "id",
+        [
+            ("document_id", "documents", "id"),
+            ("clause_id", "clauses", "id"),
+            ("target_document_id", "documents", "id"),
+        ],
+    ),
+    "doc_relations": (
+        {
+            "id": int,
+            "source_document_id": str,
+            "relation": str,
+            "target_doc_number": str,
+            "target_document_id": str,
+            "in_corpus": int,
+            "cited_title": str,
+            "title_mismatch": str,
+        },
+        "id",
+        [("source_document_id", "documents", "id"), ("target_document_id", "documents", "id")],
+    ),
+    "parameters": (
+        {
+            "id": int,
+            "clause_id": str,
+            "kind": str,
+            "value": float,
+            "unit": str,
+            "bound": str,
+            "subject": str,
+            "text": str,
+            "start": int,
+            "end": int,
+        },
+        "id",
+        [("clause_id", "clauses", "id")],
+    ),
+    "unresolved": (
+        {
+            "clause_id": str,
+            "reason": str,
+            "likely_document": str,
+            "likely_document_id": str,
+            "best_candidate_id": str,
+            "best_score": float,
+            "explanation": str,
+        },
+        "clause_id",
+        [
+            ("clause_id", "clauses", "id"),
+            ("likely_document_id", "documents", "id"),
+            ("best_candidate_id", "clauses", "id"),
+        ],
+    ),
+    "coverage": (
+        {
+            "id": int,
+            "city_document_id": str,
+            "provincial_document_id": str,
+            "provincial_clause_id": str,
+            "restated": int,
+            "by_clause_ids": str,
+        },
+        "id",
+        [
+            ("city_document_id", "documents", "id"),
+            ("provincial_document_id", "documents", "id"),
+            ("provincial_clause_id", "clauses", "id"),
+        ],
+    ),
+    "problems": (
+        {"id": int, "build_id": int, "path": str, "line": int, "severity": str, "message": str},
+        "id",
+        [("build_id", "builds", "id")],
+    ),
+}
+
+_NOT_NULL = {
+    "documents": {"title", "placeholder", "complete"},
+    "clauses": {"document_id", "path", "kind", "position"},
+    "links": {"source_clause_id", "target_clause_id", "relation", "score"},
+    "problems": {"path", "severity", "message"},
+}
+
+_INDEXES: dict[str, list[list[str]]] = {
+    "documents": [["jurisdiction"], ["level"], ["doc_number"], ["attached_to"], ["implements_document_id"]],
+    "clauses": [["document_id", "position"], ["parent_id"], ["kind"]],
+    "links": [["source_clause_id"], ["target_clause_id"], ["relation"]],
+    "citations": [["document_id"], ["clause_id"], ["target_document_id"]],
+    "doc_relations": [["source_document_id"], ["target_document_id"], ["relation"]],
+    "parameters": [["clause_id"], ["kind"]],
+    "unresolved": [["likely_document_id"], ["best_candidate_id"]],
+    "coverage": [["city_document_id", "provincial_document_id"], ["provincial_clause_id"]],
+    "problems": [["build_id"], ["path"]],
+}
+
+# The full text of a clause as a reader sees it, for views (heading, then body).
+_FULL = "trim(coalesce({c}.heading, '') || case when {c}.heading is not null and {c}.text <> '' then ' ' else '' end || coalesce({c}.text, ''))"
+
+_VIEWS = {
+    "city_vs_province": f"""
+select
+  links.id as link_id,
+  city_doc.jurisdiction as city_jurisdiction,
+  city.id as city_clause_id,
+  {_FULL.format(c="city")} as city_text,
+  links.relation,
+  links.score,
+  links.why,
+  {_FULL.format(c="prov")} as provincial_text,
+  prov.id as provincial_clause_id,
+  prov_doc.jurisdiction as provincial_jurisdiction,
+  city_doc.id as city_document_id,
+  city_doc.title as city_title,
+  prov_doc.id as provincial_document_id,
+  prov_doc.title as provincial_title,
+  links.evidence
+from links
+join clauses as city on city.id = links.source_clause_id
+join documents as city_doc on city_doc.id = city.document_id
+join clauses as prov on prov.id = links.target_clause_id
+join documents as prov_doc on prov_doc.id = prov.document_id
+where city_doc.level in ('city', 'county') and prov_doc.level = 'province'
+order by city_doc.jurisdiction, city_doc.id, city.position
+""",
+    "unresolved_clauses": f"""
+select
+  unresolved.clause_id,
+  documents.jurisdiction,
+  documents.id as document_id,
+  documents.title,
+  clauses.path,
+  {_FULL.format(c="clauses")} as clause_text,
+  unresolved.reason,
+  unresolved.likely_document,
+  unresolved.best_candidate_id,
+  unresolved.best_score,
+  unresolved.explanation
+from unresolved
+join clauses on clauses.id = unresolved.clause_id
+join documents on documents.id = clauses.document_id
+order by documents.jurisdiction, documents.id, clauses.position
+""",
+    "coverage_summary": """
+select
+  coverage.city_document_id,
+  city_doc.jurisdiction as city_jurisdiction,
+  city_doc.title as city_title,
+  coverage.provincial_document_id,
+  prov_doc.title as provincial_title,
+  sum(coverage.restated) as restated,
+  count(*) as total,
+  round(100.0 * sum(coverage.restated) / count(*), 1) as percent_restated,
+  group_concat(case when coverage.restated = 0 then prov.path end, '; ') as not_restated
+from (select * from coverage order by id) as coverage
+join clauses as prov on prov.id = coverage.provincial_clause_id
+join documents as city_doc on city_doc.id = coverage.city_document_id
+join documents as prov_doc on prov_doc.id = coverage.provincial_document_id
+group by coverage.city_document_id, coverage.provincial_document_id
+order by city_doc.jurisdiction, coverage.city_document_id, coverage.provincial_document_id
+""",
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Records of a build.
+
+
+@dataclass
+class BuildInfo:
+    """What the ``builds`` row says about the build that wrote a database."""
+
+    id: int
+    started: str
+    code_version: str
+    corpus: str
+    corpus_hash: str
+    finished: str | None = None
+    counts: dict = field(default_factory=dict)
+
+
+@dataclass
+class BuildReport:
+    """What ``build`` did: where it wrote, the counts, and every problem it met."""
+
+    db_path: str
+    build: BuildInfo
+    problems: list[Problem]
+
+    @property
+    def counts(self) -> dict:
+        return self.build.counts
+
+    @property
+    def failed_files(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+def _json(value) -> str | None:
+    if value is None:
+        return None
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def code_version() -> str:
+    """The package version and the git commit it was built from: ``0.1.0+<sha>[-dirty]``."""
+    try:
+        version = metadata.version("kb")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    here = Path(__file__).resolve().parent
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=here, capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        sha, dirty = "unknown", ""
+    return f"{version}+{sha or 'unknown'}{'-dirty' if dirty else ''}"
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 16), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def corpus_hash(files: dict[str, str]) -> str:
+    """sha256 over the sorted ``path\\tsha256`` lines of every file of the corpus."""
+    lines = "".join(f"{path}\t{sha}\n" for path, sha in sorted(files.items()))
+    return hashlib.sha256(lines.encode("utf-8")).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+# Rows.
+
+
+def _byte_offsets(source: Source | None, offsets: set[int]) -> dict[int, int]:
+    """Byte offset of each character offset, encoding the text once rather than once per offset."""
+    if source is None:
+        return {}
+    result: dict[int, int] = {}
+    previous, byte = 0, source.char_to_byte(0)
+    for offset in sorted(o for o in offsets if o is not None):
+        chunk = source.text[previous:offset]
+        # The length of a chunk alone, by the source's own rule (encoding, BOM excluded).
+        piece = Source(source.path, source.sha256, source.encoding, 0, text=chunk)
+        byte += piece.char_to_byte(len(chunk)) - piece.char_to_byte(0)
+        result[offset] = byte
+        previous = offset
+    return result
+
+
+def _document_row(doc: Document, ids: dict[str, str]) -> dict:
+    source = doc.source
+    offsets = _byte_offsets(source, {doc.start, doc.end})
+    primary = doc.implements[0] if doc.implements else None
+    return {
+        "id": doc.id,
+        "doc_number": doc.doc_number,
+        "title": doc.title,
+        "level": doc.level,
+        "jurisdiction": doc.jurisdiction,
+        "province": doc.province,
+        "issued": doc.issued,
+        "issuers": _json(doc.issuers),
+        "recipients": doc.recipients,
+        "publication_note": doc.publication_note,
+        "contact_note": doc.contact_note,
+        "kind": doc.kind,
+        "measures_title": doc.measures_title,
+        "complete": int(doc.complete),
+        "incomplete_reasons": _json(doc.incomplete_reasons),
+        "implements": primary,
+        "implements_document_id": ids.get(primary) if primary else None,
+        "attached_to": doc.attached_to,
+        "attachment_label": doc.attachment_label,
+        "attachments_listed": _json(doc.attachments_listed),
+        "clause_count": len(doc.clauses),
+        "placeholder": 0,
+        "source_path": source.path if source else None,
+        "source_sha256": source.sha256 if source else None,
+        "start": doc.start,
+        "end": doc.end,
+        "byte_start": offsets.get(doc.start),
+        "byte_end": offsets.get(doc.end),
+        "version": doc.version,
+        "parser_version": doc.parser_version,
+        "metadata_sources": _json(doc.metadata_sources),
+    }
+
+
+def _clause_rows(doc: Document) -> list[dict]:
+    offsets = _byte_offsets(doc.source, {o for c in doc.clauses for o in (c.start, c.end)})
+    return [
+        {
+            "id": c.id,
+            "document_id": c.document_id,
+            "parent_id": c.parent_id,
+            "path": c.path,
+            "label": c.label,
+            "kind": c.kind,
+            "heading": c.heading,
+            "text": c.text,
+            "position": c.position,
+            "depth": c.depth,
+            "responsible": _json(c.responsible),
+            "lead": _json(c.lead),
+            "responsible_note": c.responsible_note,
+            "attached_document_id": c.attached_document_id,
+            "start": c.start,
+            "end": c.end,
+            "byte_start": offsets.get(c.start),
+            "byte_end": offsets.get(c.end),
+            "text_spans": _json([list(s) for s in c.text_spans]),
+            "heading_span": _json(list(c.heading_span) if c.heading_span else None),
+            "source_path": c.source_path or (doc.source.path if doc.source else None),
+            "source_sha256": c.source_sha256 or (doc.source.sha256 if doc.source else None),
+        }
+        for c in doc.clauses
+    ]
+
+
+def _placeholders(documents: list[Document], linked: LinkResult, ids: dict[str, str]) -> list[dict]:
+    """A row for every cited or implemented 文号 that is not in the corpus, level from the 文号."""
+    titles: dict[str, Counter] = {}
+    for doc in documents:
+        for number in doc.implements:
+            titles.setdefault(number, Counter())
+        for c in doc.citations:
+            if c.doc_number:
+                titles.setdefault(c.doc_number, Counter())[c.title] += bool(c.title)
+    for r in linked.relations:
+        if r.target_doc_number:
+            titles.setdefault(r.target_doc_number, Counter())[r.cited_title] += bool(r.cited_title)
+    rows = []
+    for number in sorted(n for n in titles if n not in ids):
+        named = [t for t, n in titles[number].most_common() if t and n]
+        level, jurisdiction, province = places.classify_docno(number) or (None, None, None)
+        rows.append(
+            {
+                "id": number,
+                "doc_number": number,
+                "title": named[0] if named else number,
+                "level": level,
+                "jurisdiction": jurisdiction,
+                "province": province,
+                "complete": 0,
+                "incomplete_reasons": _json(["not in the corpus: known only from citations"]),
+                "clause_count": 0,
+                "placeholder": 1,
+                "metadata_sources": _json({"level": "inferred", "jurisdiction": "inferred", "title": "cited"}),
+            }
+        )
+    return rows
+
+
+def _create_schema(db: sqlite_utils.Database) -> None:
+    for name, (columns, pk, foreign_keys) in _TABLES.items():
+        if db[name].exists():  # builds, when history was carried over
+            continue
+        db[name].create(columns, pk=pk, foreign_keys=foreign_keys, not_null=_NOT_NULL.get(name, set()))
+
+
+def _create_indexes(db: sqlite_utils.Database) -> None:
+    for name, indexes in _INDEXES.items():
+        for columns in indexes:
+            db[name].create_index(columns)
+
+
+def publish(db: sqlite_utils.Database, parsed: CorpusParse, linked: LinkResult, build: BuildInfo) -> dict:
+    """Write every table, index, view and search index into an empty database; return counts.
+
+    ``parsed.files`` give sources, documents and clauses; ``parsed.problems`` are recorded
+    under ``build.id``. Earlier rows of ``builds`` are left in place (history); the row of
+    this build is written last, with its counts, when everything else is in.
+    """
+    _create_schema(db)
+    documents = parsed.documents
+    ids = {d.doc_number: d.id for d in documents if d.doc_number}
+    ids.update({d.id: d.id for d in documents})
+
+    problem_paths = {p.path for p in parsed.problems if p.severity == "error"}
+    db["sources"].insert_all(
+        {
+            "path": f.source.path,
+            "sha256": f.source.sha256,
+            "encoding": f.source.encoding,
+            "bytes": f.source.size,
+            "parsed": 1,
+            "documents": len(f.documents),
+            "discarded": _json([{"start": d.start, "end": d.end, "reason": d.reason, "text": d.text} for d in f.source.discarded]),
+            "manifest": _json(f.source.manifest or None),
+        }
+        for f in parsed.files
+    )
+
+    placeholders = _placeholders(documents, linked, ids)
+    ids.update({p["id"]: p["id"] for p in placeholders})
+    db["documents"].insert_all([_document_row(d, ids) for d in documents] + placeholders)
+    for doc in documents:
+        db["clauses"].insert_all(_clause_rows(doc))
+
+    clause_doc = {c.id: d.id for d in documents for c in d.clauses}
+    db["citations"].insert_all(
+        {
+            "document_id": d.id,
+            "clause_id": c.clause_id if c.clause_id in clause_doc else None,
+            "doc_number": c.doc_number,
+            "title": c.title,
+            "role": c.role,
+            "basis": int(c.basis),
+            "target_document_id": ids.get(c.doc_number) if c.doc_number else None,
+            "in_corpus": int(bool(c.doc_number) and ids.get(c.doc_number) in clause_doc.values()),
+            "start": c.start,
+            "end": c.end,
+        }
+        for d in documents
+        for c in d.citations
+    )
+    corpus_ids = {d.id for d in documents}
+    db["doc_relations"].insert_all(
+        {
+            "source_document_id": r.source_document_id,
+            "relation": r.relation,
+            "target_doc_number": r.target_doc_number,
+            # A notice outside the corpus is reached through its placeholder row.
+            "target_document_id": r.target_document_id or ids.get(r.target_doc_number or ""),
+            "in_corpus": int(r.target_document_id in corpus_ids),
+            "cited_title": r.cited_title,
+            "title_mismatch": r.title_mismatch,
+        }
+        for r in linked.relations
+    )
+    db["links"].insert_all(
+        {
+            "source_clause_id": k.source_clause_id,
+            "target_clause_id": k.target_clause_id,
+            "relation": k.relation,
+            "score": k.score,
+            "why": (k.evidence or {}).get("why"),
+            "evidence": _json(k.evidence),
+            "build_id": build.id,
+        }
+        for k in linked.links
+    )
+    db["parameters"].insert_all(
+        {
+            "clause_id": p.clause_id,
+            "kind": p.kind,
+            "value": p.value,
+            "unit": p.unit,
+            "bound": p.bound,
+            "subject": p.subject,
+            "text": p.text,
+            "start": p.start,
+            "end": p.end,
+        }
+        for p in linked.parameters
+    )
+    db["unresolved"].insert_all(
+        {
+            "clause_id": u.clause_id,
+            "reason": u.reason,
+            "likely_document": u.likely_document,
+            "likely_document_id": ids.get(u.likely_document or ""),
+            "best_candidate_id": u.best_candidate_id,
+            "best_score": u.best_score,
+            "explanation": u.explanation,
+        }
+        for u in linked.unresolved
+    )
+    db["coverage"].insert_all(
+        {
+            "city_document_id": c.city_document_id,
+            "provincial_document_id": c.provincial_document_id,
+            "provincial_clause_id": c.provincial_clause_id,
+            "restated": int(c.restated),
+            "by_clause_ids": _json(c.by_clause_ids),
+        }
+        for c in linked.coverage
+    )
+    db["problems"].insert_all(
+        {"build_id": build.id, "path": p.path, "line": p.line, "severity": p.severity, "message": p.message}
+        for p in parsed.problems
+    )
+
+    _create_indexes(db)
+    for name, sql in _VIEWS.items():
+        db.create_view(name, sql.strip())
+    db["clauses"].enable_fts(["heading", "text"], tokenize="trigram")
+    search.fill(db)
+
+    relations = Counter(k.relation for k in linked.links)
+    severities = Counter(p.severity for p in parsed.problems)
+    counts = {
+        "files": len(parsed.files) + len(problem_paths - {f.source.path for f in parsed.files}),
+        "files_failed": len(problem_paths - {f.source.path for f in parsed.files}),
+        "documents": len(documents),
+        "placeholders": len(placeholders),
+        "clauses": sum(len(d.clauses) for d in documents),
+        "links": dict(sorted(relations.items())),
+        "unresolved": len(linked.unresolved),
+        "coverage": len(linked.coverage),
+        "parameters": len(linked.parameters),
+        "citations": sum(len(d.citations) for d in documents),
+        "problems": dict(sorted(severities.items())),
+    }
+    build.counts = counts
+    build.finished = _now()
+    db["builds"].insert(
+        {
+            "id": build.id,
+            "started": build.started,
+            "finished": build.finished,
+            "code_version": build.code_version,
+            "corpus": build.corpus,
+            "corpus_hash": build.corpus_hash,
+            "counts": _json(counts),
+        },
+        replace=True,
+    )
+    db.analyze()
+    return counts
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole pipeline, written atomically.
+
+_TEMP_RE = re.compile(
+    r"""
+    \.tmp-        # after the database's own name: kb.db.tmp-
+    (?P<pid>\d+)  # the process id of the build that writes it
+    -             # then mkstemp's random part
+    """,
+    re.X,
+)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_stale_temps(db_path: Path) -> None:
+    """Remove temp files of builds that were killed (their process is gone)."""
+    for p in db_path.parent.glob(db_path.name + ".tmp-*"):
+        m = _TEMP_RE.search(p.name[len(db_path.name) :])
+        if m and int(m["pid"]) != os.getpid() and not _alive(int(m["pid"])):
+            p.unlink(missing_ok=True)
+
+
+def _previous_builds(db_path: Path) -> list[dict]:
+    """The ``builds`` rows of the database being replaced (history), or none if unreadable."""
+    if not db_path.exists():
+        return []
+    try:
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        try:
+            old = sqlite_utils.Database(conn)
+            return list(old["builds"].rows) if old["builds"].exists() else []
+        finally:
+            conn.close()
+    except sqlite3.Error:  # an unreadable old database has no history to keep
+        return []
+
+
+def build(
+    corpus: str | Path = "corpus",
+    db_path: str | Path = "kb.db",
+    on_file: Callable[[str], None] | None = None,
+) -> BuildReport:
+    """Parse every file under corpus, link, publish to a new database and swap it in at db_path.
+
+    Files that fail to parse are recorded in ``problems`` and the build goes on with the rest.
+    on_file is called with each file's path as it is parsed (for a progress bar). If anything
+    fails before the new database is complete, the file at db_path is not touched.
+    """
+    corpus, db_path = Path(corpus), Path(db_path)
+    if not corpus.is_dir():
+        raise NotFoundError(f"corpus directory not found: {corpus} (expected a directory of notice files; use --corpus DIR)")
+    if not corpus_files(corpus):
+        raise KbError(f"no files to parse under {corpus}: expected notice text files (.txt, .html)")
+    if db_path.is_dir():
+        raise KbError(f"{db_path} is a directory: expected a database file path such as kb.db")
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    started = _now()
+
+    parsed = parse_corpus(corpus, on_file=on_file)
+    linked = link(parsed.documents)
+
+    hashes = {f.source.path: f.source.sha256 for f in parsed.files}
+    for path in corpus_files(corpus):
+        rel = path.relative_to(corpus).as_posix()
+        if rel not in hashes:  # a file that failed to parse: hashed here, it has no Source
+            hashes[rel] = _sha256(path)
+    history = _previous_builds(db_path)
+    info = BuildInfo(
+        id=max((b["id"] for b in history), default=0) + 1,
+        started=started,
+        code_version=code_version(),
+        corpus=str(corpus),
+        corpus_hash=corpus_hash(hashes),
+    )
+
+    _remove_stale_temps(db_path)
+    fd, temp = tempfile.mkstemp(prefix=f"{db_path.name}.tmp-{os.getpid()}-", dir=db_path.parent)
+    os.close(fd)
+    try:
+        db = sqlite_utils.Database(temp)
+        try:
+            _create_schema_history(db, history)
+            publish(db, parsed, linked, info)
+            _record_failed_sources(db, parsed, hashes, corpus)
+        finally:
+            db.close()
+        os.replace(temp, db_path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return BuildReport(str(db_path), info, parsed.problems)
+
+
+def _create_schema_history(db: sqlite_utils.Database, history: list[dict]) -> None:
+    """Carry the earlier builds' rows over, so ``builds`` reads as the database's history."""
+    db["builds"].create(_TABLES["builds"][0], pk="id")
+    db["builds"].insert_all(history)
+
+
+def _record_failed_sources(db: sqlite_utils.Database, parsed: CorpusParse, hashes: dict[str, str], corpus: Path) -> None:
+    """A ``sources`` row (parsed = 0) for every file that could not be parsed."""
+    parsed_paths = {f.source.path for f in parsed.files}
+    db["sources"].insert_all(
+        {"path": path, "sha256": sha, "bytes": (corpus / path).stat().st_size, "parsed": 0, "documents": 0}
+        for path, sha in sorted(hashes.items())
+        if path not in parsed_paths
+    )

@@ -1,0 +1,253 @@
+"""Chinese full-text search over clause headings and text, with 1- and 2-character terms.
+
+SQLite's FTS5 ``trigram`` tokenizer finds terms of three characters or more and silently
+finds nothing for 补贴, 见习 or 零工. So the publish stage writes a second, contentless FTS5
+table, ``clauses_grams``, whose documents are the clause text rewritten as *character
+bigrams*: every run of CJK characters becomes its overlapping pairs followed by its last
+character on its own (``补贴资金`` -> ``补贴 贴资 资金 金``), and the ``unicode61`` tokenizer
+indexes each pair as one token. Then
+
+- a 2-character term is one token lookup (``"补贴"``) -- the fast, common case;
+- a longer term is a phrase of its pairs (``"就业 业见 见习"``), which matches exactly where the
+  term occurs as a substring, because pairs of one run sit at consecutive positions;
+- a 1-character term is a prefix query (``"补"*``): every character starts a pair or ends a run.
+
+Every term of a query goes through this one table, so one ``MATCH`` and one ``bm25`` rank the
+whole query, headings weighted ten times the text. Highlighting is done here, in Python, on
+escaped text (``<mark>``); FTS5's own ``highlight()`` is not used because it returns raw text.
+
+The trigram table ``clauses_fts`` is still built (by sqlite-utils) for Datasette's own search
+box on the ``clauses`` table; ``search()`` does not use it.
+
+Deliberately not here: query syntax (OR, NOT, quotes). Terms are separated by spaces and all
+must match.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from html import escape
+from typing import Any
+
+from .text import normalize_text
+
+__all__ = ["search", "grams", "fts_query", "highlight", "GRAMS_TABLE", "HEADING_WEIGHT", "TEXT_WEIGHT"]
+
+GRAMS_TABLE = "clauses_grams"
+HEADING_WEIGHT = 10.0
+TEXT_WEIGHT = 1.0
+
+# The characters of a CJK run. (Written as joined strings: in re.VERBOSE a character class
+# keeps its spaces and '#', so the comments cannot go inside it.)
+_CJK_CHARS = (
+    "\u3007"  # 〇, the ideographic zero
+    "\u3400-\u4dbf"  # CJK extension A
+    "\u4e00-\u9fff"  # CJK unified ideographs
+    "\uf900-\ufaff"  # compatibility ideographs
+    "\U00020000-\U0003ffff"  # extensions B and later
+)
+_CJK_RUN = re.compile(f"[{_CJK_CHARS}]+")
+
+# What unicode61 keeps as a token outside CJK runs: letters and digits (underscore separates).
+_WORD = re.compile(r"[^\W_]+")
+
+_SNIPPET_CONTEXT = 60
+
+
+def _run_tokens(run: str, last: bool) -> list[str]:
+    """Tokens of one CJK run: its pairs, then its last character (left out at a query's end)."""
+    pairs = [run[i : i + 2] for i in range(len(run) - 1)]
+    if last and pairs:
+        return pairs
+    return pairs + [run[-1]]
+
+
+def _tokens(text: str, query: bool = False) -> tuple[list[str], bool]:
+    """The bigram tokens of text, and whether the last one must be matched as a prefix.
+
+    In a query, the text after the term may continue in the indexed clause, so a term that
+    ends in one CJK character or in a Latin word matches it as a prefix.
+    """
+    tokens: list[str] = []
+    prefix = False
+    pos = 0
+    runs = list(_CJK_RUN.finditer(text))
+    for i, m in enumerate(runs):
+        words = _WORD.findall(text[pos : m.start()])
+        tokens += [w.lower() for w in words]
+        at_end = query and i == len(runs) - 1 and not _WORD.search(text[m.end() :])
+        tokens += _run_tokens(m.group(), at_end)
+        prefix = at_end and len(m.group()) == 1
+        pos = m.end()
+    words = _WORD.findall(text[pos:])
+    if words:
+        tokens += [w.lower() for w in words]
+        # A Latin word may be the start of a longer one; a number is matched whole.
+        prefix = query and not words[-1].isdigit()
+    return tokens, prefix
+
+
+def grams(text: str | None) -> str:
+    """The text as the ``clauses_grams`` table indexes it: CJK pairs, then Latin words."""
+    if not text:
+        return ""
+    return " ".join(_tokens(text)[0])
+
+
+def _terms(query: str) -> list[str]:
+    return [t for t in (normalize_text(part).strip() for part in query.split()) if t]
+
+
+def fts_query(query: str) -> str | None:
+    """The FTS5 MATCH expression over ``clauses_grams`` for a query, or None if it has no words."""
+    phrases = []
+    for term in _terms(query):
+        tokens, prefix = _tokens(term, query=True)
+        if tokens:
+            phrases.append('"' + " ".join(tokens) + '"' + (" *" if prefix else ""))
+    return " AND ".join(phrases) if phrases else None
+
+
+def _spans(text: str, terms: list[str]) -> list[tuple[int, int]]:
+    """Where the terms occur in text (case-insensitive), overlapping spans merged."""
+    spans = []
+    folded = text.lower()
+    for term in terms:
+        term = term.lower()
+        start = folded.find(term)
+        while start != -1:
+            spans.append((start, start + len(term)))
+            start = folded.find(term, start + 1)
+    merged: list[tuple[int, int]] = []
+    for a, b in sorted(spans):
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def highlight(text: str | None, query: str | list[str], window: tuple[int, int] | None = None) -> str:
+    """text escaped for HTML, every occurrence of a query term wrapped in ``<mark>``.
+
+    window (start, end) limits the output to that part of the text, with ``…`` where cut.
+    """
+    if not text:
+        return ""
+    terms = _terms(query) if isinstance(query, str) else query
+    lo, hi = window or (0, len(text))
+    out = ["…" if lo > 0 else ""]
+    pos = lo
+    for a, b in _spans(text, terms):
+        if b <= lo or a >= hi:
+            continue
+        a, b = max(a, lo), min(b, hi)
+        out.append(escape(text[pos:a]))
+        out.append(f"<mark>{escape(text[a:b])}</mark>")
+        pos = b
+    out.append(escape(text[pos:hi]))
+    out.append("…" if hi < len(text) else "")
+    return "".join(out)
+
+
+def snippet(text: str | None, query: str | list[str], context: int = _SNIPPET_CONTEXT) -> str:
+    """A highlighted window of text around the first match (the start when nothing matches)."""
+    if not text:
+        return ""
+    terms = _terms(query) if isinstance(query, str) else query
+    spans = _spans(text, terms)
+    first = spans[0][0] if spans else 0
+    lo = max(0, first - context)
+    hi = min(len(text), max(first + 2 * context, lo + 2 * context))
+    return highlight(text, terms, (lo, hi))
+
+
+# The best rowids are picked from the FTS table alone (with a city, after a cheap lookup of each
+# match's document), then joined for display: joining first would read every matching clause
+# row before sorting, which dominates for common terms (就业, 补贴).
+_COLUMNS = """
+  clauses.id as clause_id,
+  clauses.document_id,
+  clauses.path,
+  clauses.label,
+  clauses.kind,
+  clauses.heading,
+  clauses.text,
+  documents.doc_number,
+  documents.title,
+  documents.level,
+  documents.jurisdiction,
+  top.rank"""
+
+_RANKED = f"select rowid, bm25({GRAMS_TABLE}, {HEADING_WEIGHT}, {TEXT_WEIGHT}) as rank from {GRAMS_TABLE} where {GRAMS_TABLE} match :match"
+
+_SQL = f"""
+with top as ({_RANKED} order by rank limit :limit)
+select {_COLUMNS}
+from top
+join clauses on clauses.rowid = top.rowid
+join documents on documents.id = clauses.document_id
+order by top.rank
+"""
+
+_SQL_CITY = f"""
+with matched as materialized ({_RANKED}),
+top as (
+  select matched.rowid, matched.rank
+  from matched
+  join clauses on clauses.rowid = matched.rowid
+  join documents on documents.id = clauses.document_id
+  where documents.jurisdiction in (:city, :city || '市')
+  order by matched.rank
+  limit :limit
+)
+select {_COLUMNS}
+from top
+join clauses on clauses.rowid = top.rowid
+join documents on documents.id = clauses.document_id
+order by top.rank
+"""
+
+
+def search(conn: Any, query: str, city: str | None = None, limit: int = 50) -> list[dict]:
+    """Clauses matching every term of query, best first, with highlighted heading, text, snippet.
+
+    conn is a ``sqlite3.Connection`` or a ``sqlite_utils.Database`` of a published knowledge
+    base. city limits results to one jurisdiction (``大连市``, or ``大连``). Each result is a dict
+    of the clause and its document, ``score`` (higher is better) and ``heading_html``,
+    ``text_html`` and ``snippet_html``: escaped HTML with matches in ``<mark>``.
+
+    >>> search(conn, "补贴 见习", city="大连市")  # doctest: +SKIP
+    """
+    conn = getattr(conn, "conn", conn)
+    match = fts_query(query)
+    if match is None:
+        return []
+    terms = _terms(query)
+    params = {"match": match, "limit": int(limit)} | ({"city": city} if city else {})
+    cursor = conn.execute(_SQL_CITY if city else _SQL, params)
+    columns = [d[0] for d in cursor.description]
+    results = []
+    for row in cursor.fetchall():
+        r = dict(zip(columns, tuple(row)))
+        r["score"] = round(-r.pop("rank"), 4)
+        r["heading_html"] = highlight(r["heading"], terms)
+        r["text_html"] = highlight(r["text"], terms)
+        r["snippet_html"] = snippet(r["text"], terms)
+        results.append(r)
+    return results
+
+
+def fill(conn: sqlite3.Connection | Any) -> int:
+    """(Re)create ``clauses_grams`` from the ``clauses`` table; returns the number of rows indexed."""
+    conn = getattr(conn, "conn", conn)
+    with conn:  # one transaction, committed here
+        conn.execute(f"drop table if exists {GRAMS_TABLE}")
+        conn.execute(f"create virtual table {GRAMS_TABLE} using fts5(heading, text, content='', tokenize='unicode61')")
+        rows = conn.execute("select rowid, heading, text from clauses").fetchall()
+        conn.executemany(
+            f"insert into {GRAMS_TABLE} (rowid, heading, text) values (?, ?, ?)",
+            ((rowid, grams(heading), grams(text)) for rowid, heading, text in rows),
+        )
+    return len(rows)

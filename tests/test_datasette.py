@@ -1,0 +1,360 @@
+"""Every page through Datasette's own client: tables, views, canned queries, /-/kb/ pages."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+from urllib.parse import quote
+
+import pytest
+from datasette.app import Datasette
+from datasette.utils import tilde_encode
+
+from kb.model import Clause, Document, LinkResult, Source
+from kb.parse import CorpusParse, ParsedFile
+from kb.publish import BuildInfo, publish
+
+DL = "大人社发〔2020〕391号"
+FS = "抚人社发〔2021〕20号"
+P25 = "辽政办发〔2020〕25号"
+P7 = "辽人社发〔2021〕7号"
+P22 = "辽人社〔2022〕22号"
+
+
+def clause_url(clause_id: str) -> str:
+    return "/-/kb/clause/" + quote(clause_id, safe="")
+
+
+def document_url(document_id: str) -> str:
+    return "/-/kb/document/" + quote(document_id, safe="")
+
+
+def _text(html: str) -> str:
+    """Visible-ish text of a page: tags dropped, entities decoded."""
+    return unescape(re.sub(r"<[^>]+>", "", html))
+
+
+# ---------------------------------------------------------------------------------------------
+# Datasette's own pages, with metadata.yml
+
+
+async def test_index_shows_title_and_search_link(ds):
+    r = await ds.client.get("/")
+    assert r.status_code == 200
+    assert "Liaoning employment policy knowledge base" in r.text
+    assert "/-/kb/search" in r.text
+
+
+@pytest.mark.parametrize(
+    "table",
+    ["documents", "clauses", "links", "citations", "doc_relations", "parameters", "unresolved", "coverage", "sources", "builds", "problems"],
+)
+async def test_table_pages_have_descriptions(ds, kb_metadata, table):
+    r = await ds.client.get(f"/kb/{table}")
+    assert r.status_code == 200
+    description = kb_metadata["databases"]["kb"]["tables"][table]["description"]
+    assert _text(description)[:30] in _text(r.text)
+
+
+def test_metadata_describes_every_column(kb_db, kb_metadata):
+    tables = kb_metadata["databases"]["kb"]["tables"]
+    for name in kb_db.table_names() + kb_db.view_names():
+        if name.startswith(("clauses_fts", "clauses_grams", "sqlite_")):
+            continue
+        assert name in tables, name
+        columns = kb_db[name].columns_dict
+        assert set(columns) == set(tables[name]["columns"]), name
+
+
+async def test_documents_facets_and_labels(ds):
+    r = await ds.client.get("/kb/documents.json?_shape=objects&_facet=level&_facet=jurisdiction")
+    data = r.json()
+    facets = data["facet_results"]
+    assert {"level", "jurisdiction", "placeholder"} <= set(facets)
+    levels = {f["value"] for f in facets["level"]["results"]}
+    assert {"province", "city", "national"} <= levels
+
+
+async def test_links_facet_by_relation(ds):
+    data = (await ds.client.get("/kb/links.json?_shape=objects")).json()
+    relations = {f["value"] for f in data["facet_results"]["relation"]["results"]}
+    assert "implements" in relations and "extends" in relations
+
+
+async def test_foreign_keys_link_rows(ds):
+    r = await ds.client.get("/kb/clauses?document_id=" + quote(DL))
+    assert r.status_code == 200
+    # document_id cells link to the documents row, labelled with its title
+    assert "/kb/documents/" + tilde_encode(DL) in r.text
+    assert "全力做好当前促进和扩大就业有关工作的通知" in r.text
+
+
+async def test_row_page_shows_incoming_links(ds):
+    r = await ds.client.get("/kb/documents/" + tilde_encode(P25))
+    assert r.status_code == 200
+    assert "clauses.document_id" in r.text or "clauses" in r.text
+
+
+async def test_datasette_search_box_on_clauses(ds):
+    data = (await ds.client.get("/kb/clauses.json?_search=" + quote("零工市场") + "&_shape=objects")).json()
+    assert {r["id"] for r in data["rows"]} == {f"{P22}:三"}
+
+
+@pytest.mark.parametrize("view", ["city_vs_province", "unresolved_clauses", "coverage_summary"])
+async def test_views(ds, view):
+    data = (await ds.client.get(f"/kb/{view}.json?_shape=objects")).json()
+    assert data["rows"]
+
+
+async def test_view_city_vs_province(ds):
+    data = (await ds.client.get("/kb/city_vs_province.json?_shape=objects&city_clause_id=" + quote(f"{DL}:三"))).json()
+    [row] = data["rows"]
+    assert row["provincial_clause_id"] == f"{P25}:二/（六）" and row["relation"] == "implements"
+    assert row["city_jurisdiction"] == "大连市" and row["provincial_jurisdiction"] == "辽宁省"
+
+
+# ---------------------------------------------------------------------------------------------
+# Canned queries
+
+
+async def _canned(ds, name: str, **params) -> list[dict]:
+    query = "&".join(f"{k}={quote(v)}" for k, v in params.items())
+    r = await ds.client.get(f"/kb/{name}.json?_shape=array&{query}")
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def test_canned_clauses_on_topic(ds):
+    rows = await _canned(ds, "clauses_on_topic", city="大连", topic="补贴")
+    assert rows and {r["jurisdiction"] for r in rows} == {"大连市"}
+    assert all("补贴" in (r["heading"] or "") + r["text"] for r in rows)
+    assert f"{DL}:三" in {r["clause_id"] for r in rows}
+    html = (await ds.client.get("/kb/clauses_on_topic?city=" + quote("大连") + "&topic=" + quote("补贴"))).text
+    assert "Clauses of a city on a topic" in html and DL in html
+
+
+async def test_canned_city_beside_province(ds):
+    rows = await _canned(ds, "city_beside_province", city="大连市", relation="extends")
+    assert rows and {r["relation"] for r in rows} == {"extends"}
+    row = next(r for r in rows if r["city_clause_id"] == f"{DL}:六")
+    assert row["provincial_clause_id"] == f"{P25}:四/（十一）"
+    assert row["city_text"] and row["provincial_text"]
+    everything = await _canned(ds, "city_beside_province", city="", relation="")
+    assert {r["city_jurisdiction"] for r in everything} == {"大连市", "抚顺市"}
+
+
+async def test_canned_unresolved(ds):
+    rows = await _canned(ds, "unresolved_in_city", city="大连")
+    assert f"{DL}:七" in {r["clause_id"] for r in rows}
+    assert all(r["likely_document"] == P25 for r in rows if r["reason"] == "counterpart-missing")
+
+
+async def test_canned_provincial_coverage(ds):
+    rows = await _canned(ds, "provincial_coverage", provincial=P25)
+    assert rows and {r["city_document_id"] for r in rows} == {DL}
+    restated = {r["provincial_path"] for r in rows if r["restated"]}
+    assert "二/（六）" in restated  # restated by 大连 三
+
+
+async def test_canned_parameter_across_cities(ds):
+    rows = await _canned(ds, "parameter_across_cities", kind="rate", topic="")
+    assert rows
+    assert all(r["city_jurisdiction"] in ("大连市", "抚顺市") and r["provincial_jurisdiction"] == "辽宁省" for r in rows)
+    assert {r["comparison"] for r in rows} <= {"same", "differs", ""}
+
+
+async def test_canned_queries_listed_on_database_page(ds):
+    html = (await ds.client.get("/kb")).text
+    for title in (
+        "Clauses of a city on a topic",
+        "City vs province, side by side",
+        "Unresolved clauses",
+        "Coverage of a provincial notice",
+        "A parameter compared across cities",
+    ):
+        assert title in html
+
+
+# ---------------------------------------------------------------------------------------------
+# /-/kb/search
+
+
+async def test_search_page_two_character_term(ds):
+    r = await ds.client.get("/-/kb/search?q=" + quote("零工"))
+    assert r.status_code == 200
+    assert "<mark>零工</mark>" in r.text
+    assert clause_url(f"{P22}:七") in r.text and clause_url(f"{P22}:三") in r.text
+    assert '<form action="/-/kb/search"' in r.text and 'value="零工"' in r.text
+
+
+async def test_search_page_ranks_and_filters_by_city(ds):
+    r = await ds.client.get("/-/kb/search?q=" + quote("补贴") + "&city=" + quote("大连市"))
+    assert "<mark>补贴</mark>" in r.text
+    links = re.findall(r'href="/-/kb/clause/([^"]+)"', r.text)
+    assert links and all(p.startswith(quote(DL, safe="")) for p in links)
+    assert '<option value="大连市" selected>' in r.text
+
+
+async def test_search_page_without_query_shows_the_form(ds):
+    r = await ds.client.get("/-/kb/search")
+    assert r.status_code == 200 and 'name="q"' in r.text and "<ol" not in r.text
+
+
+async def test_search_json(ds):
+    data = (await ds.client.get("/-/kb/search.json?q=" + quote("见习"))).json()
+    assert data["q"] == "见习" and data["results"]
+    assert "<mark>见习</mark>" in data["results"][0]["heading_html"] + data["results"][0]["text_html"]
+
+
+async def test_kb_root_redirects_to_search(ds):
+    r = await ds.client.get("/-/kb/")
+    assert r.status_code == 302 and r.headers["location"] == "/-/kb/search"
+
+
+# ---------------------------------------------------------------------------------------------
+# /-/kb/clause/<id>
+
+
+async def test_clause_page_city_clause(ds):
+    r = await ds.client.get(clause_url(f"{DL}:三"))
+    assert r.status_code == 200
+    html = r.text
+    assert "加大吸纳就业补贴力度" in html
+    # breadcrumb to its document
+    assert document_url(DL) in html
+    # its provincial source, relation, score and evidence
+    section = html[html.index('id="provincial-sources"') : html.index('id="city-descendants"')]
+    assert clause_url(f"{P25}:二/（六）") in section
+    assert 'class="relation relation-implements">implements<' in section
+    assert "restates the provincial rule" in section
+    # the differing characters, escaped and marked
+    assert "<ins>费</ins>" in section and "<del>顶额</del>" in section
+    # provenance: file, sha256, char and byte offsets, build
+    prov = html[html.index('id="provenance"') :]
+    assert "2020-11-24_dalian_dl-renshefa-2020-391_truncated.txt" in prov
+    assert re.search(r"<code>[0-9a-f]{64}</code>", prov)
+    assert re.search(r"Characters</th><td>\d+–\d+", prov) and re.search(r"Bytes</th><td>\d+–\d+", prov)
+    assert "0.1.0+" in prov
+
+
+async def test_clause_page_parameter_changes(ds):
+    html = (await ds.client.get(clause_url(f"{DL}:六"))).text
+    assert 'relation-extends">extends<' in html
+    assert "Parameter changes" in html and "20%" in html
+
+
+async def test_clause_page_provincial_clause_shows_descendants(ds):
+    html = (await ds.client.get(clause_url(f"{P25}:二/（六）"))).text
+    section = html[html.index('id="city-descendants"') :]
+    assert clause_url(f"{DL}:三") in section and "大连市" in section and "implements" in section
+    assert "<ins>费</ins>" in section
+
+
+async def test_clause_page_breadcrumb_by_path(ds):
+    html = (await ds.client.get(clause_url(f"{P7}:一/（一）"))).text
+    crumbs = html[html.index('class="crumbs breadcrumb"') : html.index("</p>", html.index('class="crumbs breadcrumb"'))]
+    assert document_url(P7) in crumbs and clause_url(f"{P7}:一") in crumbs and "（一）" in crumbs
+
+
+async def test_clause_page_unresolved(ds):
+    html = (await ds.client.get(clause_url(f"{DL}:七"))).text
+    assert "Unresolved: counterpart-missing" in html and P25 in html
+
+
+async def test_clause_page_tilde_encoded_id(ds):
+    r = await ds.client.get("/-/kb/clause/" + tilde_encode(f"{DL}:三"))
+    assert r.status_code == 200 and "加大吸纳就业补贴力度" in r.text
+
+
+async def test_unknown_clause_is_404(ds):
+    r = await ds.client.get(clause_url(f"{DL}:九十九"), follow_redirects=True)
+    assert r.status_code == 404
+    assert "no clause" in r.text
+    r = await ds.client.get("/-/kb/clause/nothing", follow_redirects=True)
+    assert r.status_code == 404
+
+
+# ---------------------------------------------------------------------------------------------
+# /-/kb/document/<id>
+
+
+async def test_document_page(ds):
+    r = await ds.client.get(document_url(FS))
+    assert r.status_code == 200
+    html = r.text
+    assert "抚顺市关于延续实施和优化完善减负稳岗扩就业政策实施细则" in html
+    assert "Complete." in html
+    # clause tree with links to clauses
+    assert clause_url(f"{FS}:附件2/（一）") in html
+    # the attachment that is a notice of its own
+    assert document_url(P7) in html
+    # citations: in the corpus and not
+    citations = html[html.index('class="citations"') :]
+    assert "抚人社发〔2020〕50号" in citations and "not in the corpus" in citations
+    # the corpus's literal <p> fragments never reach the page as markup
+    assert "<p style" not in html
+
+
+async def test_document_page_incomplete(ds):
+    html = (await ds.client.get(document_url(DL))).text
+    assert "Incomplete:" in html and "ends mid-sentence" in html
+    assert document_url(P25) in html  # implements
+    assert "unresolved" in html
+
+
+async def test_document_page_lineage_and_coverage(ds):
+    html = (await ds.client.get(document_url(P25))).text
+    assert document_url("国办发〔2020〕27号") in html  # implements a placeholder
+    assert document_url(DL) in html  # implemented by Dalian
+    assert "Coverage" in html
+
+
+async def test_placeholder_document_page(ds):
+    html = (await ds.client.get(document_url("国办发〔2020〕27号"))).text
+    assert "placeholder" in html and "Not in the corpus" in html
+    assert document_url(P25) in html  # who implements it
+
+
+async def test_unknown_document_is_404(ds):
+    r = await ds.client.get(document_url("辽人社发〔1999〕1号"), follow_redirects=True)
+    assert r.status_code == 404
+
+
+# ---------------------------------------------------------------------------------------------
+# Stored text is escaped everywhere
+
+
+@pytest.fixture
+async def hostile_ds(tmp_path):
+    """A database whose text is markup: it must show as text on every page."""
+    import sqlite_utils
+
+    text = "一、<p>补贴</p><script>alert('x')</script>标准"
+    source = Source("<b>x</b>.txt", "0" * 64, "utf-8", len(text.encode()), text=text)
+    doc_id = "测〔2024〕1号"
+    clause = Clause(id=f"{doc_id}:一", document_id=doc_id, path="一", label="一", kind="item", heading="<i>补贴</i>", text=text[2:], end=len(text))
+    doc = Document(doc_id, doc_id, "<b>测试</b>通知", "city", "大连市", "辽宁省", "2024-01-01", ["<em>局</em>"], clauses=[clause], source=source, end=len(text))
+    path = tmp_path / "kb.db"
+    db = sqlite_utils.Database(path)
+    publish(db, CorpusParse([ParsedFile(source, [doc])], []), LinkResult(), BuildInfo(1, "s", "v", "c", "h"))
+    db.close()
+    instance = Datasette([str(path)])
+    await instance.invoke_startup()
+    return instance
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/-/kb/search?q=" + quote("补贴"), clause_url("测〔2024〕1号:一"), document_url("测〔2024〕1号")],
+)
+async def test_stored_markup_is_escaped(hostile_ds, path):
+    html = (await hostile_ds.client.get(path)).text
+    assert "<script>alert" not in html and "<p>补贴" not in html and "<b>测试" not in html and "<i>补贴" not in html
+    assert "&lt;script&gt;" in html or "&lt;p&gt;" in html or "&lt;b&gt;" in html
+
+
+async def test_views_and_queries_link_to_kb_pages(ds):
+    html = (await ds.client.get("/kb/city_vs_province")).text
+    assert f'href="{clause_url(f"{DL}:三")}"' in html and f'href="{document_url(DL)}"' in html
+    html = (await ds.client.get("/kb/unresolved_in_city?city=" + quote("大连"))).text
+    assert f'href="{clause_url(f"{DL}:七")}"' in html

@@ -1,0 +1,145 @@
+"""Chinese full-text search: 1-, 2- and longer terms, ranking, city filter, highlighting."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from kb.search import fts_query, grams, highlight, search, snippet
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+# ---------------------------------------------------------------------------------------------
+# The bigram index and the queries, without a database
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("补贴资金", "补贴 贴资 资金 金"),
+        ("补", "补"),
+        ("按30%返还", "按 30 返还 还"),
+        ("1+X证书", "1 x 证书 书"),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_grams(text, expected):
+    assert grams(text) == expected
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("补贴", '"补贴"'),
+        ("补", '"补" *'),
+        ("就业见习", '"就业 业见 见习"'),
+        ("补贴 见习", '"补贴" AND "见习"'),
+        ("1+X证书", '"1 x 证书"'),
+        ("X证", '"x 证" *'),
+        ("30", '"30"'),
+        ("辽人社发(2021)7号", '"辽人 人社 社发 发 2021 7 号" *'),  # normalised like the text
+        ('"; drop', '"drop" *'),  # FTS syntax characters never reach MATCH
+        ("   ", None),
+        ("、。", None),
+    ],
+)
+def test_fts_query(query, expected):
+    assert fts_query(query) == expected
+
+
+def test_highlight_escapes_before_marking():
+    assert highlight("<p>补贴</p>&", "补贴") == "&lt;p&gt;<mark>补贴</mark>&lt;/p&gt;&amp;"
+    assert highlight("<script>alert(1)</script>", "alert") == "&lt;script&gt;<mark>alert</mark>(1)&lt;/script&gt;"
+
+
+def test_highlight_merges_overlapping_terms():
+    assert highlight("就业见习补贴", "就业见习 见习补贴") == "<mark>就业见习补贴</mark>"
+    assert highlight("Abc abc", "ABC") == "<mark>Abc</mark> <mark>abc</mark>"
+
+
+def test_snippet_is_a_window_around_the_first_match():
+    text = "一" * 200 + "补贴" + "二" * 200
+    s = snippet(text, "补贴")
+    assert s.startswith("…") and s.endswith("…") and "<mark>补贴</mark>" in s and len(s) < 200
+
+
+# ---------------------------------------------------------------------------------------------
+# On the seed database
+
+
+def _like(kb_db, term: str) -> set[str]:
+    return {
+        r["id"]
+        for r in kb_db.query(
+            "select id from clauses where instr(coalesce(heading, ''), :t) or instr(coalesce(text, ''), :t)", {"t": term}
+        )
+    }
+
+
+@pytest.mark.parametrize("term", ["补贴", "见习", "零工", "社保", "补", "就业见习", "灵活就业", "失业保险稳岗返还", "12333", "2021年12月31日"])
+def test_finds_exactly_the_clauses_that_contain_the_term(kb_db, term):
+    found = {r["clause_id"] for r in search(kb_db, term, limit=10_000)}
+    assert found == _like(kb_db, term)
+
+
+def test_trigram_alone_misses_two_character_terms(kb_db):
+    # The reason the bigram table exists.
+    assert _like(kb_db, "零工")
+    assert kb_db.execute("select count(*) from clauses_fts where clauses_fts match '\"零工\"'").fetchone()[0] == 0
+    assert len(search(kb_db, "零工")) == len(_like(kb_db, "零工"))
+
+
+def test_every_two_character_substring_finds_its_clause(kb_db):
+    for clause in kb_db.query("select id, heading, text from clauses where text <> ''"):
+        text = clause["text"]
+        for i in range(0, len(text) - 1, 37):
+            pair = text[i : i + 2]
+            if len(CJK.findall(pair)) == 2:
+                ids = {r["clause_id"] for r in search(kb_db, pair, limit=10_000)}
+                assert clause["id"] in ids, (clause["id"], pair)
+
+
+def test_all_terms_must_match(kb_db):
+    both = {r["clause_id"] for r in search(kb_db, "见习 补贴", limit=10_000)}
+    assert both == _like(kb_db, "见习") & _like(kb_db, "补贴")
+    assert both
+
+
+@pytest.mark.parametrize("term", ["见习", "补贴", "创业", "灵活就业"])
+def test_headings_rank_above_text(kb_db, term):
+    results = search(kb_db, term, limit=1000)
+    in_heading = [i for i, r in enumerate(results) if term in (r["heading"] or "")]
+    only_text = [i for i, r in enumerate(results) if term not in (r["heading"] or "")]
+    assert in_heading and only_text and max(in_heading) < min(only_text)
+    scores = [r["score"] for r in results]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_two_character_term_ranked(kb_db):
+    assert {r["clause_id"] for r in search(kb_db, "零工")} == {"辽人社〔2022〕22号:七", "辽人社〔2022〕22号:三"}
+
+
+def test_city_filter(kb_db):
+    dalian = search(kb_db, "补贴", city="大连")
+    assert dalian and {r["jurisdiction"] for r in dalian} == {"大连市"}
+    assert [r["clause_id"] for r in search(kb_db, "补贴", city="大连市")] == [r["clause_id"] for r in dalian]
+    assert search(kb_db, "补贴", city="沈阳市") == []
+
+
+def test_results_are_highlighted(kb_db):
+    r = search(kb_db, "见习")[0]
+    assert "<mark>见习</mark>" in r["heading_html"] + r["text_html"]
+    assert r["snippet_html"] and r["title"] and r["document_id"] and r["path"]
+
+
+def test_limit_and_empty_query(kb_db):
+    assert len(search(kb_db, "就业", limit=3)) == 3
+    assert search(kb_db, "") == [] and search(kb_db, "  ") == []
+    assert search(kb_db, "没有这个词语组合") == []
+
+
+def test_accepts_a_plain_sqlite3_connection(kb_db):
+    assert search(kb_db.conn, "零工")
