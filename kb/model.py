@@ -42,11 +42,12 @@ class Source:
     manifest: dict = field(default_factory=dict, compare=False, repr=False)
 
     def char_to_byte(self, offset: int) -> int:
-        """Byte offset in the raw file of a character offset in ``text``."""
-        prefix = self.text[:offset]
-        encoding = "gb18030" if self.encoding.lower() in ("gbk", "gb2312", "gb18030") else "utf-8"
-        bom = 3 if self.encoding == "utf-8-sig" else 0
-        return bom + len(prefix.encode(encoding))
+        """Byte offset in the raw file of a character offset in ``text``.
+
+        Encoding the prefix with the file's own codec counts its byte-order mark too
+        (utf-8-sig and utf-16 write one), so the figure points into the raw bytes.
+        """
+        return len(self.text[:offset].encode(self.encoding))
 
     def line_of(self, offset: int) -> int:
         """1-based line number of a character offset."""

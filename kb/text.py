@@ -70,12 +70,15 @@ DOCNO_RE = re.compile(
 )
 
 # Words that lead into a 文号 in running text but are not part of the issuer abbreviation.
+# Verbs of two characters are cut wherever they occur; one-character words only at the very
+# start, since they also occur inside abbreviations (辽经信发: 经).
 _DOCNO_LEAD_IN = re.compile(
     r"""
-    ^.*(?:按照|根据|依据|依照|贯彻|落实|执行|印发|转发|参照|结合|对照|关于|见|和|及|与|或|将|在|于|的|为|以|由|经|即|等)
+    ^.*(?:按照|根据|依据|依照|贯彻|落实|执行|印发|转发|参照|结合|对照|关于|现将|并将|以及|同时)
     """,
     re.X,
 )
+_DOCNO_LEAD_CHAR = re.compile(r"^[见和及与或将在于的为以由经即等]")  # "和国办发…" -> "国办发…"
 
 TITLE_RE = re.compile(
     r"""
@@ -89,7 +92,7 @@ CN_DIGITS = "零〇一二三四五六七八九十百"
 
 def docno_prefix(prefix: str) -> str:
     """The issuer abbreviation of a 文号, without the words that led into it."""
-    trimmed = _DOCNO_LEAD_IN.sub("", prefix)
+    trimmed = _DOCNO_LEAD_CHAR.sub("", _DOCNO_LEAD_IN.sub("", prefix))
     if not trimmed:
         trimmed = prefix[-1:]
     return trimmed[-8:]

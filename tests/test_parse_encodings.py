@@ -112,7 +112,6 @@ def test_utf16_parses_to_the_same_tree(tmp_path, name):
             assert span_text(utf16.source, c.text_spans) == compact(c.text), c.id
 
 
-@pytest.mark.xfail(strict=True, reason="Source.char_to_byte (kb/model.py) counts UTF-8 bytes for a UTF-16 file")
 def test_utf16_byte_offsets(tmp_path):
     name = SEEDS[0]
     path = tmp_path / name
@@ -183,3 +182,25 @@ def test_html_page_parses_to_the_same_clauses(tmp_path, name):
     assert "首页" in discarded and "tracker" in discarded
     if "预览已结束" not in page.source.text:  # a preview cut-off takes the footer with it
         assert "版权所有" in discarded
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="inline markup and entities inside an HTML line (<strong>, &nbsp;) shift clause offsets: "
+    "lines.py locates each line's visible text verbatim and notice.py/document.py cut pieces by "
+    "character arithmetic on it; a per-character offset map is needed",
+)
+def test_html_inline_markup_keeps_offsets_exact(tmp_path):
+    path = tmp_path / "inline.html"
+    path.write_text(
+        "<html><body>\n<p>关于做好就业工作的通知</p>\n<p>各市人民政府：</p>\n"
+        "<p><strong>一、加大援企稳岗力度。</strong>按期持续推进阶段性减免税费政策。</p>\n"
+        "<p>二、加大吸纳就业补贴力度。企业吸纳&nbsp;登记失业人员。</p>\n</body></html>\n",
+        encoding="utf-8",
+    )
+    parsed = parse_file(path, display_path="inline.html")
+    doc = parsed.documents[0]
+    assert [(c.path, c.heading) for c in doc.clauses] == [("一", "加大援企稳岗力度"), ("二", "加大吸纳就业补贴力度")]
+    for c in doc.clauses:
+        assert span_text(parsed.source, c.text_spans) == compact(c.text), c.id
+        assert span_text(parsed.source, [c.heading_span]) == compact(c.heading), c.id

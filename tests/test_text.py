@@ -201,3 +201,11 @@ def test_compact_is_idempotent(text):
     once = compact(text)
     assert compact(once) == once
     assert not any(ch.isspace() for ch in once)
+
+
+def test_docno_keeps_one_character_words_inside_the_abbreviation():
+    from kb.text import normalize_docno
+
+    assert normalize_docno("辽经信发〔2020〕12号") == "辽经信发〔2020〕12号"
+    assert normalize_docno("和国办发〔2020〕27号") == "国办发〔2020〕27号"
+    assert normalize_docno("现将国办发[2020]27号") == "国办发〔2020〕27号"
