@@ -32,7 +32,7 @@ from typing import Any
 
 from .text import normalize_text
 
-__all__ = ["search", "grams", "fts_query", "highlight", "GRAMS_TABLE", "HEADING_WEIGHT", "TEXT_WEIGHT"]
+__all__ = ["search", "fill", "grams", "fts_query", "highlight", "snippet", "GRAMS_TABLE", "HEADING_WEIGHT", "TEXT_WEIGHT"]
 
 GRAMS_TABLE = "clauses_grams"
 HEADING_WEIGHT = 10.0
@@ -163,9 +163,10 @@ def snippet(text: str | None, query: str | list[str], context: int = _SNIPPET_CO
     return highlight(text, terms, (lo, hi))
 
 
-# The best rowids are picked from the FTS table alone (with a city, after a cheap lookup of each
-# match's document), then joined for display: joining first would read every matching clause
-# row before sorting, which dominates for common terms (就业, 补贴).
+# Without a city, the best rowids are picked from the FTS table alone and then joined for
+# display: joining first would read every matching clause row before sorting, which dominates
+# for common terms (就业, 补贴). With a city, filtering in the join first is faster: most
+# matches are dropped before they are sorted.
 _COLUMNS = """
   clauses.id as clause_id,
   clauses.document_id,
@@ -177,14 +178,15 @@ _COLUMNS = """
   documents.doc_number,
   documents.title,
   documents.level,
-  documents.jurisdiction,
-  top.rank"""
+  documents.jurisdiction"""
 
-_RANKED = f"select rowid, bm25({GRAMS_TABLE}, {HEADING_WEIGHT}, {TEXT_WEIGHT}) as rank from {GRAMS_TABLE} where {GRAMS_TABLE} match :match"
+_RANK = f"bm25({GRAMS_TABLE}, {HEADING_WEIGHT}, {TEXT_WEIGHT})"
 
 _SQL = f"""
-with top as ({_RANKED} order by rank limit :limit)
-select {_COLUMNS}
+with top as (
+  select rowid, {_RANK} as rank from {GRAMS_TABLE} where {GRAMS_TABLE} match :match order by rank limit :limit
+)
+select {_COLUMNS}, top.rank
 from top
 join clauses on clauses.rowid = top.rowid
 join documents on documents.id = clauses.document_id
@@ -192,21 +194,13 @@ order by top.rank
 """
 
 _SQL_CITY = f"""
-with matched as materialized ({_RANKED}),
-top as (
-  select matched.rowid, matched.rank
-  from matched
-  join clauses on clauses.rowid = matched.rowid
-  join documents on documents.id = clauses.document_id
-  where documents.jurisdiction in (:city, :city || '市')
-  order by matched.rank
-  limit :limit
-)
-select {_COLUMNS}
-from top
-join clauses on clauses.rowid = top.rowid
+select {_COLUMNS}, {_RANK} as rank
+from {GRAMS_TABLE}
+join clauses on clauses.rowid = {GRAMS_TABLE}.rowid
 join documents on documents.id = clauses.document_id
-order by top.rank
+where {GRAMS_TABLE} match :match and documents.jurisdiction in (:city, :city || '市')
+order by rank
+limit :limit
 """
 
 
