@@ -14,7 +14,9 @@
    one; a clause whose own words limit it in time is flagged ``expired`` when the date is past —
    shown, never hidden.
 
-Answers in force come first, then superseded, then expired; within each, by relevance.
+Answers are ranked by relevance, discounted for expired (x0.6) and superseded (x0.4) rules: a
+lapsed rule is still the best record of its topic when nothing replaced it, a superseded one
+yields to its successor.
 """
 
 from __future__ import annotations
@@ -31,7 +33,9 @@ from .search import GRAMS_TABLE, HEADING_WEIGHT, TEXT_WEIGHT, fts_query
 from .text import normalize_text
 
 STANDING = ("implements", "extends", "overrides")
-_STATUS_ORDER = {"in force": 0, "superseded": 1, "expired": 2}
+# A lapsed rule is still the best record of a topic when nothing replaced it; a superseded one
+# yields to the rule that replaced it (which is itself among the answers).
+_STATUS_WEIGHT = {"in force": 1.0, "expired": 0.6, "superseded": 0.4}
 _CANDIDATES = 200
 
 
@@ -116,7 +120,7 @@ def governs(conn: Any, topic: str, city: str, as_of: str | None = None) -> list[
                 _add(conn, answers, link["source_clause_id"], score, as_of)
         else:
             _add(conn, answers, row["id"], score, as_of, inherited=city_name)
-    ranked = sorted(answers.values(), key=lambda a: (_STATUS_ORDER[a.status["state"]], -a.relevance, a.clause_id))
+    ranked = sorted(answers.values(), key=lambda a: (-a.relevance * _STATUS_WEIGHT[a.status["state"]], a.clause_id))
     return ranked
 
 

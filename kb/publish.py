@@ -37,6 +37,8 @@ from .errors import KbError, NotFoundError
 from .link import link
 from .model import Document, LinkResult, Source
 from .parse import CorpusParse, Problem, corpus_files, parse_corpus
+from .timing import extract_time_limits
+from .versions import DocumentVersion, assign_versions
 
 __all__ = ["build", "publish", "BuildInfo", "BuildReport", "corpus_hash", "code_version"]
 
@@ -239,6 +241,48 @@ _TABLES: dict[str, tuple[dict[str, type], str | tuple[str, ...], list[tuple[str,
             ("provincial_clause_id", "clauses", "id"),
         ],
     ),
+    "time_limits": (
+        {"id": int, "clause_id": str, "kind": str, "date": str, "words": str, "start": int, "end": int},
+        "id",
+        [("clause_id", "clauses", "id")],
+    ),
+    "document_versions": (
+        {
+            "document_id": str,
+            "version": int,
+            "latest": int,
+            "title": str,
+            "issued": str,
+            "complete": int,
+            "clause_count": int,
+            "source_path": str,
+            "source_sha256": str,
+            "ordered_by": str,
+            "changes": str,
+            "parser_version": str,
+        },
+        ("document_id", "version"),
+        [("document_id", "documents", "id"), ("source_path", "sources", "path")],
+    ),
+    "clause_versions": (
+        {
+            "clause_id": str,
+            "version": int,
+            "document_id": str,
+            "path": str,
+            "label": str,
+            "heading": str,
+            "text": str,
+            "position": int,
+            "source_path": str,
+            "source_sha256": str,
+            "start": int,
+            "end": int,
+            "text_spans": str,
+        },
+        ("clause_id", "version"),
+        [("document_id", "documents", "id"), ("source_path", "sources", "path")],
+    ),
     "problems": (
         {"id": int, "build_id": int, "path": str, "line": int, "severity": str, "message": str},
         "id",
@@ -263,6 +307,8 @@ _INDEXES: dict[str, list[list[str]]] = {
     "unresolved": [["likely_document_id"], ["best_candidate_id"]],
     "coverage": [["city_document_id", "provincial_document_id"], ["provincial_clause_id"]],
     "problems": [["build_id"], ["path"]],
+    "time_limits": [["clause_id"], ["kind", "date"]],
+    "clause_versions": [["document_id", "version"]],
 }
 
 # The full text of a clause as a reader sees it, for views (heading, then body).
@@ -547,7 +593,13 @@ def _create_indexes(db: sqlite_utils.Database) -> None:
             db[name].create_index(columns)
 
 
-def publish(db: sqlite_utils.Database, parsed: CorpusParse, linked: LinkResult, build: BuildInfo) -> dict:
+def publish(
+    db: sqlite_utils.Database,
+    parsed: CorpusParse,
+    linked: LinkResult,
+    build: BuildInfo,
+    versions: list[DocumentVersion] | None = None,
+) -> dict:
     """Write every table, index, view and search index into an empty database; return counts.
 
     ``parsed.files`` give sources, documents and clauses; ``parsed.problems`` are recorded
@@ -555,7 +607,10 @@ def publish(db: sqlite_utils.Database, parsed: CorpusParse, linked: LinkResult, 
     this build is written last, with its counts, when everything else is in.
     """
     _create_schema(db)
-    documents = parsed.documents
+    if versions is None:
+        documents, versions = assign_versions(parsed.documents)
+    else:
+        documents = [v.document for v in versions if v.version == max(w.version for w in versions if w.document_id == v.document_id)]
     ids = {d.doc_number: d.id for d in documents if d.doc_number}
     ids.update({d.id: d.id for d in documents})
 
@@ -618,7 +673,7 @@ def publish(db: sqlite_utils.Database, parsed: CorpusParse, linked: LinkResult, 
             "relation": k.relation,
             "score": k.score,
             "why": (k.evidence or {}).get("why"),
-            "evidence": _json(k.evidence),
+            "evidence": _json({**(k.evidence or {}), "build_id": build.id, "code_version": build.code_version}),
             "build_id": build.id,
         }
         for k in linked.links
@@ -662,6 +717,49 @@ def publish(db: sqlite_utils.Database, parsed: CorpusParse, linked: LinkResult, 
     db["problems"].insert_all(
         {"build_id": build.id, "path": p.path, "line": p.line, "severity": p.severity, "message": p.message}
         for p in parsed.problems
+    )
+    db["time_limits"].insert_all(
+        {"clause_id": c.id, "kind": t.kind, "date": t.date, "words": t.words, "start": t.start, "end": t.end}
+        for d in documents
+        for c in d.clauses
+        for t in extract_time_limits(c.full_text, d.issued)
+    )
+    latest_version = {d.id: d.version for d in documents}
+    db["document_versions"].insert_all(
+        {
+            "document_id": v.document_id,
+            "version": v.version,
+            "latest": int(latest_version.get(v.document_id) == v.version),
+            "title": v.document.title,
+            "issued": v.document.issued,
+            "complete": int(v.document.complete),
+            "clause_count": len(v.document.clauses),
+            "source_path": v.document.source.path if v.document.source else None,
+            "source_sha256": v.document.source.sha256 if v.document.source else None,
+            "ordered_by": v.ordered_by,
+            "changes": _json(v.changes or None),
+            "parser_version": v.document.parser_version,
+        }
+        for v in versions
+    )
+    db["clause_versions"].insert_all(
+        {
+            "clause_id": c.id,
+            "version": v.version,
+            "document_id": v.document_id,
+            "path": c.path,
+            "label": c.label,
+            "heading": c.heading,
+            "text": c.text,
+            "position": c.position,
+            "source_path": c.source_path,
+            "source_sha256": c.source_sha256,
+            "start": c.start,
+            "end": c.end,
+            "text_spans": _json([list(x) for x in c.text_spans]),
+        }
+        for v in versions
+        for c in v.document.clauses
     )
 
     _create_indexes(db)
@@ -771,7 +869,8 @@ def build(
     started = _now()
 
     parsed = parse_corpus(corpus, on_file=on_file)
-    linked = link(parsed.documents)
+    latest, versions = assign_versions(parsed.documents)
+    linked = link(latest)
 
     hashes = {f.source.path: f.source.sha256 for f in parsed.files}
     for path in corpus_files(corpus):
@@ -794,7 +893,7 @@ def build(
         db = sqlite_utils.Database(temp)
         try:
             _create_schema_history(db, history)
-            publish(db, parsed, linked, info)
+            publish(db, parsed, linked, info, versions)
             _record_failed_sources(db, parsed, hashes, corpus)
         finally:
             db.close()
