@@ -1,4 +1,4 @@
-"""Command line: ``kb build``, ``kb serve``, ``kb parse``, ``kb search``.
+"""Command line: ``kb build``, ``serve``, ``parse``, ``search``, ``governs``, ``diff``, ``provenance``, ``export``.
 
 Commands stay thin: options -> stage functions -> output. Library errors (``KbError``) and
 file-system errors print as ``Error: …`` and exit 1, never as a traceback.
@@ -282,3 +282,117 @@ def search_command(query, db_path, city, limit, as_json):
         click.echo(f"         {text[:80]}{'…' if len(text) > 80 else ''}")
     if not results:
         click.echo("No clauses found.", err=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# governs, diff, provenance, export
+
+
+def _connect(db_path: str) -> sqlite3.Connection:
+    if not Path(db_path).is_file():
+        raise KbError(f"no database at {db_path}: run `kb build --db {db_path}` first")
+    return sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+
+
+@cli.command()
+@click.argument("topic")
+@click.option("--city", required=True, help="City (抚顺 or 抚顺市); a city with no notice gets the provincial answer")
+@click.option("--as-of", "as_of", help="ISO date (default: today)")
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False))
+@click.option("--limit", default=10, show_default=True, type=int)
+@click.option("--json", "as_json", is_flag=True, help='Print {"answers": [...]}')
+def governs(topic, city, as_of, db_path, limit, as_json):
+    """Which clause governs TOPIC in a city, as of a date.
+
+    Example: kb governs 稳岗返还 --city 抚顺 --as-of 2021-08-01
+    """
+    from datetime import date
+
+    from . import governs as governs_mod
+
+    if as_of:
+        try:
+            date.fromisoformat(as_of)
+        except ValueError as e:
+            raise KbError(f"--as-of {as_of!r}: expected an ISO date such as 2021-08-01") from e
+    conn = _connect(db_path)
+    try:
+        answers = governs_mod.governs(conn, topic, city, as_of)[:limit]
+    finally:
+        conn.close()
+    if as_json:
+        click.echo(governs_mod.to_json(answers))
+    else:
+        click.echo(governs_mod.to_text(answers, topic, city, as_of or date.today().isoformat()), nl=False)
+
+
+@cli.command()
+@click.argument("a")
+@click.argument("b")
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md", show_default=True)
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report to a file")
+def diff(a, b, fmt, db_path, output):
+    """What changed from A to B: files, 文号 (latest version), 文号@N, or clause ids.
+
+    \b
+    Example: kb diff 辽人社发〔2021〕7号@1 辽人社发〔2021〕7号@2 --format html -o diff.html
+             kb diff 辽人社发〔2021〕7号 抚人社发〔2021〕20号:附件2
+    """
+    from . import diff as diff_mod
+
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) if Path(db_path).is_file() else None
+    try:
+        report = diff_mod.diff_specs(conn, a, b)
+    finally:
+        if conn is not None:
+            conn.close()
+    text = diff_mod.RENDERERS[fmt](report)
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@cli.command()
+@click.argument("clause_id")
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True)
+def provenance(clause_id, db_path, as_json):
+    """Where a clause's words came from: file, sha256, offsets, version, parser, build.
+
+    Example: kb provenance 抚人社发〔2021〕20号:一
+    """
+    from .provenance import clause_provenance, to_text
+
+    conn = _connect(db_path)
+    try:
+        record = clause_provenance(conn, clause_id)
+    finally:
+        conn.close()
+    click.echo(json.dumps(record, ensure_ascii=False, indent=2) if as_json else to_text(record))
+
+
+@cli.group()
+def export():
+    """Export the knowledge base for other tools."""
+
+
+@export.command(name="graphml")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False))
+def export_graphml_command(path, db_path):
+    """The policy graph (documents, clauses, typed edges) as GraphML for Gephi or yEd.
+
+    Example: kb export graphml kb.graphml
+    """
+    from .graph import export_graphml, graph_from_db
+
+    conn = _connect(db_path)
+    try:
+        g = graph_from_db(conn)
+    finally:
+        conn.close()
+    export_graphml(g, path)
+    click.echo(f"wrote {path}: {g.number_of_nodes()} nodes, {g.number_of_edges()} edges", err=True)

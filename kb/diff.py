@@ -286,7 +286,7 @@ h2{border-bottom:2px solid #888}.path{font-family:monospace;color:#555}.num{colo
 """
 
 
-def _side_html(text: str, spans: list[dict], side: str) -> str:
+def side_html(text: str, spans: list[dict], side: str) -> str:
     """Escape text, then mark the spans that belong to this side."""
     out = []
     at = 0
@@ -318,8 +318,8 @@ def to_html(report: DiffReport) -> str:
         for e in report.changed:
             nums = "".join(f"<div class='num'>{e_(n['old'] or '—')} → {e_(n['new'] or '—')}</div>" for n in e.numbers)
             parts.append(
-                f"<tr><td><div class='path'>{e_(e.old_path or '')}</div>{_side_html(e.old or '', e.spans, 'old')}</td>"
-                f"<td><div class='path'>{e_(e.new_path or '')}</div>{nums}{_side_html(e.new or '', e.spans, 'new')}</td></tr>"
+                f"<tr><td><div class='path'>{e_(e.old_path or '')}</div>{side_html(e.old or '', e.spans, 'old')}</td>"
+                f"<td><div class='path'>{e_(e.new_path or '')}</div>{nums}{side_html(e.new or '', e.spans, 'new')}</td></tr>"
             )
         parts.append("</table>")
     for title, entries, key in (("Added", report.added, "new"), ("Removed", report.removed, "old")):
@@ -338,3 +338,100 @@ def to_html(report: DiffReport) -> str:
 
 
 RENDERERS = {"json": to_json, "md": to_markdown, "html": to_html}
+
+
+# -- what A and B name -------------------------------------------------------------------
+
+_CLAUSE_COLUMNS = "clause_id, document_id, path, label, heading, text, position, source_path, source_sha256, start, end"
+
+
+def _clause_from_row(row: dict) -> Clause:
+    return Clause(
+        id=row["clause_id"],
+        document_id=row["document_id"],
+        path=row["path"],
+        label=row["label"],
+        kind="item",
+        heading=row["heading"],
+        text=row["text"] or "",
+        position=row["position"],
+        start=row["start"] or 0,
+        end=row["end"] or 0,
+        source_path=row["source_path"] or "",
+        source_sha256=row["source_sha256"] or "",
+    )
+
+
+def _query(conn, sql: str, params: tuple) -> list[dict]:
+    cursor = conn.execute(sql, params)
+    cols = [d[0] for d in cursor.description]
+    return [dict(zip(cols, r)) for r in cursor.fetchall()]
+
+
+def resolve_side(conn, spec: str) -> tuple[Side, str]:
+    """A diff operand and the document it belongs to.
+
+    spec is a source file path (parsed now), a 文号 or document id (its latest version),
+    ``文号@N`` (version N), or a clause id (``文号:path``, the clause and everything under it).
+    """
+    from pathlib import Path
+
+    from .errors import NotFoundError
+    from .text import normalize_docno, normalize_text
+
+    if Path(spec).is_file():
+        from .parse import parse_file
+
+        parsed = parse_file(spec)
+        doc = parsed.documents[0]
+        return Side(spec, doc.title, doc.clauses, provenance={"sha256": parsed.source.sha256, "source": spec}), doc.id
+    if conn is None:
+        raise NotFoundError(f"{spec}: not a file, and no database to look it up in (use --db)")
+    doc_part, _, path = spec.partition(":")  # clause ids use an ASCII colon
+    doc_id, _, version = doc_part.partition("@")
+    doc_id = normalize_docno(doc_id) or doc_id.strip()
+    path = normalize_text(path).replace("(", "（").replace(")", "）")
+    versions = _query(conn, "select version, title, source_path, source_sha256 from document_versions where document_id = ? order by version", (doc_id,))
+    if not versions:
+        raise NotFoundError(f"{spec}: no document {doc_id!r} in the knowledge base (expected a 文号, 文号@N, a clause id or a file)")
+    if version:
+        if not version.isdigit() or int(version) not in {v["version"] for v in versions}:
+            have = ", ".join(str(v["version"]) for v in versions)
+            raise NotFoundError(f"{spec}: {doc_id} has no version {version} (versions: {have})")
+        chosen = next(v for v in versions if v["version"] == int(version))
+    else:
+        chosen = versions[-1]
+    rows = _query(
+        conn,
+        f"select {_CLAUSE_COLUMNS} from clause_versions where document_id = ? and version = ? order by position",
+        (doc_id, chosen["version"]),
+    )
+    root = ""
+    if path:
+        rows = [r for r in rows if r["path"] == path or r["path"].startswith(path + "/")]
+        if not rows:
+            raise NotFoundError(f"{spec}: {doc_id} has no clause {path!r}")
+        root = path if len(rows) > 1 else ""
+    name = f"{doc_id}@{chosen['version']}" + (f":{path}" if path else "")
+    provenance = {"sha256": chosen["source_sha256"], "source": chosen["source_path"], "version": chosen["version"]}
+    return Side(name, chosen["title"], [_clause_from_row(r) for r in rows], root, provenance), doc_id
+
+
+def diff_specs(conn, a: str, b: str) -> DiffReport:
+    """Diff two operands named as on the command line (see ``resolve_side``)."""
+    side_a, doc_a = resolve_side(conn, a)
+    side_b, doc_b = resolve_side(conn, b)
+    cross = doc_a != doc_b
+    if len(side_a.clauses) == 1 and len(side_b.clauses) == 1:
+        # two single clauses (a rule across generations): always one aligned pair
+        o, n = side_a.clauses[0], side_b.clauses[0]
+        side_a.root_path, side_b.root_path = o.path, n.path
+        o_words, n_words = _words(o), _words(n)
+        entry = Entry("changed", n.path, n.label, o_words, n_words, o.path, n.path, o.id, n.id, similarity=round(_similar(compact(o_words), compact(n_words)), 3))
+        meta = lambda side: {"name": side.name, "title": side.title, "root": side.root_path, **side.provenance}  # noqa: E731
+        if compact(o_words) == compact(n_words):
+            return DiffReport(meta(side_a), meta(side_b), [], [], [], [], 1, [n.path])
+        entry.spans = char_spans(o_words, n_words)
+        entry.numbers = number_changes(o, n)
+        return DiffReport(meta(side_a), meta(side_b), [entry], [], [], [], 0)
+    return diff_sides(side_a, side_b, cross=cross)

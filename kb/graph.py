@@ -126,3 +126,27 @@ def export_graphml(g: nx.MultiDiGraph, path: str) -> None:
     for u, v, data in g.edges(data=True):
         h.add_edge(u, v, **{k: (json.dumps(x, ensure_ascii=False) if isinstance(x, (list, dict)) else x) for k, x in data.items()})
     nx.write_graphml(h, path)
+
+
+def graph_from_db(conn) -> nx.MultiDiGraph:
+    """The same graph, read back from a published knowledge base."""
+    g = nx.MultiDiGraph()
+    for doc_id, doc_number, title, level, jurisdiction, issued, placeholder in conn.execute(
+        "select id, doc_number, title, level, jurisdiction, issued, placeholder from documents"
+    ):
+        g.add_node(
+            doc_node(doc_id), kind="document", doc_number=doc_number or "", title=title or "", level=level or "",
+            jurisdiction=jurisdiction or "", issued=issued or "", placeholder=bool(placeholder),
+        )
+    for cid, doc_id, parent_id, path, label, heading in conn.execute(
+        "select id, document_id, parent_id, path, label, heading from clauses order by document_id, position"
+    ):
+        g.add_node(clause_node(cid), kind="clause", document_id=doc_id, path=path, label=label, heading=heading or "")
+        g.add_edge(clause_node(parent_id) if parent_id else doc_node(doc_id), clause_node(cid), relation="contains")
+    for src, target, relation, title in conn.execute(
+        "select source_document_id, target_document_id, relation, cited_title from doc_relations where target_document_id is not null"
+    ):
+        g.add_edge(doc_node(src), doc_node(target), relation=relation, cited_title=title or "")
+    for src, target, relation, score, why in conn.execute("select source_clause_id, target_clause_id, relation, score, why from links"):
+        g.add_edge(clause_node(src), clause_node(target), relation=relation, score=score, why=why or "")
+    return g

@@ -4,7 +4,9 @@
   2-character terms included (``kb.search``);
 - ``/-/kb/clause/<clause id>``: a clause in its document, its provenance, its provincial
   sources and city descendants with relation, score, evidence and a character diff;
-- ``/-/kb/document/<document id>``: metadata, completeness, clause tree, citations, lineage.
+- ``/-/kb/document/<document id>``: metadata, completeness, clause tree, citations, lineage;
+- ``/-/kb/governs?topic=…&city=…&as_of=…`` (and ``.json``): which clause governs a topic in a city;
+- ``/-/kb/diff?a=…&b=…``: what changed between versions, notices or clauses (``kb.diff``).
 
 Ids carry Chinese, 〔〕, ':' and '/': the routes take everything after the prefix, and accept
 both percent-encoding (what browsers send) and Datasette's tilde-encoding (what Datasette
@@ -28,6 +30,7 @@ from diff_match_patch import diff_match_patch
 from markupsafe import Markup, escape
 
 from .. import search as kb_search
+from ..errors import KbError
 
 _dmp = diff_match_patch()
 _dmp.Diff_Timeout = 0.5
@@ -65,6 +68,8 @@ def register_routes():
         (r"^/-/kb/search(?P<format>\.json)?$", search_view),
         (r"^/-/kb/clause/(?P<id>.+)$", clause_view),
         (r"^/-/kb/document/(?P<id>.+)$", document_view),
+        (r"^/-/kb/governs(?P<format>\.json)?$", governs_view),
+        (r"^/-/kb/diff$", diff_view),
     ]
 
 
@@ -331,11 +336,37 @@ async def clause_view(datasette, request):
     )
     for c in coverage:
         c["by"] = _loads(c["by_clause_ids"], [])
+    history = await _rows(
+        db,
+        "select version, source_path, source_sha256, heading, text from clause_versions where clause_id = :id order by version",
+        {"id": clause_id},
+    )
+    generations = await _rows(
+        db,
+        """select links.source_clause_id, links.target_clause_id, links.score, d.doc_number, d.issued,
+                  case when links.source_clause_id = :id then 'succeeds' else 'succeeded by' end as direction
+           from links join clauses c on c.id = (case when links.source_clause_id = :id then links.target_clause_id else links.source_clause_id end)
+           join documents d on d.id = c.document_id
+           where links.relation = 'succeeds' and (links.source_clause_id = :id or links.target_clause_id = :id)
+           order by d.issued""",
+        {"id": clause_id},
+    )
+    for g in generations:
+        other = g["target_clause_id"] if g["direction"] == "succeeds" else g["source_clause_id"]
+        g["other"] = other
+        # the earlier rule (the target of `succeeds`) on the left
+        g["diff_url"] = datasette.urls.path("/-/kb/diff?" + urlencode({"a": g["target_clause_id"], "b": g["source_clause_id"]}))
+    governs_url = datasette.urls.path(
+        "/-/kb/governs?" + urlencode({"topic": clause["heading"] or "", "city": document["jurisdiction"] or ""})
+    )
     return await _render(
         datasette,
         request,
         "kb_clause.html",
         {
+            "history": history,
+            "generations": generations,
+            "governs_url": governs_url,
             "clause": clause,
             "document": document,
             "ancestors": ancestors,
@@ -465,4 +496,84 @@ async def document_view(datasette, request):
             "source": source,
             "database": db.name,
         },
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Governs and diff pages: the same functions as the command line, on Datasette's connection.
+
+
+async def governs_view(datasette, request):
+    from .. import governs as kb_governs
+    from .. import places
+
+    db = await _database(datasette)
+    topic = (request.args.get("topic") or "").strip()
+    city = (request.args.get("city") or "").strip()
+    as_of = (request.args.get("as_of") or "").strip() or None
+    answers, error = [], None
+    if topic and city:
+        try:
+            answers = await db.execute_fn(lambda conn: kb_governs.governs(conn, topic, city, as_of))
+        except KbError as e:
+            error = str(e)
+    if request.url_vars.get("format") == ".json":
+        if error:
+            return Response.json({"ok": False, "error": error}, status=400)
+        return Response.json({"answers": [a.to_dict() for a in answers]})
+    for a in answers:
+        a.url = clause_url(a.clause_id)
+        a.displaced = [dict(d, url=clause_url(d["clause_id"])) for d in a.displaces]
+        a.chain = [dict(w, url=clause_url(w["clause_id"]) if w.get("clause_id") else None) for w in a.why]
+    cities = [r["jurisdiction"] for r in await _rows(db, "select distinct jurisdiction from documents where level in ('city', 'county') and placeholder = 0 order by jurisdiction")]
+    return await _render(
+        datasette,
+        request,
+        "kb_governs.html",
+        {
+            "topic": topic,
+            "city": city,
+            "as_of": as_of or "",
+            "answers": answers,
+            "error": error,
+            "cities": cities + [c for c in places.city_names("辽宁省") if c not in cities],
+            "json_url": datasette.urls.path("/-/kb/governs.json?" + urlencode({"topic": topic, "city": city, "as_of": as_of or ""})),
+        },
+        status=400 if error else 200,
+    )
+
+
+async def diff_view(datasette, request):
+    from .. import diff as kb_diff
+
+    db = await _database(datasette)
+    a = (request.args.get("a") or "").strip()
+    b = (request.args.get("b") or "").strip()
+    report, error = None, None
+    if a and b:
+        if any(x.startswith(("/", ".")) or "/" in x.split(":")[0] for x in (a, b)):
+            error = "a and b name documents (文号, 文号@N) or clause ids, not files"
+        else:
+            try:
+                report = await db.execute_fn(lambda conn: kb_diff.diff_specs(conn, a, b))
+            except KbError as e:
+                error = str(e)
+    entries = []
+    if report is not None:
+        for e in report.changed:
+            entries.append(
+                {
+                    "entry": e,
+                    "old_html": Markup(kb_diff.side_html(e.old or "", e.spans, "old")),
+                    "new_html": Markup(kb_diff.side_html(e.new or "", e.spans, "new")),
+                    "old_url": clause_url(e.old_clause_id) if e.old_clause_id else None,
+                    "new_url": clause_url(e.new_clause_id) if e.new_clause_id else None,
+                }
+            )
+    return await _render(
+        datasette,
+        request,
+        "kb_diff.html",
+        {"a": a, "b": b, "report": report, "changed": entries, "error": error},
+        status=400 if error else 200,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from pathlib import Path
 
 from ..errors import ParseError
@@ -112,7 +113,16 @@ def load_manifest(corpus: Path) -> dict[str, dict]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as e:
         raise ParseError(str(path), f"invalid TOML: {e}") from e
-    return {k: v for k, v in data.get("files", {}).items() if isinstance(v, dict)}
+    return {k: {f: _plain(x) for f, x in v.items()} for k, v in data.get("files", {}).items() if isinstance(v, dict)}
+
+
+def _plain(value):
+    """TOML dates become ISO strings: the manifest is stored as JSON and compared as text."""
+    if isinstance(value, (date, datetime, time)):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def corpus_files(corpus: Path) -> list[Path]:

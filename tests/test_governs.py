@@ -1,0 +1,130 @@
+"""Which clause governs X in a city, as of a date: questions read by hand from the seeds."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+from click.testing import CliRunner
+
+from kb.cli import cli
+from kb.errors import KbError
+from kb.governs import governs
+
+
+@pytest.fixture
+def conn(kb_db_path):
+    c = sqlite3.connect(kb_db_path)
+    yield c
+    c.close()
+
+
+def first(conn, topic, city, as_of):
+    answers = governs(conn, topic, city, as_of)
+    assert answers, (topic, city, as_of)
+    return answers[0]
+
+
+def test_a_citys_own_clause_governs_in_place_of_the_provincial_one(conn):
+    a = first(conn, "稳岗返还", "抚顺", "2021-08-01")
+    assert a.clause_id == "抚人社发〔2021〕20号:一"  # 失业保险稳岗返还，大型企业按…30%返还
+    assert a.status["state"] == "in force"
+    assert [d["clause_id"] for d in a.displaces] == ["辽人社发〔2021〕7号:一/（一）"]
+    assert "不超过30% → 30%" in a.changes
+    chain = [w.get("clause_id") or w.get("document") for w in a.why]
+    assert chain[:3] == ["抚人社发〔2021〕20号:一", "辽人社发〔2021〕7号:一/（一）", "人社部发〔2021〕29号"]
+
+
+def test_before_the_city_notice_the_provincial_clause_governs(conn):
+    a = first(conn, "稳岗返还", "抚顺市", "2021-07-01")  # 7号 signed 2021-06-30, Fushun 2021-07-29
+    assert a.clause_id == "辽人社发〔2021〕7号:一/（一）"
+    assert a.displaces == []
+    answers = governs(conn, "稳岗返还", "抚顺", "2021-07-01")
+    assert not any(x.clause_id.startswith("抚人社发") for x in answers)
+
+
+@pytest.mark.parametrize(
+    "as_of, expected",
+    [
+        ("2020-11-10", "辽政办发〔2020〕25号:三/（八）"),  # Dalian's notice is of 2020-11-24
+        ("2021-01-15", "大人社发〔2020〕391号:五"),
+    ],
+)
+def test_dalian_venue_subsidy_before_and_after_its_notice(conn, as_of, expected):
+    assert first(conn, "创业场地补贴", "大连", as_of).clause_id == expected
+
+
+def test_a_city_with_no_notice_inherits_the_provincial_rule(conn):
+    a = first(conn, "见习", "沈阳", "2021-08-01")  # two-character topic
+    assert a.clause_id == "辽人社发〔2021〕7号:一/（五）"  # 优化就业见习补贴政策
+    assert a.jurisdiction == "辽宁省"
+    assert "inherited" in (a.why[0].get("why") or "")
+
+
+def test_a_rule_past_its_own_deadline_is_shown_as_expired(conn):
+    a = first(conn, "以工代训", "抚顺", "2022-03-01")
+    assert a.clause_id.startswith("抚人社发〔2021〕20号:")
+    assert a.status["state"] == "expired"
+    assert a.status["date"] == "2021-12-31"
+    assert "2021年12月31日" in a.status["words"]
+    before = first(conn, "以工代训", "抚顺", "2021-09-01")
+    assert before.clause_id == a.clause_id and before.status["state"] == "in force"
+
+
+def test_a_later_provincial_restatement_supersedes(conn):
+    answers = {a.clause_id: a for a in governs(conn, "灵活就业社会保险补贴", "大连", "2022-08-01")}
+    dalian = answers["大人社发〔2020〕391号:四"]
+    assert dalian.status["state"] == "superseded"
+    assert dalian.status["by"] == "辽人社发〔2021〕7号:三/（十二）"
+    assert "以往规定与本通知不一致的" in dalian.status["words"]
+    assert answers["辽人社〔2022〕22号:十一"].status["state"] == "in force"
+    ranked = list(answers)
+    assert ranked.index("辽人社〔2022〕22号:十一") < ranked.index("大人社发〔2020〕391号:四")
+
+
+def test_two_character_topic_and_relevance(conn):
+    answers = governs(conn, "零工", "抚顺", "2023-01-01")
+    assert answers[0].clause_id in ("辽人社〔2022〕22号:七", "辽人社〔2022〕22号:三")
+    assert all("零工" in (a.heading or "") + a.text for a in answers)
+
+
+def test_nothing_issued_yet(conn):
+    assert governs(conn, "零工", "抚顺", "2019-01-01") == []
+
+
+def test_unknown_city(conn):
+    with pytest.raises(KbError, match="unknown city"):
+        governs(conn, "补贴", "火星")
+
+
+def test_cli_json_and_text(kb_db_path):
+    runner = CliRunner()
+    result = runner.invoke(cli, ["governs", "稳岗返还", "--city", "抚顺", "--as-of", "2021-08-01", "--db", str(kb_db_path), "--json"])
+    assert result.exit_code == 0, result.output
+    answers = json.loads(result.output)["answers"]
+    keys = {"clause_id", "doc_number", "path", "heading", "text", "jurisdiction", "issued", "why", "displaces", "status"}
+    assert keys <= answers[0].keys()
+    assert answers[0]["clause_id"] == "抚人社发〔2021〕20号:一"
+    text = runner.invoke(cli, ["governs", "稳岗返还", "--city", "抚顺", "--as-of", "2021-08-01", "--db", str(kb_db_path)])
+    assert "1. 抚人社发〔2021〕20号 一" in text.output and "in place of: 辽人社发〔2021〕7号:一/（一）" in text.output
+    bad = runner.invoke(cli, ["governs", "补贴", "--city", "抚顺", "--as-of", "yesterday", "--db", str(kb_db_path)])
+    assert bad.exit_code == 1 and "Error: --as-of 'yesterday'" in bad.output
+
+
+async def test_governs_page(ds):
+    r = await ds.client.get("/-/kb/governs?topic=稳岗返还&city=抚顺&as_of=2021-08-01")
+    assert r.status_code == 200
+    assert "抚人社发〔2021〕20号:一" in r.text and "in place of" in r.text
+    assert r.text.index("抚人社发〔2021〕20号:一") < r.text.index("辽政办发〔2020〕25号:二/（五）")
+    j = (await ds.client.get("/-/kb/governs.json?topic=见习&city=沈阳&as_of=2021-08-01")).json()
+    assert j["answers"][0]["clause_id"] == "辽人社发〔2021〕7号:一/（五）"
+    bad = await ds.client.get("/-/kb/governs?topic=补贴&city=火星")
+    assert bad.status_code == 400 and "unknown city" in bad.text
+
+
+async def test_search_and_clause_pages_link_to_governs(ds):
+    r = await ds.client.get("/-/kb/search?q=见习")
+    assert "/-/kb/governs?topic=" in r.text
+    r = await ds.client.get("/-/kb/clause/辽人社发〔2021〕7号:一/（五）")
+    assert "/-/kb/governs?topic=" in r.text
