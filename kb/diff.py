@@ -20,9 +20,9 @@ import html
 import json
 from dataclasses import asdict, dataclass, field
 
-from diff_match_patch import diff_match_patch
 from rapidfuzz import fuzz
 
+from .chardiff import char_spans
 from .link import localise
 from .model import Clause
 from .params import compare_parameters, extract_parameters
@@ -32,8 +32,6 @@ SAME_PATH_MIN = 0.5  # same path, at least this similar: edited in place
 MOVED_MIN = 0.6  # different path, at least this similar: renumbered or moved
 REWRITTEN_MIN = 0.25  # same path, rewritten: still reported as changed, not removed + added
 
-_dmp = diff_match_patch()
-_dmp.Diff_Timeout = 1.0
 
 
 @dataclass
@@ -109,25 +107,6 @@ def _similar(x: str, y: str) -> float:
     if not x or not y:
         return 0.0
     return fuzz.ratio(x, y) / 100
-
-
-def char_spans(old: str, new: str) -> list[dict]:
-    """Deleted and inserted spans turning old into new, with offsets on each side."""
-    diffs = _dmp.diff_main(old, new)
-    _dmp.diff_cleanupSemantic(diffs)
-    spans = []
-    o = n = 0
-    for op, text in diffs:
-        if op == 0:
-            o += len(text)
-            n += len(text)
-        elif op == -1:
-            spans.append({"op": "delete", "text": text, "old_at": o, "new_at": n})
-            o += len(text)
-        else:
-            spans.append({"op": "insert", "text": text, "old_at": o, "new_at": n})
-            n += len(text)
-    return spans
 
 
 def number_changes(old: Clause, new: Clause) -> list[dict]:

@@ -32,10 +32,10 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from diff_match_patch import diff_match_patch
 from rapidfuzz import fuzz
 
 from . import params as params_mod
+from .chardiff import char_spans
 from .model import Clause, Coverage, Document, DocRelation, Link, LinkResult, Parameter, Unresolved
 from .text import compact
 
@@ -186,27 +186,9 @@ def similarity(a: _Entry, b: _Entry) -> dict:
     }
 
 
-_dmp = diff_match_patch()
-_dmp.Diff_Timeout = 0.5
-
-
 def char_diff(provincial: str, city: str) -> list[dict]:
     """Inserted and deleted spans turning the provincial text into the city's."""
-    diffs = _dmp.diff_main(provincial, city)
-    _dmp.diff_cleanupSemantic(diffs)
-    spans = []
-    p_at = c_at = 0
-    for op, text in diffs:
-        if op == 0:
-            p_at += len(text)
-            c_at += len(text)
-        elif op == -1:
-            spans.append({"op": "delete", "text": text, "provincial_at": p_at, "city_at": c_at})
-            p_at += len(text)
-        else:
-            spans.append({"op": "insert", "text": text, "provincial_at": p_at, "city_at": c_at})
-            c_at += len(text)
-    return spans
+    return char_spans(provincial, city, keys=("provincial_at", "city_at"))
 
 
 def _novel(inserted: str, provincial_grams: set[str]) -> str:
