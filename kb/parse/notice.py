@@ -20,10 +20,11 @@ notices, titles of cited notices) — see ``kb.parse.document``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from ..model import Discarded
-from ..text import compact, normalize_docno, normalize_label, normalize_text
+from ..text import TITLE_RE, cn_to_int, compact, normalize_docno, normalize_label, normalize_text
 from .grammar import (
     ATTACH_ENTRY_RE,
     ATTACH_HEADER_RE,
@@ -433,9 +434,7 @@ class NoticeReader:
             return False
         text = line.text
         m = ATTACH_HEADER_RE.match(text)
-        if m and not ATTACH_LIST_RE.match(text) or (m and not m["title"] and not ATTACH_LIST_RE.match(text)):
-            from ..text import cn_to_int
-
+        if m and not ATTACH_LIST_RE.match(text):
             number = cn_to_int(m["n"]) if m["n"] else None
             owner = next((d for d in reversed(self.stack) if d.signed and d.wants_attachment(number)), None)
             if owner is None:
@@ -529,10 +528,6 @@ class NoticeReader:
                 if not in_measures and not doc.signed and ISSUING_RE.search(line.text):
                     doc.issuing = True
                     doc.section = doc.unnumbered("印发通知", "cover", line)
-                    import re as _re
-
-                    from ..text import TITLE_RE
-
                     m = TITLE_RE.search(normalize_text(line.text))
                     if m:
                         doc.measures_title = m["title"]
@@ -562,8 +557,6 @@ class NoticeReader:
         clean = title
         if docno:
             # 《title》（文号） -> title
-            import re
-
             clean = re.sub(r"[（(][^（()）]*〔\d{4}〕\d+号[)）]$", "", title).strip()
         clean = clean.strip("《》")
         doc.attachments_listed.append(AttachmentEntry(int(n), clean, docno))
@@ -614,8 +607,6 @@ class NoticeReader:
 
 def is_units_cell(text: str) -> bool:
     """A table cell listing responsible units: "市人社局 市社保中心 各县区政府（…）"."""
-    import re
-
     core = re.sub(r"[（(][^）)]*[)）]", "", text)
     parts = [p for p in re.split(r"[\s、，,]+", core) if p]
     return bool(parts) and all(is_org(p) or p.endswith(("政府", "各县区", "各部门")) for p in parts)
