@@ -1,4 +1,9 @@
-"""Character-level diff of two Chinese texts: diff-match-patch with semantic clean-up.
+"""Character-level diff of two Chinese texts: an exact alignment, then semantic clean-up.
+
+The alignment (insertions and deletions of a longest common subsequence) comes from
+rapidfuzz's C implementation; diff-match-patch's semantic clean-up then merges the
+fragments into spans a reader would call one change. diff-match-patch's own Python
+alignment gives the same result but costs a hundred times more on long clauses.
 
 Shared by the linker's evidence (provincial -> city) and the diff reports (old -> new); the
 offset keys name the two sides in the vocabulary of each.
@@ -7,6 +12,7 @@ offset keys name the two sides in the vocabulary of each.
 from __future__ import annotations
 
 from diff_match_patch import diff_match_patch
+from rapidfuzz.distance import Indel
 
 _dmp = diff_match_patch()
 _dmp.Diff_Timeout = 0.5
@@ -14,7 +20,15 @@ _dmp.Diff_Timeout = 0.5
 
 def char_spans(a: str, b: str, keys: tuple[str, str] = ("old_at", "new_at")) -> list[dict]:
     """Deleted and inserted spans turning a into b, with the offset of each on both sides."""
-    diffs = _dmp.diff_main(a, b)
+    diffs: list[tuple[int, str]] = []
+    for tag, i1, i2, j1, j2 in Indel.opcodes(a, b):
+        if tag == "equal":
+            diffs.append((0, a[i1:i2]))
+        else:
+            if i2 > i1:
+                diffs.append((-1, a[i1:i2]))
+            if j2 > j1:
+                diffs.append((1, b[j1:j2]))
     _dmp.diff_cleanupSemantic(diffs)
     a_key, b_key = keys
     spans = []

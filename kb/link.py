@@ -28,9 +28,11 @@ Evidence on every link says why: scores, localisation applied, the char-level di
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from rapidfuzz import fuzz
 
@@ -101,6 +103,21 @@ def _bigrams(s: str) -> set[str]:
     return {s[i : i + 2] for i in range(len(s) - 1)}
 
 
+def best_sentence(a: "_Entry", b: "_Entry", top: int = 3) -> float:
+    """The best sentence_score over sentence pairs; only the pairs with most bigrams in
+    common are edit-scored (the bigram overlap is half the score and bounds the rest)."""
+    ga, gb = a.sentence_grams, b.sentence_grams
+    if not ga or not gb:
+        return 0.0
+    pairs = []
+    for i, x in enumerate(ga):
+        for j, y in enumerate(gb):
+            if x and y:
+                pairs.append((2 * len(x & y) / (len(x) + len(y)), i, j))
+    best = heapq.nlargest(top, pairs)
+    return max(((fuzz.ratio(a.sentences[i], b.sentences[j]) / 100 + dice) / 2 for dice, i, j in best), default=0.0)
+
+
 def sentence_score(a: str, b: str) -> float:
     """Edit similarity averaged with bigram overlap: robust to reordered phrases."""
     x, y = _bigrams(a), _bigrams(b)
@@ -116,6 +133,14 @@ class _Entry:
     local_text: str
     heading: str
     localisation: list[dict]
+
+    @cached_property
+    def sentences(self) -> list[str]:
+        return _sentences(self.local_text or self.local)
+
+    @cached_property
+    def sentence_grams(self) -> list[set[str]]:
+        return [_bigrams(x) for x in self.sentences]
 
 
 @dataclass
@@ -168,10 +193,7 @@ def similarity(a: _Entry, b: _Entry) -> dict:
     partial = 0.0
     if shorter >= 12:
         partial = fuzz.partial_ratio(x, y) / 100 * (0.6 + 0.4 * min(1.0, shorter / 60))
-    sentence = 0.0
-    sa, sb = _sentences(x), _sentences(y)
-    if sa and sb and len(sa) * len(sb) <= 400:
-        sentence = max(sentence_score(p, q) for p in sa for q in sb)
+    sentence = best_sentence(a, b)
     heading = fuzz.ratio(a.heading, b.heading) / 100 if a.heading and b.heading else None
     text_score = max(ratio, partial, 0.9 * sentence)
     combined = text_score
@@ -215,13 +237,13 @@ def classify(
     """Relation of a city clause to the provincial clause it restates, and the evidence."""
     changes = params_mod.compare_parameters(prov_params, city_params)
     diff = char_diff(prov.clause.text, city.clause.text)
-    local_diff = char_diff(prov.local_text, city.local_text)
-    inserted = [d["text"] for d in local_diff if d["op"] == "insert"]
-    deleted = [d["text"] for d in local_diff if d["op"] == "delete"]
+    # Novelty and deletions are judged on localised words (我市 is not an addition).
+    inserted = [localise(d["text"])[0] for d in diff if d["op"] == "insert"]
+    deleted = [localise(d["text"])[0] for d in diff if d["op"] == "delete"]
     novel = [n for n in (_novel(t, provincial_doc_grams) for t in inserted) if n]
     novel_chars = sum(len(n) for n in novel)
     delegation = list(dict.fromkeys(m.group(0) for m in DELEGATION_RE.finditer(prov.clause.text)))
-    deleted_any = deleted + [d["text"] for d in diff if d["op"] == "delete"]
+    deleted_any = deleted + [compact(d["text"]) for d in diff if d["op"] == "delete"]
     delegation_filled = [
         d for d in delegation if any(len(x) >= 2 and (x in d or compact(d)[:4] in x or localise(d)[0][:4] in x) for x in deleted_any)
     ]
@@ -379,17 +401,22 @@ def _link_via_siblings(documents, result: LinkResult, params, doc_grams, docs_by
     """An unresolved city clause that restates a linked clause of its own notice (a body item
     and its row in the 责任分工表) stands on the same provincial clause."""
     clauses = {c.id: (c, d) for d in documents for c in d.clauses}
-    links_by_source = {l.source_clause_id: l for l in result.links}
+    links_by_doc: dict[str, list[Link]] = defaultdict(list)  # grouped once: the pass stays linear
+    for link_ in result.links:
+        links_by_doc[clauses[link_.source_clause_id][1].id].append(link_)
+    entries: dict[str, _Entry] = {}
     still: list[Unresolved] = []
     for u in result.unresolved:
         clause, doc = clauses[u.clause_id]
         query = _entry(clause, doc)
         best = None
-        for l in result.links:
+        for l in links_by_doc.get(doc.id, []):
             sib, sib_doc = clauses[l.source_clause_id]
-            if sib_doc.id != doc.id or sib.id == clause.id:
+            if sib.id == clause.id:
                 continue
-            sims = similarity(query, _entry(sib, sib_doc))
+            if sib.id not in entries:
+                entries[sib.id] = _entry(sib, sib_doc)
+            sims = similarity(query, entries[sib.id])
             if sims["combined"] >= SIBLING_THRESHOLD and (best is None or sims["combined"] > best[0]):
                 best = (sims["combined"], sims, l)
         if best is None:
