@@ -47,7 +47,7 @@ SIBLING_THRESHOLD = 0.6  # a clause restating a linked clause of its own notice
 IMPLEMENTED_BONUS = 0.05
 NOVEL_CHARS_FOR_EXTENDS = 20  # words of the city's own, absent from the whole provincial notice
 QUERY_TRIGRAMS = 48  # rarest trigrams of a clause looked up in the index
-MAX_CANDIDATES = 12
+MAX_CANDIDATES = 6
 
 LINKABLE_KINDS = {"item", "point", "row", "part", "article", "chapter"}
 
@@ -79,10 +79,16 @@ _PUNCT = re.compile(r"[，。、；：“”‘’（）《》〈〉〔〕【】
 _LOCAL_REF_RE = re.compile(r"《[^《》]{2,80}》|[\u4e00-\u9fff]{1,8}〔\d{4}〕\d+号")
 
 
+_WHITESPACE = re.compile(r"\s+")
+
+
 def localise(text: str) -> tuple[str, list[dict]]:
-    """Replace localisation words by neutral tokens; return the text and what was replaced."""
+    """Replace localisation words by neutral tokens; return the text and what was replaced.
+
+    The text is already normalised (clause text is); only whitespace is dropped here.
+    """
     applied = []
-    s = compact(text)
+    s = _WHITESPACE.sub("", text)
     for name, pattern in _LOCALISE:
         found = [m.group(0) for m in pattern.finditer(s)]
         if found:
@@ -171,14 +177,32 @@ class ClauseIndex:
             for k in self.postings[g]:
                 if k != own:
                     counts[k] += 1
-        found = [k for k, _ in counts.most_common() if accept(self.entries[k])][:limit]
+        found = []
+        for k, _ in counts.most_common():
+            if accept(self.entries[k]):
+                found.append(k)
+                if len(found) == limit:
+                    break
         for k in self.headings.get(query.heading, []) if query.heading else []:
             if k not in found and accept(self.entries[k]):
                 found.append(k)
         return found
 
 
+_ENTRY_CACHE: dict[int, _Entry] = {}
+
+
 def _entry(clause: Clause, doc: Document) -> _Entry:
+    """The localised form of a clause, computed once per clause object within a run."""
+    cached = _ENTRY_CACHE.get(id(clause))
+    if cached is not None and cached.clause is clause:
+        return cached
+    entry = _make_entry(clause, doc)
+    _ENTRY_CACHE[id(clause)] = entry
+    return entry
+
+
+def _make_entry(clause: Clause, doc: Document) -> _Entry:
     heading = compact(clause.heading or "")
     local_text, applied = localise(clause.text)
     local_heading, applied_h = localise(clause.heading or "")
@@ -189,9 +213,10 @@ def similarity(a: _Entry, b: _Entry) -> dict:
     """Similarity figures of two localised clauses, each in [0, 1]."""
     x, y = a.local_text or a.local, b.local_text or b.local
     ratio = fuzz.ratio(x, y) / 100 if x and y else 0.0
-    shorter = min(len(x), len(y))
+    shorter, longer = min(len(x), len(y)), max(len(x), len(y))
     partial = 0.0
-    if shorter >= 12:
+    # Aligning the shorter text inside the longer only matters when one contains much more.
+    if shorter >= 12 and (longer > 1.3 * shorter or ratio < 0.6):
         partial = fuzz.partial_ratio(x, y) / 100 * (0.6 + 0.4 * min(1.0, shorter / 60))
     sentence = best_sentence(a, b)
     heading = fuzz.ratio(a.heading, b.heading) / 100 if a.heading and b.heading else None
@@ -312,7 +337,7 @@ def _is_city(doc: Document) -> bool:
 
 
 def _linkable(clause: Clause) -> bool:
-    return clause.kind in LINKABLE_KINDS and len(compact(clause.text or "")) + len(compact(clause.heading or "")) >= 8
+    return clause.kind in LINKABLE_KINDS and len(clause.text or "") + len(clause.heading or "") >= 8
 
 
 def document_relations(documents: list[Document]) -> list[DocRelation]:
@@ -344,6 +369,7 @@ def document_relations(documents: list[Document]) -> list[DocRelation]:
 def link(documents: list[Document]) -> LinkResult:
     """Run the link stage over parsed documents."""
     result = LinkResult()
+    _ENTRY_CACHE.clear()
     result.relations = document_relations(documents)
     docs_by_id = {d.id: d for d in documents}
     implemented = _implemented_ids(documents, result.relations)
@@ -394,6 +420,7 @@ def link(documents: list[Document]) -> LinkResult:
     _link_via_siblings(documents, result, params, doc_grams, docs_by_id, linked_targets)
     result.links.extend(_succession(documents, index, params, doc_grams))
     result.coverage = _coverage(documents, implemented, result.links, docs_by_id)
+    _ENTRY_CACHE.clear()
     return result
 
 
