@@ -222,7 +222,9 @@ def similarity(a: _Entry, b: _Entry) -> dict:
     heading = fuzz.ratio(a.heading, b.heading) / 100 if a.heading and b.heading else None
     text_score = max(ratio, partial, 0.9 * sentence)
     combined = text_score
-    if heading is not None and heading >= 0.85:
+    if heading is not None and heading >= 0.85 and text_score >= 0.3:
+        # An equal heading lifts a text that is at least somewhat alike (a provincial text cut
+        # off mid-item); on its own it proves nothing.
         combined = max(combined, 0.45 * heading + 0.55 * max(text_score, 0.5))
     return {
         "ratio": round(ratio, 3),
@@ -248,6 +250,12 @@ def _novel(inserted: str, provincial_grams: set[str]) -> str:
     return "".join(ch for ch, c in zip(inserted, covered) if not c and not _PUNCT.match(ch))
 
 
+def _shares_trigram(phrase: str, deleted: str) -> bool:
+    """Did the city delete (replace) words of the province's delegation phrase?"""
+    grams = _trigrams(compact(phrase)) | _trigrams(localise(phrase)[0])
+    return bool(grams & _trigrams(deleted))
+
+
 def _fourgrams(s: str) -> set[str]:
     return {s[i : i + 4] for i in range(len(s) - 3)}
 
@@ -269,9 +277,7 @@ def classify(
     novel_chars = sum(len(n) for n in novel)
     delegation = list(dict.fromkeys(m.group(0) for m in DELEGATION_RE.finditer(prov.clause.text)))
     deleted_any = deleted + [compact(d["text"]) for d in diff if d["op"] == "delete"]
-    delegation_filled = [
-        d for d in delegation if any(len(x) >= 2 and (x in d or compact(d)[:4] in x or localise(d)[0][:4] in x) for x in deleted_any)
-    ]
+    delegation_filled = [d for d in delegation if any(_shares_trigram(d, x) for x in deleted_any if len(x) >= 3)]
     local_refs = [r for t in inserted for r in _LOCAL_REF_RE.findall(t) if r not in prov.clause.text]
     out_of_bound = [c for c in changes if c.get("provincial") and c.get("city") and c.get("within_bound") is False]
     own_deadlines = [
@@ -467,9 +473,10 @@ def _score_candidates(index: ClauseIndex, query: _Entry, accept, preferred_docs:
         entry = index.entries[k]
         sims = similarity(query, entry)
         score = sims["combined"] + (IMPLEMENTED_BONUS if entry.doc.id in preferred_docs else 0.0)
-        scored.append((min(score, 1.0), sims, entry))
+        scored.append((score, sims, entry))
+    # Ranked on the uncapped score, so the bonus still decides between two verbatim matches.
     scored.sort(key=lambda t: (-t[0], t[2].clause.position))
-    return scored
+    return [(min(score, 1.0), sims, entry) for score, sims, entry in scored]
 
 
 def _implemented_ids(documents: list[Document], relations: list[DocRelation]) -> dict[str, set[str]]:

@@ -636,6 +636,7 @@ def publish(
         db["clauses"].insert_all(_clause_rows(doc))
 
     clause_doc = {c.id: d.id for d in documents for c in d.clauses}
+    corpus_doc_ids = set(clause_doc.values())
     db["citations"].insert_all(
         {
             "document_id": d.id,
@@ -645,7 +646,7 @@ def publish(
             "role": c.role,
             "basis": int(c.basis),
             "target_document_id": ids.get(c.doc_number) if c.doc_number else None,
-            "in_corpus": int(bool(c.doc_number) and ids.get(c.doc_number) in clause_doc.values()),
+            "in_corpus": int(bool(c.doc_number) and ids.get(c.doc_number) in corpus_doc_ids),
             "start": c.start,
             "end": c.end,
         }
