@@ -19,14 +19,17 @@ from __future__ import annotations
 import html
 import json
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 from rapidfuzz import fuzz
 
 from .chardiff import char_spans
+from .errors import NotFoundError
 from .link import localise
 from .model import Clause
 from .params import compare_parameters, extract_parameters
-from .text import compact
+from .parse import parse_file
+from .text import compact, normalize_docno, normalize_text
 
 SAME_PATH_MIN = 0.5  # same path, at least this similar: edited in place
 MOVED_MIN = 0.6  # different path, at least this similar: renumbered or moved
@@ -165,6 +168,10 @@ def align(a: Side, b: Side, cross: bool = False) -> list[tuple[Clause | None, Cl
     return pairs
 
 
+def _side_meta(side: Side) -> dict:
+    return {"name": side.name, "title": side.title, "root": side.root_path, **side.provenance}
+
+
 def diff_sides(a: Side, b: Side, cross: bool = False) -> DiffReport:
     """Diff two sides; ``cross`` for two different notices (no renumbering is reported)."""
     changed: list[Entry] = []
@@ -207,8 +214,7 @@ def diff_sides(a: Side, b: Side, cross: bool = False) -> DiffReport:
     moved.sort(key=lambda e: order.get(e.new_clause_id, 0))
     added.sort(key=lambda e: order.get(e.new_clause_id, 0))
     removed.sort(key=lambda e: order_a.get(e.old_clause_id, 0))
-    meta = lambda side: {"name": side.name, "title": side.title, "root": side.root_path, **side.provenance}  # noqa: E731
-    return DiffReport(meta(a), meta(b), changed, added, removed, moved, len(unchanged_paths), unchanged_paths)
+    return DiffReport(_side_meta(a), _side_meta(b), changed, added, removed, moved, len(unchanged_paths), unchanged_paths)
 
 
 # -- rendering ---------------------------------------------------------------------------
@@ -353,14 +359,7 @@ def resolve_side(conn, spec: str) -> tuple[Side, str]:
     spec is a source file path (parsed now), a 文号 or document id (its latest version),
     ``文号@N`` (version N), or a clause id (``文号:path``, the clause and everything under it).
     """
-    from pathlib import Path
-
-    from .errors import NotFoundError
-    from .text import normalize_docno, normalize_text
-
     if Path(spec).is_file():
-        from .parse import parse_file
-
         parsed = parse_file(spec)
         doc = parsed.documents[0]
         return Side(spec, doc.title, doc.clauses, provenance={"sha256": parsed.source.sha256, "source": spec}), doc.id
@@ -407,10 +406,9 @@ def diff_specs(conn, a: str, b: str) -> DiffReport:
         side_a.root_path, side_b.root_path = o.path, n.path
         o_words, n_words = _words(o), _words(n)
         entry = Entry("changed", n.path, n.label, o_words, n_words, o.path, n.path, o.id, n.id, similarity=round(_similar(compact(o_words), compact(n_words)), 3))
-        meta = lambda side: {"name": side.name, "title": side.title, "root": side.root_path, **side.provenance}  # noqa: E731
         if compact(o_words) == compact(n_words):
-            return DiffReport(meta(side_a), meta(side_b), [], [], [], [], 1, [n.path])
+            return DiffReport(_side_meta(side_a), _side_meta(side_b), [], [], [], [], 1, [n.path])
         entry.spans = char_spans(o_words, n_words)
         entry.numbers = number_changes(o, n)
-        return DiffReport(meta(side_a), meta(side_b), [entry], [], [], [], 0)
+        return DiffReport(_side_meta(side_a), _side_meta(side_b), [entry], [], [], [], 0)
     return diff_sides(side_a, side_b, cross=cross)

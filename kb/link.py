@@ -110,8 +110,9 @@ def _bigrams(s: str) -> set[str]:
 
 
 def best_sentence(a: "_Entry", b: "_Entry", top: int = 3) -> float:
-    """The best sentence_score over sentence pairs; only the pairs with most bigrams in
-    common are edit-scored (the bigram overlap is half the score and bounds the rest)."""
+    """The best sentence score over sentence pairs: edit ratio averaged with bigram overlap
+    (robust to reordered phrases). Only the pairs with most bigrams in common are edit-scored:
+    the overlap is half the score and bounds the rest."""
     ga, gb = a.sentence_grams, b.sentence_grams
     if not ga or not gb:
         return 0.0
@@ -122,13 +123,6 @@ def best_sentence(a: "_Entry", b: "_Entry", top: int = 3) -> float:
                 pairs.append((2 * len(x & y) / (len(x) + len(y)), i, j))
     best = heapq.nlargest(top, pairs)
     return max(((fuzz.ratio(a.sentences[i], b.sentences[j]) / 100 + dice) / 2 for dice, i, j in best), default=0.0)
-
-
-def sentence_score(a: str, b: str) -> float:
-    """Edit similarity averaged with bigram overlap: robust to reordered phrases."""
-    x, y = _bigrams(a), _bigrams(b)
-    dice = 2 * len(x & y) / (len(x) + len(y)) if x and y else 0.0
-    return (fuzz.ratio(a, b) / 100 + dice) / 2
 
 
 @dataclass
@@ -203,7 +197,6 @@ def _entry(clause: Clause, doc: Document) -> _Entry:
 
 
 def _make_entry(clause: Clause, doc: Document) -> _Entry:
-    heading = compact(clause.heading or "")
     local_text, applied = localise(clause.text)
     local_heading, applied_h = localise(clause.heading or "")
     return _Entry(clause, doc, local_heading + local_text, local_text, local_heading, applied + applied_h)
@@ -437,7 +430,6 @@ def _link_via_siblings(documents, result: LinkResult, params, doc_grams, docs_by
     links_by_doc: dict[str, list[Link]] = defaultdict(list)  # grouped once: the pass stays linear
     for link_ in result.links:
         links_by_doc[clauses[link_.source_clause_id][1].id].append(link_)
-    entries: dict[str, _Entry] = {}
     still: list[Unresolved] = []
     for u in result.unresolved:
         clause, doc = clauses[u.clause_id]
@@ -447,9 +439,7 @@ def _link_via_siblings(documents, result: LinkResult, params, doc_grams, docs_by
             sib, sib_doc = clauses[l.source_clause_id]
             if sib.id == clause.id:
                 continue
-            if sib.id not in entries:
-                entries[sib.id] = _entry(sib, sib_doc)
-            sims = similarity(query, entries[sib.id])
+            sims = similarity(query, _entry(sib, sib_doc))
             if sims["combined"] >= SIBLING_THRESHOLD and (best is None or sims["combined"] > best[0]):
                 best = (sims["combined"], sims, l)
         if best is None:

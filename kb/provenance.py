@@ -64,7 +64,7 @@ def to_text(record: dict) -> str:
         f"sha256     {src['sha256']}",
         f"encoding   {src['encoding']}, {src['bytes']} bytes",
         f"offsets    chars {off['chars'][0]}–{off['chars'][1]}, bytes {off['bytes'][0]}–{off['bytes'][1]}",
-        f"versions   " + ", ".join(f"{v['version']}: {v['source_path']}" for v in record["versions"]),
+        "versions   " + ", ".join(f"{v['version']}: {v['source_path']}" for v in record["versions"]),
         f"parser     {record['parser_version']}",
         f"build      {build.get('id')} at {build.get('finished')}, code {build.get('code_version')}, corpus {str(build.get('corpus_hash'))[:16]}",
     ]

@@ -610,7 +610,11 @@ def publish(
     if versions is None:
         documents, versions = assign_versions(parsed.documents)
     else:
-        documents = [v.document for v in versions if v.version == max(w.version for w in versions if w.document_id == v.document_id)]
+        newest: dict[str, DocumentVersion] = {}
+        for v in versions:
+            if v.document_id not in newest or v.version > newest[v.document_id].version:
+                newest[v.document_id] = v
+        documents = [v.document for v in newest.values()]
     ids = {d.doc_number: d.id for d in documents if d.doc_number}
     ids.update({d.id: d.id for d in documents})
 

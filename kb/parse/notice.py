@@ -127,8 +127,6 @@ class DocBuilder:
     parent: "DocBuilder | None" = None
     attachment_label: str | None = None
     end: int = 0
-    problems: list[str] = field(default_factory=list)
-    discarded: list[Discarded] = field(default_factory=list)
     last_body_node: Node | None = None  # last clause before the signature
     gaps: list[str] = field(default_factory=list)
 
