@@ -32,9 +32,13 @@ import heapq
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
 
+import numpy as np
+
 from rapidfuzz import fuzz
+from rapidfuzz.distance import LCSseq
 
 from . import params as params_mod
 from .chardiff import char_spans
@@ -48,6 +52,8 @@ IMPLEMENTED_BONUS = 0.05
 NOVEL_CHARS_FOR_EXTENDS = 20  # words of the city's own, absent from the whole provincial notice
 QUERY_TRIGRAMS = 48  # rarest trigrams of a clause looked up in the index
 MAX_CANDIDATES = 6
+CANDIDATE_SHARE = 0.5  # of the best candidate's shared trigrams, below which a candidate is not scored
+NAMED_CANDIDATES = 2  # best candidates of the notice a city names, scored first
 
 LINKABLE_KINDS = {"item", "point", "row", "part", "article", "chapter"}
 
@@ -145,42 +151,126 @@ class _Entry:
 
 @dataclass
 class ClauseIndex:
-    """Character-trigram inverted index over clauses (and an exact index of headings)."""
+    """Character-trigram inverted index over the provincial and national clauses.
+
+    Postings are numpy arrays once the index is frozen, so counting the trigrams a query shares
+    with every clause is one ``bincount`` in C, not a Python loop over posting lists whose
+    length grows with the corpus. Clauses of one document are contiguous (``doc_range``), so
+    the notice a city names is a slice of the same counts.
+    """
 
     entries: list[_Entry] = field(default_factory=list)
     positions: dict[str, int] = field(default_factory=dict)  # clause id -> entry index
-    postings: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    postings: dict[str, list[int] | np.ndarray] = field(default_factory=lambda: defaultdict(list))
     headings: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    doc_range: dict[str, tuple[int, int]] = field(default_factory=dict)  # doc id -> [lo, hi)
+    issued: np.ndarray | None = None  # per entry: ordinal of the notice's date, 0 when unknown
+    scope: np.ndarray | None = None  # per entry: code of the notice's province (0 national/unknown)
+    scopes: dict[str | None, int] = field(default_factory=dict)
+    jurisdiction: np.ndarray | None = None  # per entry: code of (level, jurisdiction)
+    jurisdictions: dict[tuple, int] = field(default_factory=dict)
 
     def add(self, entry: _Entry) -> None:
         k = len(self.entries)
         self.entries.append(entry)
         self.positions[entry.clause.id] = k
+        lo, _ = self.doc_range.get(entry.doc.id, (k, k))
+        self.doc_range[entry.doc.id] = (lo, k + 1)
         for g in _trigrams(entry.local):
             self.postings[g].append(k)
         if entry.heading:
             self.headings[entry.heading].append(k)
 
-    def candidates(self, query: _Entry, accept, limit: int = MAX_CANDIDATES) -> list[int]:
+    def freeze(self) -> "ClauseIndex":
+        """Postings to arrays, and the per-entry date and province used by ``allowed``."""
+        self.postings = {g: np.array(p, dtype=np.int32) for g, p in self.postings.items()}
+        self.scopes = {None: 0}
+        for e in self.entries:
+            if e.doc.level == "province" and e.doc.province:
+                self.scopes.setdefault(e.doc.province, len(self.scopes))
+        self.issued = np.array([_ordinal(e.doc.issued) for e in self.entries], dtype=np.int32)
+        self.scope = np.array(
+            [self.scopes[e.doc.province] if e.doc.level == "province" and e.doc.province else 0 for e in self.entries],
+            dtype=np.int32,
+        )
+        for e in self.entries:
+            self.jurisdictions.setdefault((e.doc.level, e.doc.jurisdiction), len(self.jurisdictions))
+        self.jurisdiction = np.array([self.jurisdictions[(e.doc.level, e.doc.jurisdiction)] for e in self.entries], dtype=np.int32)
+        return self
+
+    def allowed_for_city(self, doc: Document) -> np.ndarray:
+        """Entries a city notice may stand on: its province (or the nation), issued on or before it."""
+        mask = np.ones(len(self.entries), dtype=bool)
+        if doc.province:
+            mask &= (self.scope == 0) | (self.scope == self.scopes.get(doc.province, -1))
+        if doc.issued:
+            mask &= self.issued <= _ordinal(doc.issued)
+        self._exclude_own(mask, doc)
+        return mask
+
+    def allowed_for_successor(self, doc: Document) -> np.ndarray:
+        """Entries a provincial clause may succeed: same level and jurisdiction, issued earlier."""
+        code = self.jurisdictions.get((doc.level, doc.jurisdiction), -1)
+        mask = (self.jurisdiction == code) & (self.issued > 0) & (self.issued < _ordinal(doc.issued))
+        self._exclude_own(mask, doc)
+        return mask
+
+    def _exclude_own(self, mask: np.ndarray, doc: Document) -> None:
+        if doc.id in self.doc_range:
+            lo, hi = self.doc_range[doc.id]
+            mask[lo:hi] = False
+
+    def counts(self, query: _Entry, allowed: np.ndarray) -> np.ndarray:
+        """How many of the query's rarest indexed trigrams each allowed entry shares."""
         own = self.positions.get(query.clause.id)
-        # The rarest trigrams the query shares with *other* clauses say most about it.
-        grams = [g for g in _trigrams(query.local) if g in self.postings and self.postings[g] != [own]]
-        grams.sort(key=lambda g: len(self.postings[g]))
-        counts: Counter[int] = Counter()
-        for g in grams[:QUERY_TRIGRAMS]:
-            for k in self.postings[g]:
-                if k != own:
-                    counts[k] += 1
-        found = []
-        for k, _ in counts.most_common():
-            if accept(self.entries[k]):
-                found.append(k)
-                if len(found) == limit:
-                    break
+        grams = [p for p in (self.postings.get(g) for g in _trigrams(query.local)) if p is not None]
+        # A trigram only the query's own clause has says nothing about the others.
+        if own is not None:
+            grams = [p for p in grams if not (len(p) == 1 and p[0] == own)]
+        grams.sort(key=len)
+        grams = grams[:QUERY_TRIGRAMS]
+        if not grams:
+            return np.zeros(len(self.entries), dtype=np.int64)
+        counts = np.bincount(np.concatenate(grams), minlength=len(self.entries))
+        counts[~allowed] = 0
+        if own is not None:
+            counts[own] = 0
+        return counts
+
+    def candidates(self, query: _Entry, allowed: np.ndarray, limit: int = MAX_CANDIDATES, counts: np.ndarray | None = None, share: float = CANDIDATE_SHARE) -> list[int]:
+        """The allowed entries sharing most rare trigrams with the query, then equal headings."""
+        if counts is None:
+            counts = self.counts(query, allowed)
+        found = _top(counts, limit)
+        # A candidate sharing less than `share` of the trigrams the best one shares is not the
+        # restatement (on the synthetic truth the true target always shares the most).
+        floor = share * counts[found[0]] if found else 0
+        found = [k for k in found if counts[k] >= floor]
         for k in self.headings.get(query.heading, []) if query.heading else []:
-            if k not in found and accept(self.entries[k]):
+            if k not in found and allowed[k] and counts[k] >= floor and k != self.positions.get(query.clause.id):
                 found.append(k)
         return found
+
+
+def _top(counts: np.ndarray, limit: int, offset: int = 0) -> list[int]:
+    """Indices of the `limit` largest non-zero counts, largest first, ties by index."""
+    hit = np.flatnonzero(counts)
+    if len(hit) > limit:
+        # argpartition on the hits only, then a stable order among the chosen ones
+        part = hit[np.argpartition(-counts[hit], limit - 1)[:limit]]
+        threshold = counts[part].min()
+        hit = hit[counts[hit] >= threshold]
+    order = sorted(hit.tolist(), key=lambda k: (-int(counts[k]), k))[:limit]
+    return [k + offset for k in order]
+
+
+def _ordinal(iso: str | None) -> int:
+    if not iso:
+        return 0
+    try:
+        return date.fromisoformat(iso[:10]).toordinal()
+    except ValueError:
+        return 0
 
 
 _ENTRY_CACHE: dict[int, _Entry] = {}
@@ -203,17 +293,30 @@ def _make_entry(clause: Clause, doc: Document) -> _Entry:
 
 
 def similarity(a: _Entry, b: _Entry) -> dict:
-    """Similarity figures of two localised clauses, each in [0, 1]."""
+    """Similarity figures of two localised clauses, each in [0, 1].
+
+    ``partial`` (the best alignment of the shorter text inside the longer) is the costly one;
+    it is computed only when it could decide something: its upper bound, read from the longest
+    common subsequence, must beat the other text scores and reach the link threshold (or, with
+    an equal heading, the 0.3 that lets the heading count). Otherwise it is None.
+    """
     x, y = a.local_text or a.local, b.local_text or b.local
-    ratio = fuzz.ratio(x, y) / 100 if x and y else 0.0
+    common = LCSseq.similarity(x, y) if x and y else 0
+    ratio = 2 * common / (len(x) + len(y)) if x and y else 0.0  # = fuzz.ratio / 100
     shorter, longer = min(len(x), len(y)), max(len(x), len(y))
-    partial = 0.0
-    # Aligning the shorter text inside the longer only matters when one contains much more.
-    if shorter >= 12 and (longer > 1.3 * shorter or ratio < 0.6):
-        partial = fuzz.partial_ratio(x, y) / 100 * (0.6 + 0.4 * min(1.0, shorter / 60))
     sentence = best_sentence(a, b)
     heading = fuzz.ratio(a.heading, b.heading) / 100 if a.heading and b.heading else None
-    text_score = max(ratio, partial, 0.9 * sentence)
+    text_score = max(ratio, 0.9 * sentence)
+    partial = None
+    # Aligning the shorter text inside the longer only matters when one contains much more.
+    if shorter >= 12 and (longer > 1.3 * shorter or ratio < 0.6):
+        weight = 0.6 + 0.4 * min(1.0, shorter / 60)
+        # No window of the longer text can share more than `common` characters with the shorter.
+        bound = 2 * common / (shorter + common) * weight
+        needed = 0.3 if heading is not None and heading >= 0.85 else LINK_THRESHOLD
+        if bound > text_score and bound >= needed:
+            partial = fuzz.partial_ratio(x, y) / 100 * weight
+            text_score = max(text_score, partial)
     combined = text_score
     if heading is not None and heading >= 0.85 and text_score >= 0.3:
         # An equal heading lifts a text that is at least somewhat alike (a provincial text cut
@@ -221,11 +324,18 @@ def similarity(a: _Entry, b: _Entry) -> dict:
         combined = max(combined, 0.45 * heading + 0.55 * max(text_score, 0.5))
     return {
         "ratio": round(ratio, 3),
-        "partial": round(partial, 3),
+        "partial": None if partial is None else round(partial, 3),
         "sentence": round(sentence, 3),
         "heading": None if heading is None else round(heading, 3),
         "combined": round(combined, 3),
     }
+
+
+def restatement_score(a: _Entry, b: _Entry) -> float:
+    """Does a restate a sentence of b? The better of sentence score and whole-text ratio."""
+    x, y = a.local_text or a.local, b.local_text or b.local
+    ratio = fuzz.ratio(x, y) / 100 if x and y else 0.0
+    return round(max(best_sentence(a, b), ratio), 3)
 
 
 def char_diff(provincial: str, city: str) -> list[dict]:
@@ -391,17 +501,20 @@ def link(documents: list[Document]) -> LinkResult:
                 if _linkable(clause):
                     index.add(entry)
             doc_grams[doc.id] = grams
+    index.freeze()
 
     linked_targets: dict[str, set[str]] = defaultdict(set)  # city doc -> provincial clause ids
     for doc in documents:
         if not _is_city(doc):
             continue
         implements_ids = implemented.get(doc.id, set())
+        allowed = index.allowed_for_city(doc)
+        named = [index.doc_range[i] for i in sorted(implements_ids) if i in index.doc_range]
         for clause in doc.clauses:
             if not _linkable(clause):
                 continue
             query = _entry(clause, doc)
-            scored = _score_candidates(index, query, lambda e: _eligible(doc, e.doc), implements_ids)
+            scored = _score_candidates(index, query, allowed, named, implements_ids)
             best = scored[0] if scored else None
             if best is None or best[0] < LINK_THRESHOLD:
                 result.unresolved.append(_unresolved(clause, doc, best, implements_ids, docs_by_id, linked_targets[doc.id]))
@@ -457,13 +570,27 @@ def _link_via_siblings(documents, result: LinkResult, params, doc_grams, docs_by
     result.unresolved = still
 
 
-def _score_candidates(index: ClauseIndex, query: _Entry, accept, preferred_docs: set[str]):
-    scored = []
-    for k in index.candidates(query, accept):
+def _score_candidates(index: ClauseIndex, query: _Entry, allowed, named: list[tuple[int, int]], preferred_docs: set[str]):
+    """Score the best candidates of the notice the city names, then, unless one of them is
+    beyond reach of any other notice's clause, the best candidates of the whole index."""
+    counts = index.counts(query, allowed)
+    scored, seen = [], set()
+
+    def score(k: int) -> None:
+        seen.add(k)
         entry = index.entries[k]
         sims = similarity(query, entry)
-        score = sims["combined"] + (IMPLEMENTED_BONUS if entry.doc.id in preferred_docs else 0.0)
-        scored.append((score, sims, entry))
+        scored.append((sims["combined"] + (IMPLEMENTED_BONUS if entry.doc.id in preferred_docs else 0.0), sims, entry))
+
+    for lo, hi in named:
+        for k in _top(counts[lo:hi], NAMED_CANDIDATES, offset=lo):
+            score(k)
+    # A named clause scoring above 1.0 with its bonus outranks every clause of another notice
+    # (they cap at 1.0): the search of the whole index could not change the answer.
+    if not scored or max(s[0] for s in scored) <= 1.0:
+        for k in index.candidates(query, allowed, counts=counts):
+            if k not in seen:
+                score(k)
     # Ranked on the uncapped score, so the bonus still decides between two verbatim matches.
     scored.sort(key=lambda t: (-t[0], t[2].clause.position))
     return [(min(score, 1.0), sims, entry) for score, sims, entry in scored]
@@ -512,30 +639,28 @@ def _succession(documents, index: ClauseIndex, params, doc_grams) -> list[Link]:
         if doc.level not in ("province", "national") or not doc.issued:
             continue
 
-        def accept(e: _Entry, doc=doc) -> bool:
-            return (
-                e.doc.id != doc.id
-                and e.doc.level == doc.level
-                and e.doc.jurisdiction == doc.jurisdiction
-                and bool(e.doc.issued)
-                and e.doc.issued < doc.issued
-            )
-
+        allowed = index.allowed_for_successor(doc)
+        if not allowed.any():
+            continue
         for clause in doc.clauses:
             if not _linkable(clause):
                 continue
             query = _entry(clause, doc)
-            best_per_doc: dict[str, tuple] = {}
-            for k in index.candidates(query, accept):
-                entry = index.entries[k]
-                sims = similarity(query, entry)
-                # Succession needs a shared rule, not a shared topic: a sentence restated.
-                score = max(sims["sentence"], sims["ratio"])
-                if score >= SUCCEEDS_THRESHOLD and score > best_per_doc.get(entry.doc.id, (0,))[0]:
-                    best_per_doc[entry.doc.id] = (score, sims, entry)
             # The nearest earlier restatement only: the history is a chain, not a fan to every
-            # earlier notice (which would grow with the square of the corpus).
-            nearest = sorted(best_per_doc.values(), key=lambda t: (t[2].doc.issued, t[0]), reverse=True)[:1]
+            # earlier notice (which would grow with the square of the corpus). So candidates
+            # are scored newest notice first, and the first notice with a restatement ends it.
+            by_date: dict[str, list[_Entry]] = defaultdict(list)
+            for k in index.candidates(query, allowed, share=0.0):
+                by_date[index.entries[k].doc.issued].append(index.entries[k])
+            nearest = []
+            for issued in sorted(by_date, reverse=True):
+                # Succession needs a shared rule, not a shared topic: a sentence restated.
+                scored = [(restatement_score(query, e), e) for e in by_date[issued]]
+                scored = [t for t in scored if t[0] >= SUCCEEDS_THRESHOLD]
+                if scored:
+                    score, entry = max(scored, key=lambda t: t[0])
+                    nearest = [(score, similarity(query, entry), entry)]
+                    break
             for score, sims, entry in nearest:
                 changes = params_mod.compare_parameters(params[entry.clause.id], params[clause.id])
                 evidence = {
