@@ -277,38 +277,91 @@ async def search_view(datasette, request):
     )
 
 
-async def clause_view(datasette, request):
-    db = await _database(datasette)
-    clause_id = _decode_id(request.url_vars["id"])
-    clause = await _one(db, "select * from clauses where id = :id", {"id": clause_id})
-    if clause is None:
-        raise NotFound(f"no clause {clause_id!r}: clause ids are '<document id>:<path>', e.g. 辽人社发〔2021〕7号:一/（一）")
-    document = await _one(db, "select * from documents where id = :id", {"id": clause["document_id"]})
+def _sql_rows(conn, sql: str, params: dict | None = None) -> list[dict]:
+    cursor = conn.execute(sql, params or {})
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+_LINK_SQL = """
+    select links.*, clauses.heading, clauses.text, clauses.path, documents.id as document_id,
+           documents.title, documents.jurisdiction, documents.level, documents.doc_number
+    from links
+    join clauses on clauses.id = links.{other}
+    join documents on documents.id = clauses.document_id
+    where links.{own} = :id
+    order by links.score desc, links.id
+"""
+
+
+def _clause_page_rows(conn, clause_id: str) -> dict | None:
+    """Every row the clause page shows, read in one go on one connection: a page is one trip
+    through Datasette's small pool of SQL threads, not fourteen (which queue under load)."""
+    found = _sql_rows(conn, "select * from clauses where id = :id", {"id": clause_id})
+    if not found:
+        return None
+    clause = found[0]
+    one = lambda sql, params=None: next(iter(_sql_rows(conn, sql, params)), None)  # noqa: E731
     ancestors = []
     parent = clause["parent_id"]
     while parent and len(ancestors) < 20:
-        row = await _one(db, "select id, path, label, heading, parent_id from clauses where id = :id", {"id": parent})
+        row = one("select id, path, label, heading, parent_id from clauses where id = :id", {"id": parent})
         if row is None:
             break
         ancestors.insert(0, row)
         parent = row["parent_id"]
-    children = await _rows(
-        db, "select id, label, heading, text from clauses where parent_id = :id order by position", {"id": clause_id}
-    )
-    source = await _one(db, "select * from sources where path = :p", {"p": clause["source_path"]})
-    build = await _one(db, "select * from builds order by id desc limit 1")
+    by_id = {"id": clause_id}
+    return {
+        "clause": clause,
+        "document": one("select * from documents where id = :id", {"id": clause["document_id"]}),
+        "ancestors": ancestors,
+        "children": _sql_rows(conn, "select id, label, heading, text from clauses where parent_id = :id order by position", by_id),
+        "source": one("select * from sources where path = :p", {"p": clause["source_path"]}),
+        "build": one("select * from builds order by id desc limit 1"),
+        "sources": _sql_rows(conn, _LINK_SQL.format(other="target_clause_id", own="source_clause_id"), by_id),
+        "descendants": _sql_rows(conn, _LINK_SQL.format(other="source_clause_id", own="target_clause_id"), by_id),
+        "unresolved": one("select * from unresolved where clause_id = :id", by_id),
+        "parameters": _sql_rows(conn, "select * from parameters where clause_id = :id order by start", by_id),
+        "citations": _sql_rows(
+            conn,
+            """select citations.*, documents.title as target_title, documents.placeholder as target_placeholder
+               from citations left join documents on documents.id = citations.target_document_id
+               where clause_id = :id order by citations.start""",
+            by_id,
+        ),
+        "coverage": _sql_rows(
+            conn,
+            """select coverage.*, documents.jurisdiction, documents.title from coverage
+               join documents on documents.id = coverage.city_document_id
+               where provincial_clause_id = :id order by documents.jurisdiction""",
+            by_id,
+        ),
+        "history": _sql_rows(
+            conn,
+            "select version, source_path, source_sha256, heading, text from clause_versions where clause_id = :id order by version",
+            by_id,
+        ),
+        "generations": _sql_rows(
+            conn,
+            """select links.source_clause_id, links.target_clause_id, links.score, d.doc_number, d.issued,
+                      case when links.source_clause_id = :id then 'succeeds' else 'succeeded by' end as direction
+               from links join clauses c on c.id = (case when links.source_clause_id = :id then links.target_clause_id else links.source_clause_id end)
+               join documents d on d.id = c.document_id
+               where links.relation = 'succeeds' and (links.source_clause_id = :id or links.target_clause_id = :id)
+               order by d.issued""",
+            by_id,
+        ),
+    }
 
-    link_sql = """
-        select links.*, clauses.heading, clauses.text, clauses.path, documents.id as document_id,
-               documents.title, documents.jurisdiction, documents.level, documents.doc_number
-        from links
-        join clauses on clauses.id = links.{other}
-        join documents on documents.id = clauses.document_id
-        where links.{own} = :id
-        order by links.score desc, links.id
-    """
-    sources_ = await _rows(db, link_sql.format(other="target_clause_id", own="source_clause_id"), {"id": clause_id})
-    descendants = await _rows(db, link_sql.format(other="source_clause_id", own="target_clause_id"), {"id": clause_id})
+
+async def clause_view(datasette, request):
+    db = await _database(datasette)
+    clause_id = _decode_id(request.url_vars["id"])
+    rows = await db.execute_fn(lambda conn: _clause_page_rows(conn, clause_id))
+    if rows is None:
+        raise NotFound(f"no clause {clause_id!r}: clause ids are '<document id>:<path>', e.g. 辽人社发〔2021〕7号:一/（一）")
+    clause, document = rows["clause"], rows["document"]
+    sources_, descendants = rows["sources"], rows["descendants"]
     for link in sources_:
         ev = _loads(link["evidence"], {}) or {}
         link["evidence_view"] = _evidence(ev)
@@ -318,39 +371,9 @@ async def clause_view(datasette, request):
         link["evidence_view"] = _evidence(ev)
         link["diff_html"] = diff_html(clause["text"] or "", link["text"] or "", ev.get("diff"))
 
-    unresolved = await _one(db, "select * from unresolved where clause_id = :id", {"id": clause_id})
-    parameters = await _rows(db, "select * from parameters where clause_id = :id order by start", {"id": clause_id})
-    citations = await _rows(
-        db,
-        """select citations.*, documents.title as target_title, documents.placeholder as target_placeholder
-           from citations left join documents on documents.id = citations.target_document_id
-           where clause_id = :id order by citations.start""",
-        {"id": clause_id},
-    )
-    coverage = await _rows(
-        db,
-        """select coverage.*, documents.jurisdiction, documents.title from coverage
-           join documents on documents.id = coverage.city_document_id
-           where provincial_clause_id = :id order by documents.jurisdiction""",
-        {"id": clause_id},
-    )
+    coverage, generations = rows["coverage"], rows["generations"]
     for c in coverage:
         c["by"] = _loads(c["by_clause_ids"], [])
-    history = await _rows(
-        db,
-        "select version, source_path, source_sha256, heading, text from clause_versions where clause_id = :id order by version",
-        {"id": clause_id},
-    )
-    generations = await _rows(
-        db,
-        """select links.source_clause_id, links.target_clause_id, links.score, d.doc_number, d.issued,
-                  case when links.source_clause_id = :id then 'succeeds' else 'succeeded by' end as direction
-           from links join clauses c on c.id = (case when links.source_clause_id = :id then links.target_clause_id else links.source_clause_id end)
-           join documents d on d.id = c.document_id
-           where links.relation = 'succeeds' and (links.source_clause_id = :id or links.target_clause_id = :id)
-           order by d.issued""",
-        {"id": clause_id},
-    )
     for g in generations:
         other = g["target_clause_id"] if g["direction"] == "succeeds" else g["source_clause_id"]
         g["other"] = other
@@ -364,23 +387,23 @@ async def clause_view(datasette, request):
         request,
         "kb_clause.html",
         {
-            "history": history,
+            "history": rows["history"],
             "generations": generations,
             "governs_url": governs_url,
             "clause": clause,
             "document": document,
-            "ancestors": ancestors,
-            "children": children,
+            "ancestors": rows["ancestors"],
+            "children": rows["children"],
             "responsible": _loads(clause["responsible"], []),
             "lead": _loads(clause["lead"], []),
             "text_spans": _loads(clause["text_spans"], []),
-            "source": source,
-            "build": build,
+            "source": rows["source"],
+            "build": rows["build"],
             "sources": sources_,
             "descendants": descendants,
-            "unresolved": unresolved,
-            "parameters": parameters,
-            "citations": citations,
+            "unresolved": rows["unresolved"],
+            "parameters": rows["parameters"],
+            "citations": rows["citations"],
             "coverage": coverage,
             "database": db.name,
         },
