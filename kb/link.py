@@ -28,21 +28,30 @@ Evidence on every link says why: scores, localisation applied, the char-level di
 
 from __future__ import annotations
 
-import heapq
+import multiprocessing
+import os
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 
 import numpy as np
-
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from rapidfuzz.distance import LCSseq
 
 from . import params as params_mod
 from .chardiff import char_spans
-from .model import Clause, Coverage, Document, DocRelation, Link, LinkResult, Parameter, Unresolved
+from .model import (
+    Clause,
+    Coverage,
+    DocRelation,
+    Document,
+    Link,
+    LinkResult,
+    Parameter,
+    Unresolved,
+)
 from .text import compact
 
 LINK_THRESHOLD = 0.6  # below this a city clause stays unlinked
@@ -115,20 +124,22 @@ def _bigrams(s: str) -> set[str]:
     return {s[i : i + 2] for i in range(len(s) - 1)}
 
 
-def best_sentence(a: "_Entry", b: "_Entry", top: int = 3) -> float:
+def best_sentence(a: _Entry, b: _Entry, top: int = 3) -> float:
     """The best sentence score over sentence pairs: edit ratio averaged with bigram overlap
-    (robust to reordered phrases). Only the pairs with most bigrams in common are edit-scored:
-    the overlap is half the score and bounds the rest."""
-    ga, gb = a.sentence_grams, b.sentence_grams
-    if not ga or not gb:
+    (robust to reordered phrases). All pairs are edit-scored at once in C; the bigram overlap
+    is computed for the `top` pairs by edit ratio only."""
+    sa, sb = a.sentences, b.sentences
+    if not sa or not sb:
         return 0.0
-    pairs = []
-    for i, x in enumerate(ga):
-        for j, y in enumerate(gb):
-            if x and y:
-                pairs.append((2 * len(x & y) / (len(x) + len(y)), i, j))
-    best = heapq.nlargest(top, pairs)
-    return max(((fuzz.ratio(a.sentences[i], b.sentences[j]) / 100 + dice) / 2 for dice, i, j in best), default=0.0)
+    ratios = process.cdist(sa, sb, scorer=fuzz.ratio).ravel()
+    chosen = np.argpartition(-ratios, top - 1)[:top] if ratios.size > top else range(ratios.size)
+    best = 0.0
+    for flat in chosen:
+        i, j = divmod(int(flat), len(sb))
+        x, y = _bigrams(sa[i]), _bigrams(sb[j])
+        dice = 2 * len(x & y) / (len(x) + len(y)) if x and y else 0.0
+        best = max(best, (ratios[flat] / 100 + dice) / 2)
+    return float(best)
 
 
 @dataclass
@@ -144,9 +155,6 @@ class _Entry:
     def sentences(self) -> list[str]:
         return _sentences(self.local_text or self.local)
 
-    @cached_property
-    def sentence_grams(self) -> list[set[str]]:
-        return [_bigrams(x) for x in self.sentences]
 
 
 @dataclass
@@ -181,7 +189,7 @@ class ClauseIndex:
         if entry.heading:
             self.headings[entry.heading].append(k)
 
-    def freeze(self) -> "ClauseIndex":
+    def freeze(self) -> ClauseIndex:
         """Postings to arrays, and the per-entry date and province used by ``allowed``."""
         self.postings = {g: np.array(p, dtype=np.int32) for g, p in self.postings.items()}
         self.scopes = {None: 0}
@@ -343,11 +351,11 @@ def char_diff(provincial: str, city: str) -> list[dict]:
     return char_spans(provincial, city, keys=("provincial_at", "city_at"))
 
 
-def _novel(inserted: str, provincial_grams: set[str]) -> str:
+def _novel(inserted: str, provincial_text: str) -> str:
     """Characters of an inserted span not covered by any 4-gram of the provincial notice."""
     covered = [False] * len(inserted)
     for i in range(len(inserted) - 3):
-        if inserted[i : i + 4] in provincial_grams:
+        if inserted[i : i + 4] in provincial_text:
             for k in range(i, i + 4):
                 covered[k] = True
     return "".join(ch for ch, c in zip(inserted, covered) if not c and not _PUNCT.match(ch))
@@ -359,16 +367,12 @@ def _shares_trigram(phrase: str, deleted: str) -> bool:
     return bool(grams & _trigrams(deleted))
 
 
-def _fourgrams(s: str) -> set[str]:
-    return {s[i : i + 4] for i in range(len(s) - 3)}
-
-
 def classify(
     city: _Entry,
     prov: _Entry,
     city_params: list[Parameter],
     prov_params: list[Parameter],
-    provincial_doc_grams: set[str],
+    provincial_text: str,
 ) -> tuple[str, dict]:
     """Relation of a city clause to the provincial clause it restates, and the evidence."""
     changes = params_mod.compare_parameters(prov_params, city_params)
@@ -376,7 +380,7 @@ def classify(
     # Novelty and deletions are judged on localised words (我市 is not an addition).
     inserted = [localise(d["text"])[0] for d in diff if d["op"] == "insert"]
     deleted = [localise(d["text"])[0] for d in diff if d["op"] == "delete"]
-    novel = [n for n in (_novel(t, provincial_doc_grams) for t in inserted) if n]
+    novel = [n for n in (_novel(t, provincial_text) for t in inserted) if n]
     novel_chars = sum(len(n) for n in novel)
     delegation = list(dict.fromkeys(m.group(0) for m in DELEGATION_RE.finditer(prov.clause.text)))
     deleted_any = deleted + [compact(d["text"]) for d in diff if d["op"] == "delete"]
@@ -475,99 +479,152 @@ def document_relations(documents: list[Document]) -> list[DocRelation]:
     return relations
 
 
-def link(documents: list[Document]) -> LinkResult:
-    """Run the link stage over parsed documents."""
+@dataclass
+class _Run:
+    """What every document's linking needs, built once per run (and shared with forked workers)."""
+
+    documents: list[Document]
+    index: ClauseIndex
+    implemented: dict[str, set[str]]
+    docs_by_id: dict[str, Document]
+    notice_text: dict[str, str]  # provincial doc id -> its localised text, for novelty
+    params: dict[str, list[Parameter]] = field(default_factory=dict)  # clause id -> parameters (a cache)
+
+    def parameters(self, clause: Clause) -> list[Parameter]:
+        found = self.params.get(clause.id)
+        if found is None:
+            found = self.params[clause.id] = params_mod.extract_parameters(clause.id, clause.text)
+        return found
+
+
+@dataclass
+class _DocLinks:
+    """One document's share of the result, merged in document order."""
+
+    parameters: list[Parameter] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+    sibling_links: list[Link] = field(default_factory=list)
+    unresolved: list[Unresolved] = field(default_factory=list)
+    succession: list[Link] = field(default_factory=list)
+
+
+_RUN: _Run | None = None  # set for the length of one link() call; read by forked workers
+PARALLEL_MIN_CLAUSES = 20_000  # below this, forking workers costs more than it saves
+
+
+def link(documents: list[Document], workers: int | None = None) -> LinkResult:
+    """Run the link stage over parsed documents.
+
+    Each document is linked on its own against the shared index (a city notice: its clauses;
+    a provincial one: its succession and parameters), so the work is spread over `workers`
+    forked processes (default: the CPU count when the corpus is large enough, else 1) and
+    merged in document order; the result does not depend on the number of workers.
+    """
+    global _RUN
     result = LinkResult()
     _ENTRY_CACHE.clear()
     result.relations = document_relations(documents)
-    docs_by_id = {d.id: d for d in documents}
     implemented = _implemented_ids(documents, result.relations)
 
-    params: dict[str, list[Parameter]] = {}
-    for doc in documents:
-        for clause in doc.clauses:
-            found = params_mod.extract_parameters(clause.id, clause.text)
-            params[clause.id] = found
-            result.parameters.extend(found)
-
     index = ClauseIndex()
-    doc_grams: dict[str, set[str]] = {}
+    notice_text: dict[str, str] = {}
     for doc in documents:
         if doc.level in ("province", "national"):
-            grams: set[str] = set()
+            locals_ = []
             for clause in doc.clauses:
                 entry = _entry(clause, doc)
-                grams |= _fourgrams(entry.local)
+                locals_.append(entry.local)
                 if _linkable(clause):
                     index.add(entry)
-            doc_grams[doc.id] = grams
+            notice_text[doc.id] = "\n".join(locals_)
     index.freeze()
-
-    linked_targets: dict[str, set[str]] = defaultdict(set)  # city doc -> provincial clause ids
-    for doc in documents:
-        if not _is_city(doc):
-            continue
-        implements_ids = implemented.get(doc.id, set())
-        allowed = index.allowed_for_city(doc)
-        named = [index.doc_range[i] for i in sorted(implements_ids) if i in index.doc_range]
-        for clause in doc.clauses:
-            if not _linkable(clause):
-                continue
-            query = _entry(clause, doc)
-            scored = _score_candidates(index, query, allowed, named, implements_ids)
-            best = scored[0] if scored else None
-            if best is None or best[0] < LINK_THRESHOLD:
-                result.unresolved.append(_unresolved(clause, doc, best, implements_ids, docs_by_id, linked_targets[doc.id]))
-                continue
-            score, sims, target = best
-            relation, evidence = classify(query, target, params[clause.id], params[target.clause.id], doc_grams[target.doc.id])
-            evidence["scores"] = sims
-            evidence["preferred_notice"] = target.doc.id in implements_ids
-            evidence["candidates"] = [
-                {"clause_id": e.clause.id, "score": round(s, 3)} for s, _, e in scored[1:4]
-            ]
-            result.links.append(Link(clause.id, target.clause.id, relation, round(score, 3), evidence))
-            linked_targets[doc.id].add(target.clause.id)
-
-    _link_via_siblings(documents, result, params, doc_grams, docs_by_id, linked_targets)
-    result.links.extend(_succession(documents, index, params, doc_grams))
-    result.coverage = _coverage(documents, implemented, result.links, docs_by_id)
-    _ENTRY_CACHE.clear()
+    _RUN = _Run(documents, index, implemented, {d.id: d for d in documents}, notice_text)
+    try:
+        n_clauses = sum(len(d.clauses) for d in documents)
+        if workers is None:
+            workers = (os.cpu_count() or 1) if n_clauses >= PARALLEL_MIN_CLAUSES else 1
+        outputs = _map_documents(len(documents), workers)
+    finally:
+        _RUN = None
+        _ENTRY_CACHE.clear()
+    for part in ("parameters", "links", "sibling_links", "unresolved", "succession"):
+        for out in outputs:
+            getattr(result, "links" if part in ("sibling_links", "succession") else part).extend(getattr(out, part))
+    result.coverage = _coverage(documents, implemented, result.links, {d.id: d for d in documents})
     return result
 
 
-def _link_via_siblings(documents, result: LinkResult, params, doc_grams, docs_by_id, linked_targets) -> None:
+def _map_documents(n: int, workers: int) -> list[_DocLinks]:
+    if workers <= 1 or n < 2:
+        return [_link_document(i) for i in range(n)]
+    # Forked workers see the run's index without pickling it; chunks keep the traffic small.
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(workers) as pool:
+        return pool.map(_link_document, range(n), chunksize=max(1, min(64, n // (workers * 8))))
+
+
+def _link_document(i: int) -> _DocLinks:
+    run = _RUN
+    assert run is not None, "_link_document runs inside link()"
+    doc = run.documents[i]
+    out = _DocLinks()
+    out.parameters = [p for clause in doc.clauses for p in run.parameters(clause)]
+    if _is_city(doc):
+        _link_city(run, doc, out)
+    elif doc.level in ("province", "national") and doc.issued:
+        out.succession = _succession(run, doc)
+    return out
+
+
+def _link_city(run: _Run, doc: Document, out: _DocLinks) -> None:
+    index = run.index
+    implements_ids = run.implemented.get(doc.id, set())
+    allowed = index.allowed_for_city(doc)
+    named = [index.doc_range[i] for i in sorted(implements_ids) if i in index.doc_range]
+    for clause in doc.clauses:
+        if not _linkable(clause):
+            continue
+        query = _entry(clause, doc)
+        scored = _score_candidates(index, query, allowed, named, implements_ids)
+        best = scored[0] if scored else None
+        if best is None or best[0] < LINK_THRESHOLD:
+            out.unresolved.append(_unresolved(clause, doc, best, implements_ids, run.docs_by_id))
+            continue
+        score, sims, target = best
+        relation, evidence = classify(query, target, run.parameters(clause), run.parameters(target.clause), run.notice_text[target.doc.id])
+        evidence["scores"] = sims
+        evidence["preferred_notice"] = target.doc.id in implements_ids
+        evidence["candidates"] = [{"clause_id": e.clause.id, "score": round(s, 3)} for s, _, e in scored[1:4]]
+        out.links.append(Link(clause.id, target.clause.id, relation, round(score, 3), evidence))
+    _link_via_siblings(run, doc, out)
+
+
+def _link_via_siblings(run: _Run, doc: Document, out: _DocLinks) -> None:
     """An unresolved city clause that restates a linked clause of its own notice (a body item
     and its row in the 责任分工表) stands on the same provincial clause."""
-    clauses = {c.id: (c, d) for d in documents for c in d.clauses}
-    links_by_doc: dict[str, list[Link]] = defaultdict(list)  # grouped once: the pass stays linear
-    for link_ in result.links:
-        links_by_doc[clauses[link_.source_clause_id][1].id].append(link_)
+    clauses = {c.id: c for c in doc.clauses}
     still: list[Unresolved] = []
-    for u in result.unresolved:
-        clause, doc = clauses[u.clause_id]
+    for u in out.unresolved:
+        clause = clauses[u.clause_id]
         query = _entry(clause, doc)
         best = None
-        for l in links_by_doc.get(doc.id, []):
-            sib, sib_doc = clauses[l.source_clause_id]
-            if sib.id == clause.id:
+        for l in out.links:
+            if l.source_clause_id == clause.id:
                 continue
-            sims = similarity(query, _entry(sib, sib_doc))
+            sims = similarity(query, _entry(clauses[l.source_clause_id], doc))
             if sims["combined"] >= SIBLING_THRESHOLD and (best is None or sims["combined"] > best[0]):
                 best = (sims["combined"], sims, l)
         if best is None:
             still.append(u)
             continue
         score, sims, via = best
-        target_clause, target_doc = clauses[via.target_clause_id]
-        target = _entry(target_clause, target_doc)
-        relation, evidence = classify(query, target, params[clause.id], params[target_clause.id], doc_grams[target_doc.id])
+        target = run.index.entries[run.index.positions[via.target_clause_id]]
+        relation, evidence = classify(query, target, run.parameters(clause), run.parameters(target.clause), run.notice_text[target.doc.id])
         evidence["scores"] = similarity(query, target)
         evidence["via"] = {"clause_id": via.source_clause_id, "score": round(score, 3), "sibling_scores": sims}
         evidence["why"] = f"restates {via.source_clause_id} of the same notice, which stands on {via.target_clause_id}; " + evidence["why"]
-        result.links.append(Link(clause.id, target_clause.id, relation, round(score * via.score, 3), evidence))
-        linked_targets[doc.id].add(target_clause.id)
-    result.unresolved = still
+        out.sibling_links.append(Link(clause.id, target.clause.id, relation, round(score * via.score, 3), evidence))
+    out.unresolved = still
 
 
 def _score_candidates(index: ClauseIndex, query: _Entry, allowed, named: list[tuple[int, int]], preferred_docs: set[str]):
@@ -604,7 +661,7 @@ def _implemented_ids(documents: list[Document], relations: list[DocRelation]) ->
     return out
 
 
-def _unresolved(clause, doc, best, implements_ids, docs_by_id, linked) -> Unresolved:
+def _unresolved(clause, doc, best, implements_ids, docs_by_id) -> Unresolved:
     incomplete = [docs_by_id[i] for i in sorted(implements_ids) if i in docs_by_id and not docs_by_id[i].complete]
     best_id = best[2].clause.id if best else None
     best_score = round(best[0], 3) if best else 0.0
@@ -632,45 +689,42 @@ def _unresolved(clause, doc, best, implements_ids, docs_by_id, linked) -> Unreso
     )
 
 
-def _succession(documents, index: ClauseIndex, params, doc_grams) -> list[Link]:
+def _succession(run: _Run, doc: Document) -> list[Link]:
     """A later provincial clause restating an earlier provincial rule `succeeds` it."""
-    links = []
-    for doc in documents:
-        if doc.level not in ("province", "national") or not doc.issued:
+    index = run.index
+    links: list[Link] = []
+    allowed = index.allowed_for_successor(doc)
+    if not allowed.any():
+        return links
+    for clause in doc.clauses:
+        if not _linkable(clause):
             continue
-
-        allowed = index.allowed_for_successor(doc)
-        if not allowed.any():
-            continue
-        for clause in doc.clauses:
-            if not _linkable(clause):
-                continue
-            query = _entry(clause, doc)
-            # The nearest earlier restatement only: the history is a chain, not a fan to every
-            # earlier notice (which would grow with the square of the corpus). So candidates
-            # are scored newest notice first, and the first notice with a restatement ends it.
-            by_date: dict[str, list[_Entry]] = defaultdict(list)
-            for k in index.candidates(query, allowed, share=0.0):
-                by_date[index.entries[k].doc.issued].append(index.entries[k])
-            nearest = []
-            for issued in sorted(by_date, reverse=True):
-                # Succession needs a shared rule, not a shared topic: a sentence restated.
-                scored = [(restatement_score(query, e), e) for e in by_date[issued]]
-                scored = [t for t in scored if t[0] >= SUCCEEDS_THRESHOLD]
-                if scored:
-                    score, entry = max(scored, key=lambda t: t[0])
-                    nearest = [(score, similarity(query, entry), entry)]
-                    break
-            for score, sims, entry in nearest:
-                changes = params_mod.compare_parameters(params[entry.clause.id], params[clause.id])
-                evidence = {
-                    "scores": sims,
-                    "diff": char_diff(entry.clause.text, clause.text),
-                    "parameter_changes": changes,
-                    "why": f"{doc.doc_number or doc.id} ({doc.issued}) restates a rule of "
-                    f"{entry.doc.doc_number or entry.doc.id} ({entry.doc.issued}) at sentence similarity {sims['sentence']}",
-                }
-                links.append(Link(clause.id, entry.clause.id, "succeeds", round(score, 3), evidence))
+        query = _entry(clause, doc)
+        # The nearest earlier restatement only: the history is a chain, not a fan to every
+        # earlier notice (which would grow with the square of the corpus). So candidates
+        # are scored newest notice first, and the first notice with a restatement ends it.
+        by_date: dict[str, list[_Entry]] = defaultdict(list)
+        for k in index.candidates(query, allowed, share=0.0):
+            by_date[index.entries[k].doc.issued].append(index.entries[k])
+        nearest = []
+        for issued in sorted(by_date, reverse=True):
+            # Succession needs a shared rule, not a shared topic: a sentence restated.
+            scored = [(restatement_score(query, e), e) for e in by_date[issued]]
+            scored = [t for t in scored if t[0] >= SUCCEEDS_THRESHOLD]
+            if scored:
+                score, entry = max(scored, key=lambda t: t[0])
+                nearest = [(score, similarity(query, entry), entry)]
+                break
+        for score, sims, entry in nearest:
+            changes = params_mod.compare_parameters(run.parameters(entry.clause), run.parameters(clause))
+            evidence = {
+                "scores": sims,
+                "diff": char_diff(entry.clause.text, clause.text),
+                "parameter_changes": changes,
+                "why": f"{doc.doc_number or doc.id} ({doc.issued}) restates a rule of "
+                f"{entry.doc.doc_number or entry.doc.id} ({entry.doc.issued}) at sentence similarity {sims['sentence']}",
+            }
+            links.append(Link(clause.id, entry.clause.id, "succeeds", round(score, 3), evidence))
     return links
 
 

@@ -214,3 +214,26 @@ def test_localise_neutralises_only_localisation_words():
     assert applied[0]["found"] == ["我省"]
     c, _ = localise("在我市参加医疗保险的企业")
     assert c != b
+
+
+@pytest.fixture(scope="module")
+def synthetic_documents(tmp_path_factory):
+    """80 synthetic notices (scripts/make_corpus), parsed: enough for the parallel path."""
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("synthetic")
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "make_corpus"), "--notices", "80", "--out", str(out)],
+                   check=True, capture_output=True, timeout=300)
+    return parse_corpus(out / "corpus").documents
+
+
+def test_forked_workers_give_the_serial_result(synthetic_documents):
+    serial = link(synthetic_documents, workers=1)
+    forked = link(synthetic_documents, workers=2)
+    assert len(serial.links) > 100 and serial.unresolved
+    assert forked.links == serial.links  # same links, same order, same evidence
+    assert [l.evidence for l in forked.links] == [l.evidence for l in serial.links]
+    assert forked.unresolved == serial.unresolved
+    assert forked.parameters == serial.parameters
+    assert forked.coverage == serial.coverage
