@@ -28,6 +28,8 @@ Evidence on every link says why: scores, localisation applied, the char-level di
 
 from __future__ import annotations
 
+import hashlib
+import json
 import multiprocessing
 import os
 import re
@@ -231,12 +233,14 @@ class ClauseIndex:
     def counts(self, query: _Entry, allowed: np.ndarray) -> np.ndarray:
         """How many of the query's rarest indexed trigrams each allowed entry shares."""
         own = self.positions.get(query.clause.id)
-        grams = [p for p in (self.postings.get(g) for g in _trigrams(query.local)) if p is not None]
+        found = [(len(p), g, p) for g in _trigrams(query.local) if (p := self.postings.get(g)) is not None]
         # A trigram only the query's own clause has says nothing about the others.
         if own is not None:
-            grams = [p for p in grams if not (len(p) == 1 and p[0] == own)]
-        grams.sort(key=len)
-        grams = grams[:QUERY_TRIGRAMS]
+            found = [t for t in found if not (t[0] == 1 and t[2][0] == own)]
+        # Rarest first; ties by the trigram itself, so the choice does not depend on the order
+        # of a set (which differs between runs with Python's hash randomisation).
+        found.sort(key=lambda t: (t[0], t[1]))
+        grams = [p for _, _, p in found[:QUERY_TRIGRAMS]]
         if not grams:
             return np.zeros(len(self.entries), dtype=np.int64)
         counts = np.bincount(np.concatenate(grams), minlength=len(self.entries))
@@ -508,17 +512,53 @@ class _DocLinks:
     succession: list[Link] = field(default_factory=list)
 
 
+@dataclass
+class LinkState:
+    """What a run leaves for the next one: per document, a fingerprint of its input and its
+    share of the result, so an incremental run recomputes only documents a change touches."""
+
+    code: str  # fingerprint of the code that made it: other code, no reuse
+    documents: dict[str, tuple[str, _DocLinks]] = field(default_factory=dict)  # doc id -> (fingerprint, output)
+    implemented: dict[str, set[str]] = field(default_factory=dict)
+
+
+@dataclass
+class Reuse:
+    """How much of an incremental run was recomputed, and why."""
+
+    recomputed: list[str] = field(default_factory=list)  # doc ids
+    reused: int = 0
+    reasons: dict[str, str] = field(default_factory=dict)  # doc id -> why it was recomputed
+
+
+def document_fingerprint(doc: Document) -> str:
+    """The linker's input from one document: its source bytes, place in them, version and manifest."""
+    source = doc.source
+    key = [doc.id, doc.version, doc.start, doc.end, doc.level, doc.issued, doc.province, doc.jurisdiction]
+    if source is not None:
+        key += [source.path, source.sha256, source.manifest]
+    else:  # documents made in memory (tests): their clauses are the input
+        key += [(c.id, c.heading, c.text) for c in doc.clauses]
+    return hashlib.sha256(json.dumps(key, ensure_ascii=False, sort_keys=True, default=str).encode()).hexdigest()
+
+
 _RUN: _Run | None = None  # set for the length of one link() call; read by forked workers
 PARALLEL_MIN_CLAUSES = 20_000  # below this, forking workers costs more than it saves
 
 
-def link(documents: list[Document], workers: int | None = None) -> LinkResult:
+def link(
+    documents: list[Document], workers: int | None = None, previous: LinkState | None = None, code: str = ""
+) -> LinkResult:
     """Run the link stage over parsed documents.
 
     Each document is linked on its own against the shared index (a city notice: its clauses;
     a provincial one: its succession and parameters), so the work is spread over `workers`
     forked processes (default: the CPU count when the corpus is large enough, else 1) and
     merged in document order; the result does not depend on the number of workers.
+
+    With `previous` (the state of an earlier run by the same `code`), only documents a change
+    touches are recomputed (see ``_touched``); the others keep their earlier share. The new
+    state is ``result.state``; what was recomputed is ``result.reuse``.
     """
     global _RUN
     result = LinkResult()
@@ -538,15 +578,26 @@ def link(documents: list[Document], workers: int | None = None) -> LinkResult:
                     index.add(entry)
             notice_text[doc.id] = "\n".join(locals_)
     index.freeze()
-    _RUN = _Run(documents, index, implemented, {d.id: d for d in documents}, notice_text)
+    _RUN = run = _Run(documents, index, implemented, {d.id: d for d in documents}, notice_text)
+    fingerprints = [document_fingerprint(d) for d in documents]
     try:
-        n_clauses = sum(len(d.clauses) for d in documents)
+        if previous is not None and previous.code == code:
+            result.reuse = _touched(run, fingerprints, previous)
+            todo = [i for i, d in enumerate(documents) if d.id in result.reuse.reasons]
+        else:
+            result.reuse = Reuse(reasons={d.id: "full run" for d in documents})
+            todo = list(range(len(documents)))
+        n_clauses = sum(len(documents[i].clauses) for i in todo)
         if workers is None:
             workers = (os.cpu_count() or 1) if n_clauses >= PARALLEL_MIN_CLAUSES else 1
-        outputs = _map_documents(len(documents), workers)
+        done = dict(zip(todo, _map_documents(todo, workers)))
     finally:
         _RUN = None
         _ENTRY_CACHE.clear()
+    outputs = [done[i] if i in done else previous.documents[d.id][1] for i, d in enumerate(documents)]
+    result.reuse.recomputed = [documents[i].id for i in todo]
+    result.reuse.reused = len(documents) - len(todo)
+    result.state = LinkState(code, {d.id: (fp, out) for d, fp, out in zip(documents, fingerprints, outputs)}, implemented)
     for part in ("parameters", "links", "sibling_links", "unresolved", "succession"):
         for out in outputs:
             getattr(result, "links" if part in ("sibling_links", "succession") else part).extend(getattr(out, part))
@@ -554,13 +605,120 @@ def link(documents: list[Document], workers: int | None = None) -> LinkResult:
     return result
 
 
-def _map_documents(n: int, workers: int) -> list[_DocLinks]:
+def _map_documents(todo: list[int], workers: int) -> list[_DocLinks]:
+    n = len(todo)
     if workers <= 1 or n < 2:
-        return [_link_document(i) for i in range(n)]
+        return [_link_document(i) for i in todo]
     # Forked workers see the run's index without pickling it; chunks keep the traffic small.
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(workers) as pool:
-        return pool.map(_link_document, range(n), chunksize=max(1, min(64, n // (workers * 8))))
+        return pool.map(_link_document, todo, chunksize=max(1, min(64, n // (workers * 8))))
+
+
+def _doc_of(clause_id: str) -> str:
+    return clause_id.split(":", 1)[0]
+
+
+def _touched(run: _Run, fingerprints: list[str], previous: LinkState) -> Reuse:
+    """The documents whose share of the result a change can alter, each with the reason.
+
+    - a document that is new or changed (its fingerprint differs);
+    - a city notice whose implemented notices changed, or whose links, sibling links, best
+      unresolved candidate or runner-up candidates stood on a changed or removed notice;
+    - a provincial notice whose succession stood on a changed or removed notice;
+    - a city clause (or provincial, for succession) for which a clause of a changed notice
+      now scores at least as high as what it stands on: found through an index of the
+      changed notices' clauses only, so the check costs a small fraction of a full run.
+    """
+    reuse = Reuse()
+    docs = run.documents
+    current = {d.id for d in docs}
+    changed = {d.id for d, fp in zip(docs, fingerprints) if previous.documents.get(d.id, ("",))[0] != fp}
+    removed = set(previous.documents) - current
+    for d in docs:
+        if d.id in changed:
+            reuse.reasons[d.id] = "new or changed" if d.id in previous.documents else "new"
+    moved = {i for i in changed | removed if (i in run.docs_by_id and run.docs_by_id[i].level in ("province", "national")) or i in removed}
+    for d in docs:
+        if d.id in reuse.reasons:
+            continue
+        if _is_city(d) and run.implemented.get(d.id, set()) != previous.implemented.get(d.id, set()):
+            reuse.reasons[d.id] = "its implemented notices changed"
+            continue
+        out = previous.documents[d.id][1]
+        stood_on = {_doc_of(l.target_clause_id) for l in out.links + out.sibling_links + out.succession}
+        stood_on |= {_doc_of(u.best_candidate_id) for u in out.unresolved if u.best_candidate_id}
+        stood_on |= {_doc_of(c["clause_id"]) for l in out.links for c in l.evidence.get("candidates", [])}
+        hit = stood_on & moved
+        if hit:
+            reuse.reasons[d.id] = "stood on a changed notice: " + ", ".join(sorted(hit))
+    fresh = [run.docs_by_id[i] for i in sorted(moved & current)]
+    if fresh:
+        _better_candidates(run, fresh, previous, reuse)
+    return reuse
+
+
+RESTATEMENT_SHARE = 0.3  # true restatements share >= 0.56 of the query's indexed trigrams (synthetic truth)
+SUCCESSION_SHARE = 0.1  # a restated sentence inside a long clause shares less
+
+
+def _shares_enough(index: ClauseIndex, mini: ClauseIndex, query: _Entry, allowed, share: float = RESTATEMENT_SHARE) -> bool:
+    """Could any clause of the small index restate the query? Cheap: trigram counts only."""
+    indexed = min(QUERY_TRIGRAMS, sum(1 for g in _trigrams(query.local) if g in index.postings))
+    return bool(indexed) and int(mini.counts(query, allowed).max()) >= share * indexed
+
+
+def _better_candidates(run: _Run, fresh: list[Document], previous: LinkState, reuse: Reuse) -> None:
+    """Mark documents for which a clause of a changed provincial notice may now be the best candidate."""
+    mini = ClauseIndex()
+    for doc in fresh:
+        for clause in doc.clauses:
+            if _linkable(clause):
+                mini.add(_entry(clause, doc))
+    if not mini.entries:
+        return
+    mini.freeze()
+    for doc in run.documents:
+        if doc.id in reuse.reasons:
+            continue
+        out = previous.documents[doc.id][1]
+        if _is_city(doc):
+            allowed = mini.allowed_for_city(doc)
+            if not allowed.any():
+                continue
+            standing = {l.source_clause_id: l.score for l in out.links + out.sibling_links}
+            standing.update({u.clause_id: u.best_score for u in out.unresolved})
+            implements_ids = run.implemented.get(doc.id, set())
+            named = [mini.doc_range[i] for i in sorted(implements_ids) if i in mini.doc_range]
+            for clause in doc.clauses:
+                if not _linkable(clause):
+                    continue
+                query = _entry(clause, doc)
+                if not _shares_enough(run.index, mini, query, allowed):
+                    continue
+                scored = _score_candidates(mini, query, allowed, named, implements_ids)
+                if scored and scored[0][0] >= min(LINK_THRESHOLD, standing.get(clause.id, 0.0)) and scored[0][0] >= standing.get(clause.id, 0.0) - 1e-9:
+                    reuse.reasons[doc.id] = f"{clause.id} may now stand on {scored[0][2].clause.id}"
+                    break
+        elif doc.level in ("province", "national") and doc.issued:
+            allowed = mini.allowed_for_successor(doc)
+            if not allowed.any():
+                continue
+            nearest = {l.source_clause_id: _doc_of(l.target_clause_id) for l in out.succession}
+            for clause in doc.clauses:
+                if not _linkable(clause):
+                    continue
+                query = _entry(clause, doc)
+                if not _shares_enough(run.index, mini, query, allowed, SUCCESSION_SHARE):
+                    continue
+                for k in mini.candidates(query, allowed, share=0.0):
+                    entry = mini.entries[k]
+                    was = run.docs_by_id.get(nearest.get(clause.id, ""))
+                    if restatement_score(query, entry) >= SUCCEEDS_THRESHOLD and (was is None or (entry.doc.issued or "") >= (was.issued or "")):
+                        reuse.reasons[doc.id] = f"{clause.id} may now succeed {entry.clause.id}"
+                        break
+                if doc.id in reuse.reasons:
+                    break
 
 
 def _link_document(i: int) -> _DocLinks:

@@ -219,3 +219,5 @@ class LinkResult:
     coverage: list[Coverage] = field(default_factory=list)
     relations: list[DocRelation] = field(default_factory=list)
     parameters: list[Parameter] = field(default_factory=list)
+    state: object = field(default=None, compare=False, repr=False)  # kb.link.LinkState: what an incremental run of the linker reuses
+    reuse: object = field(default=None, compare=False, repr=False)  # kb.link.Reuse: which documents this run recomputed, and why

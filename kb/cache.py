@@ -1,0 +1,79 @@
+"""Build caches: what an incremental build reuses, kept beside the database.
+
+    kb.db.cache/
+        <code>/parse/   one pickle per parsed file (kb.parse), keyed by its bytes and manifest entry
+        <code>/link.pickle   the linker's state (kb.link.LinkState) after the last good build
+
+``<code>`` is a fingerprint of the package's own files: a build by other code reuses nothing
+(provenance says which code made every row, so a row must not come from a cache of other code).
+A cache that cannot be read is ignored, never an error; writes are atomic (temp file + rename),
+so a killed build leaves the previous entry or none.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import os
+import pickle
+import shutil
+import tempfile
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent
+
+
+def cache_dir_for(db_path: str | Path) -> Path:
+    db_path = Path(db_path)
+    return db_path.with_name(db_path.name + ".cache")
+
+
+def code_fingerprint() -> str:
+    """sha256 over the package's Python files and data, by relative path."""
+    h = hashlib.sha256()
+    for path in sorted(p for p in PACKAGE.rglob("*") if p.is_file() and p.suffix in (".py", ".tsv", ".html", ".css", ".js")):
+        if "__pycache__" in path.parts:
+            continue
+        h.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+def code_dir(cache_dir: Path, code: str) -> Path:
+    return cache_dir / code
+
+
+def load_pickle(path: Path):
+    """The object pickled at path, or None when it is missing or unreadable."""
+    collecting = gc.isenabled()
+    gc.disable()  # a load makes millions of objects and no cycles: collection only costs
+    try:
+        with path.open("rb") as f:
+            return pickle.load(f)
+    except FileNotFoundError:
+        return None
+    except Exception:  # noqa: BLE001 - a corrupt or stale cache entry is a miss, not an error
+        return None
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def save_pickle(path: Path, value) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=path.name + ".tmp-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def prune(cache_dir: Path, keep: str) -> None:
+    """Remove the caches of other code versions: they can never be used again."""
+    if not cache_dir.is_dir():
+        return
+    for child in cache_dir.iterdir():
+        if child.is_dir() and child.name != keep:
+            shutil.rmtree(child, ignore_errors=True)
