@@ -63,6 +63,12 @@ def _summary(report) -> str:
         f"  unresolved  {c['unresolved']}",
         f"  problems    {sum(problems.values())}" + (" (" + ", ".join(f"{k} {v}" for k, v in problems.items()) + ")" if problems else ""),
     ]
+    reuse = c.get("incremental")
+    if reuse:
+        lines.append(
+            f"  rebuilt     {reuse['files_parsed']} file(s) parsed, {reuse['files_from_cache']} from cache; "
+            f"{reuse['documents_linked']} document(s) linked, {reuse['documents_reused']} reused"
+        )
     return "\n".join(lines)
 
 
@@ -70,11 +76,16 @@ def _summary(report) -> str:
 @click.option("--corpus", "corpus", default=DEFAULT_CORPUS, show_default=True, type=click.Path(), help="Directory of notice files")
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False), help="Database to write")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON")
-def build(corpus, db_path, as_json):
+@click.option("--full", is_flag=True, help="Ignore the build cache (DB.cache/): parse and link everything again")
+@click.option("--workers", type=click.IntRange(min=1), help="Processes for parsing and linking (default: the CPU count, for large corpora)")
+def build(corpus, db_path, as_json, full, workers):
     """Parse every file under the corpus, link the clauses and publish a SQLite database.
 
     The new database is written beside the old one and replaces it only when complete. Files
     that fail to parse are listed (and recorded in the problems table); the rest are built.
+    A rebuild reuses what the last build by the same code parsed and linked (kept in
+    DB.cache/ beside the database): only changed files are parsed again, and only the
+    documents a change touches are linked again. --full starts from nothing.
 
     Example: kb build --corpus corpus --db kb.db
     """
@@ -84,7 +95,7 @@ def build(corpus, db_path, as_json):
     root = Path(corpus)
     total = len(corpus_files(root)) if root.is_dir() else 0
     with click.progressbar(length=total, label="Parsing", file=sys.stderr, item_show_func=lambda p: p) as bar:
-        report = run_build(root, db_path, on_file=lambda path: bar.update(1, path))
+        report = run_build(root, db_path, on_file=lambda path: bar.update(1, path), full=full, workers=workers)
     failed = report.failed_files
     if failed:
         click.echo(f"{len(failed)} file(s) could not be parsed:", err=True)

@@ -10,6 +10,11 @@ and dicts (``ensure_ascii=False``, so Chinese stays readable). Cited notices tha
 corpus get a ``documents`` row with ``placeholder = 1`` (level read from the 文号), so lineage
 and citations always reach a row.
 
+Writing is built for size: rows go in by ``executemany`` in one transaction whose commit does
+not wait for the disk (the temp file needs no crash safety until it is complete; the last
+commit, of the ``builds`` row, syncs it), indexes come after the rows, and SQLite builds the
+trigram index on a second connection while Python reads the time limits out of the clauses.
+
 Deliberately not here: parsing (``kb.parse``), linking (``kb.link``) and searching
 (``kb.search``, which also owns the layout of the ``clauses_grams`` index it reads).
 """
@@ -20,27 +25,33 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import tempfile
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Callable
+from typing import TypeVar
 
 import sqlite_utils
 
-from . import places, search
+from . import cache, places, search
 from .errors import KbError, NotFoundError
-from .link import link
+from .link import LinkState, link
 from .model import Document, LinkResult, Source
 from .parse import CorpusParse, Problem, corpus_files, parse_corpus
 from .timing import extract_time_limits
 from .versions import DocumentVersion, assign_versions
 
 __all__ = ["build", "publish", "BuildInfo", "BuildReport", "corpus_hash", "code_version"]
+
+_T = TypeVar("_T")
 
 # ---------------------------------------------------------------------------------------------
 # Schema: (columns, pk, foreign keys) per table, in creation order.
@@ -394,6 +405,7 @@ class BuildInfo:
     corpus_hash: str
     finished: str | None = None
     counts: dict = field(default_factory=dict)
+    incremental: dict = field(default_factory=dict)  # what this build parsed and linked anew
 
 
 @dataclass
@@ -413,10 +425,21 @@ class BuildReport:
         return [p for p in self.problems if p.severity == "error"]
 
 
+# One encoder for every JSON column: json.dumps with these options builds a new one per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
+
+
 def _json(value) -> str | None:
     if value is None:
         return None
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if value == []:  # most clauses name no responsible units
+        return "[]"
+    return _ENCODER.encode(value)
+
+
+def _spans_json(spans: list[tuple[int, int]]) -> str:
+    """``_json`` of character spans (pairs of ints), written out: the encoder costs more than the text."""
+    return "[" + ", ".join([f"[{start}, {end}]" for start, end in spans]) + "]"
 
 
 def _now() -> str:
@@ -466,11 +489,11 @@ def _byte_offsets(source: Source | None, offsets: set[int]) -> dict[int, int]:
         return {}
     result: dict[int, int] = {}
     previous, byte = 0, source.char_to_byte(0)
+    # The length of a chunk alone, by the source's own rule: encoded with the file's codec, less
+    # the byte-order mark that codec writes before any text (``Source.char_to_byte``).
+    encoding, bom = source.encoding, len("".encode(source.encoding))
     for offset in sorted(o for o in offsets if o is not None):
-        chunk = source.text[previous:offset]
-        # The length of a chunk alone, by the source's own rule (encoding, BOM excluded).
-        piece = Source(source.path, source.sha256, source.encoding, 0, text=chunk)
-        byte += piece.char_to_byte(len(chunk)) - piece.char_to_byte(0)
+        byte += len(source.text[previous:offset].encode(encoding)) - bom
         result[offset] = byte
         previous = offset
     return result
@@ -537,8 +560,8 @@ def _clause_rows(doc: Document) -> list[dict]:
             "end": c.end,
             "byte_start": offsets.get(c.start),
             "byte_end": offsets.get(c.end),
-            "text_spans": _json([list(s) for s in c.text_spans]),
-            "heading_span": _json(list(c.heading_span) if c.heading_span else None),
+            "text_spans": _spans_json(c.text_spans),
+            "heading_span": "[{}, {}]".format(*c.heading_span) if c.heading_span else None,
             "source_path": c.source_path or (doc.source.path if doc.source else None),
             "source_sha256": c.source_sha256 or (doc.source.sha256 if doc.source else None),
         }
@@ -587,6 +610,34 @@ def _create_schema(db: sqlite_utils.Database) -> None:
         db[name].create(columns, pk=pk, foreign_keys=foreign_keys, not_null=_NOT_NULL.get(name, set()))
 
 
+def _insert(db: sqlite_utils.Database, name: str, rows: Iterable[dict]) -> None:
+    """Append rows (dicts by column name; a missing column is NULL) to a table of ``_TABLES``.
+
+    What sqlite-utils' ``insert_all`` writes for these rows, without its per-value conversion
+    (every value here is already a str, int, float or None) and without its commit every 100
+    rows: the caller holds one transaction around all of them.
+    """
+    columns = list(_TABLES[name][0])
+    sql = f"insert into [{name}] ({', '.join(f'[{c}]' for c in columns)}) values ({', '.join('?' * len(columns))})"
+    db.conn.executemany(sql, (tuple(map(row.get, columns)) for row in rows))
+
+
+@contextmanager
+def _unsynced(db: sqlite_utils.Database) -> Iterator[None]:
+    """Commits that do not wait for the disk, then the setting db had.
+
+    The database being built is a temp file that is swapped in only when complete (``build``):
+    a crash half-way loses nothing, so its commits need not be synced. (A larger page cache,
+    temp_store = memory and journal_mode = off or memory were measured too: no faster.)
+    """
+    before = db.execute("pragma synchronous").fetchone()[0]
+    db.execute("pragma synchronous = off")
+    try:
+        yield
+    finally:
+        db.execute(f"pragma synchronous = {before}")
+
+
 def _create_indexes(db: sqlite_utils.Database) -> None:
     for name, indexes in _INDEXES.items():
         for columns in indexes:
@@ -606,7 +657,6 @@ def publish(
     under ``build.id``. Earlier rows of ``builds`` are left in place (history); the row of
     this build is written last, with its counts, when everything else is in.
     """
-    _create_schema(db)
     if versions is None:
         documents, versions = assign_versions(parsed.documents)
     else:
@@ -617,162 +667,25 @@ def publish(
         documents = [v.document for v in newest.values()]
     ids = {d.doc_number: d.id for d in documents if d.doc_number}
     ids.update({d.id: d.id for d in documents})
-
-    problem_paths = {p.path for p in parsed.problems if p.severity == "error"}
-    db["sources"].insert_all(
-        {
-            "path": f.source.path,
-            "sha256": f.source.sha256,
-            "encoding": f.source.encoding,
-            "bytes": f.source.size,
-            "parsed": 1,
-            "documents": len(f.documents),
-            "discarded": _json([{"start": d.start, "end": d.end, "reason": d.reason, "text": d.text} for d in f.source.discarded]),
-            "manifest": _json(f.source.manifest or None),
-        }
-        for f in parsed.files
-    )
-
     placeholders = _placeholders(documents, linked, ids)
     ids.update({p["id"]: p["id"] for p in placeholders})
-    db["documents"].insert_all([_document_row(d, ids) for d in documents] + placeholders)
-    for doc in documents:
-        db["clauses"].insert_all(_clause_rows(doc))
 
-    clause_doc = {c.id: d.id for d in documents for c in d.clauses}
-    corpus_doc_ids = set(clause_doc.values())
-    db["citations"].insert_all(
-        {
-            "document_id": d.id,
-            "clause_id": c.clause_id if c.clause_id in clause_doc else None,
-            "doc_number": c.doc_number,
-            "title": c.title,
-            "role": c.role,
-            "basis": int(c.basis),
-            "target_document_id": ids.get(c.doc_number) if c.doc_number else None,
-            "in_corpus": int(bool(c.doc_number) and ids.get(c.doc_number) in corpus_doc_ids),
-            "start": c.start,
-            "end": c.end,
-        }
-        for d in documents
-        for c in d.citations
-    )
-    corpus_ids = {d.id for d in documents}
-    db["doc_relations"].insert_all(
-        {
-            "source_document_id": r.source_document_id,
-            "relation": r.relation,
-            "target_doc_number": r.target_doc_number,
-            # A notice outside the corpus is reached through its placeholder row.
-            "target_document_id": r.target_document_id or ids.get(r.target_doc_number or ""),
-            "in_corpus": int(r.target_document_id in corpus_ids),
-            "cited_title": r.cited_title,
-            "title_mismatch": r.title_mismatch,
-        }
-        for r in linked.relations
-    )
-    db["links"].insert_all(
-        {
-            "source_clause_id": k.source_clause_id,
-            "target_clause_id": k.target_clause_id,
-            "relation": k.relation,
-            "score": k.score,
-            "why": (k.evidence or {}).get("why"),
-            "evidence": _json({**(k.evidence or {}), "build_id": build.id, "code_version": build.code_version}),
-            "build_id": build.id,
-        }
-        for k in linked.links
-    )
-    db["parameters"].insert_all(
-        {
-            "clause_id": p.clause_id,
-            "kind": p.kind,
-            "value": p.value,
-            "unit": p.unit,
-            "bound": p.bound,
-            "subject": p.subject,
-            "text": p.text,
-            "start": p.start,
-            "end": p.end,
-        }
-        for p in linked.parameters
-    )
-    db["unresolved"].insert_all(
-        {
-            "clause_id": u.clause_id,
-            "reason": u.reason,
-            "likely_document": u.likely_document,
-            "likely_document_id": ids.get(u.likely_document or ""),
-            "best_candidate_id": u.best_candidate_id,
-            "best_score": u.best_score,
-            "explanation": u.explanation,
-        }
-        for u in linked.unresolved
-    )
-    db["coverage"].insert_all(
-        {
-            "city_document_id": c.city_document_id,
-            "provincial_document_id": c.provincial_document_id,
-            "provincial_clause_id": c.provincial_clause_id,
-            "restated": int(c.restated),
-            "by_clause_ids": _json(c.by_clause_ids),
-        }
-        for c in linked.coverage
-    )
-    db["problems"].insert_all(
-        {"build_id": build.id, "path": p.path, "line": p.line, "severity": p.severity, "message": p.message}
-        for p in parsed.problems
-    )
-    db["time_limits"].insert_all(
-        {"clause_id": c.id, "kind": t.kind, "date": t.date, "words": t.words, "start": t.start, "end": t.end}
-        for d in documents
-        for c in d.clauses
-        for t in extract_time_limits(c.full_text, d.issued)
-    )
-    latest_version = {d.id: d.version for d in documents}
-    db["document_versions"].insert_all(
-        {
-            "document_id": v.document_id,
-            "version": v.version,
-            "latest": int(latest_version.get(v.document_id) == v.version),
-            "title": v.document.title,
-            "issued": v.document.issued,
-            "complete": int(v.document.complete),
-            "clause_count": len(v.document.clauses),
-            "source_path": v.document.source.path if v.document.source else None,
-            "source_sha256": v.document.source.sha256 if v.document.source else None,
-            "ordered_by": v.ordered_by,
-            "changes": _json(v.changes or None),
-            "parser_version": v.document.parser_version,
-        }
-        for v in versions
-    )
-    db["clause_versions"].insert_all(
-        {
-            "clause_id": c.id,
-            "version": v.version,
-            "document_id": v.document_id,
-            "path": c.path,
-            "label": c.label,
-            "heading": c.heading,
-            "text": c.text,
-            "position": c.position,
-            "source_path": c.source_path,
-            "source_sha256": c.source_sha256,
-            "start": c.start,
-            "end": c.end,
-            "text_spans": _json([list(x) for x in c.text_spans]),
-        }
-        for v in versions
-        for c in v.document.clauses
-    )
+    # The row of builds, last, is written with db's own setting: that commit syncs the file.
+    with _unsynced(db):
+        with db.conn:  # one transaction (sqlite-utils' insert_all would commit every 100 rows)
+            _create_schema(db)
+            _insert_clauses(db, parsed, documents, ids, placeholders)
+        # SQLite builds the trigram index of the clauses (in C, without the GIL) while Python reads
+        # the time limits out of the clause text: the two costliest steps, side by side.
+        time_limits = _beside(db, _index_trigrams, lambda: list(_time_limit_rows(documents)))
+        with db.conn:
+            _insert_rows(db, parsed, linked, build, documents, versions, ids, time_limits)
+            _create_indexes(db)
+            for name, sql in _VIEWS.items():
+                db.create_view(name, sql.strip())
+        search.fill(db)
 
-    _create_indexes(db)
-    for name, sql in _VIEWS.items():
-        db.create_view(name, sql.strip())
-    db["clauses"].enable_fts(["heading", "text"], tokenize="trigram")
-    search.fill(db)
-
+    problem_paths = {p.path for p in parsed.problems if p.severity == "error"}
     relations = Counter(k.relation for k in linked.links)
     severities = Counter(p.severity for p in parsed.problems)
     counts = {
@@ -788,6 +701,8 @@ def publish(
         "citations": sum(len(d.citations) for d in documents),
         "problems": dict(sorted(severities.items())),
     }
+    if build.incremental:
+        counts["incremental"] = build.incremental
     build.counts = counts
     build.finished = _now()
     db["builds"].insert(
@@ -804,6 +719,246 @@ def publish(
     )
     db.analyze()
     return counts
+
+
+def _insert_clauses(
+    db: sqlite_utils.Database,
+    parsed: CorpusParse,
+    documents: list[Document],
+    ids: dict[str, str],
+    placeholders: list[dict],
+) -> None:
+    """The rows of ``sources``, ``documents`` and ``clauses``."""
+    _insert(
+        db,
+        "sources",
+        (
+            {
+                "path": f.source.path,
+                "sha256": f.source.sha256,
+                "encoding": f.source.encoding,
+                "bytes": f.source.size,
+                "parsed": 1,
+                "documents": len(f.documents),
+                "discarded": _json(
+                    [{"start": d.start, "end": d.end, "reason": d.reason, "text": d.text} for d in f.source.discarded]
+                ),
+                "manifest": _json(f.source.manifest or None),
+            }
+            for f in parsed.files
+        ),
+    )
+    _insert(db, "documents", [_document_row(d, ids) for d in documents] + placeholders)
+    _insert(db, "clauses", (row for doc in documents for row in _clause_rows(doc)))
+
+
+def _time_limit_rows(documents: list[Document]) -> Iterator[dict]:
+    for d in documents:
+        for c in d.clauses:
+            for t in extract_time_limits(c.full_text, d.issued):
+                yield {"clause_id": c.id, "kind": t.kind, "date": t.date, "words": t.words, "start": t.start, "end": t.end}
+
+
+def _index_trigrams(db: sqlite_utils.Database) -> None:
+    """``clauses_fts``, for Datasette's own search box (``kb.search`` reads ``clauses_grams``)."""
+    db["clauses"].enable_fts(["heading", "text"], tokenize="trigram")
+
+
+def _beside(db: sqlite_utils.Database, job: Callable[[sqlite_utils.Database], None], work: Callable[[], _T]) -> _T:
+    """work() while job(db) runs on a second connection to db's file, in a thread; work's result.
+
+    work must not touch the database: job writes to it. A database in memory has no second
+    connection, so there job runs first and then work.
+    """
+    path = db.execute("pragma database_list").fetchall()[0][2]  # "" in memory
+    if not path:
+        job(db)
+        return work()
+
+    def run() -> None:
+        other = sqlite_utils.Database(path)
+        try:
+            with _unsynced(other):
+                job(other)
+        finally:
+            other.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        done = pool.submit(run)
+        result = work()
+        done.result()
+    return result
+
+
+def _insert_rows(
+    db: sqlite_utils.Database,
+    parsed: CorpusParse,
+    linked: LinkResult,
+    build: BuildInfo,
+    documents: list[Document],
+    versions: list[DocumentVersion],
+    ids: dict[str, str],
+    time_limits: list[dict],
+) -> None:
+    """The rows of every other table but ``builds``, each in the order (so the ids) it always had."""
+    clause_doc = {c.id: d.id for d in documents for c in d.clauses}
+    corpus_doc_ids = set(clause_doc.values())
+    _insert(
+        db,
+        "citations",
+        (
+            {
+                "document_id": d.id,
+                "clause_id": c.clause_id if c.clause_id in clause_doc else None,
+                "doc_number": c.doc_number,
+                "title": c.title,
+                "role": c.role,
+                "basis": int(c.basis),
+                "target_document_id": ids.get(c.doc_number) if c.doc_number else None,
+                "in_corpus": int(bool(c.doc_number) and ids.get(c.doc_number) in corpus_doc_ids),
+                "start": c.start,
+                "end": c.end,
+            }
+            for d in documents
+            for c in d.citations
+        ),
+    )
+    corpus_ids = {d.id for d in documents}
+    _insert(
+        db,
+        "doc_relations",
+        (
+            {
+                "source_document_id": r.source_document_id,
+                "relation": r.relation,
+                "target_doc_number": r.target_doc_number,
+                # A notice outside the corpus is reached through its placeholder row.
+                "target_document_id": r.target_document_id or ids.get(r.target_doc_number or ""),
+                "in_corpus": int(r.target_document_id in corpus_ids),
+                "cited_title": r.cited_title,
+                "title_mismatch": r.title_mismatch,
+            }
+            for r in linked.relations
+        ),
+    )
+    _insert(
+        db,
+        "links",
+        (
+            {
+                "source_clause_id": k.source_clause_id,
+                "target_clause_id": k.target_clause_id,
+                "relation": k.relation,
+                "score": k.score,
+                "why": (k.evidence or {}).get("why"),
+                "evidence": _json({**(k.evidence or {}), "build_id": build.id, "code_version": build.code_version}),
+                "build_id": build.id,
+            }
+            for k in linked.links
+        ),
+    )
+    _insert(
+        db,
+        "parameters",
+        (
+            {
+                "clause_id": p.clause_id,
+                "kind": p.kind,
+                "value": p.value,
+                "unit": p.unit,
+                "bound": p.bound,
+                "subject": p.subject,
+                "text": p.text,
+                "start": p.start,
+                "end": p.end,
+            }
+            for p in linked.parameters
+        ),
+    )
+    _insert(
+        db,
+        "unresolved",
+        (
+            {
+                "clause_id": u.clause_id,
+                "reason": u.reason,
+                "likely_document": u.likely_document,
+                "likely_document_id": ids.get(u.likely_document or ""),
+                "best_candidate_id": u.best_candidate_id,
+                "best_score": u.best_score,
+                "explanation": u.explanation,
+            }
+            for u in linked.unresolved
+        ),
+    )
+    _insert(
+        db,
+        "coverage",
+        (
+            {
+                "city_document_id": c.city_document_id,
+                "provincial_document_id": c.provincial_document_id,
+                "provincial_clause_id": c.provincial_clause_id,
+                "restated": int(c.restated),
+                "by_clause_ids": _json(c.by_clause_ids),
+            }
+            for c in linked.coverage
+        ),
+    )
+    _insert(
+        db,
+        "problems",
+        (
+            {"build_id": build.id, "path": p.path, "line": p.line, "severity": p.severity, "message": p.message}
+            for p in parsed.problems
+        ),
+    )
+    _insert(db, "time_limits", time_limits)
+    latest_version = {d.id: d.version for d in documents}
+    _insert(
+        db,
+        "document_versions",
+        (
+            {
+                "document_id": v.document_id,
+                "version": v.version,
+                "latest": int(latest_version.get(v.document_id) == v.version),
+                "title": v.document.title,
+                "issued": v.document.issued,
+                "complete": int(v.document.complete),
+                "clause_count": len(v.document.clauses),
+                "source_path": v.document.source.path if v.document.source else None,
+                "source_sha256": v.document.source.sha256 if v.document.source else None,
+                "ordered_by": v.ordered_by,
+                "changes": _json(v.changes or None),
+                "parser_version": v.document.parser_version,
+            }
+            for v in versions
+        ),
+    )
+    _insert(
+        db,
+        "clause_versions",
+        (
+            {
+                "clause_id": c.id,
+                "version": v.version,
+                "document_id": v.document_id,
+                "path": c.path,
+                "label": c.label,
+                "heading": c.heading,
+                "text": c.text,
+                "position": c.position,
+                "source_path": c.source_path,
+                "source_sha256": c.source_sha256,
+                "start": c.start,
+                "end": c.end,
+                "text_spans": _spans_json(c.text_spans),
+            }
+            for v in versions
+            for c in v.document.clauses
+        ),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -856,12 +1011,18 @@ def build(
     corpus: str | Path = "corpus",
     db_path: str | Path = "kb.db",
     on_file: Callable[[str], None] | None = None,
+    full: bool = False,
+    workers: int | None = None,
 ) -> BuildReport:
     """Parse every file under corpus, link, publish to a new database and swap it in at db_path.
 
     Files that fail to parse are recorded in ``problems`` and the build goes on with the rest.
     on_file is called with each file's path as it is parsed (for a progress bar). If anything
     fails before the new database is complete, the file at db_path is not touched.
+
+    Incremental: parsed files and the linker's state are cached in ``<db>.cache/<code>/``
+    (kb.cache); a rebuild by the same code parses only changed files and links only the
+    documents a change touches. ``full`` ignores the cache; ``workers`` caps the processes.
     """
     corpus, db_path = Path(corpus), Path(db_path)
     if not corpus.is_dir():
@@ -873,9 +1034,15 @@ def build(
     db_path.parent.mkdir(parents=True, exist_ok=True)
     started = _now()
 
-    parsed = parse_corpus(corpus, on_file=on_file)
+    code = cache.code_fingerprint()
+    cache_root = cache.cache_dir_for(db_path)
+    here = cache.code_dir(cache_root, code)
+    if full:
+        shutil.rmtree(here, ignore_errors=True)
+    parsed = parse_corpus(corpus, on_file=on_file, workers=workers, cache_dir=here / "parse")
     latest, versions = assign_versions(parsed.documents)
-    linked = link(latest)
+    previous = None if full else cache.load_pickle(here / "link.pickle")
+    linked = link(latest, workers=workers, previous=previous if isinstance(previous, LinkState) else None, code=code)
 
     hashes = {f.source.path: f.source.sha256 for f in parsed.files}
     for path in corpus_files(corpus):
@@ -889,6 +1056,12 @@ def build(
         code_version=code_version(),
         corpus=str(corpus),
         corpus_hash=corpus_hash(hashes),
+        incremental={
+            "files_parsed": len(parsed.parsed_paths),
+            "files_from_cache": len(parsed.cached_paths),
+            "documents_linked": len(linked.reuse.recomputed),
+            "documents_reused": linked.reuse.reused,
+        },
     )
 
     _remove_stale_temps(db_path)
@@ -906,6 +1079,9 @@ def build(
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+    # Only a build that landed leaves state for the next one.
+    cache.save_pickle(here / "link.pickle", linked.state)
+    cache.prune(cache_root, keep=code)
     return BuildReport(str(db_path), info, parsed.problems)
 
 

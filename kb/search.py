@@ -16,6 +16,9 @@ Every term of a query goes through this one table, so one ``MATCH`` and one ``bm
 whole query, headings weighted ten times the text. Highlighting is done here, in Python, on
 escaped text (``<mark>``); FTS5's own ``highlight()`` is not used because it returns raw text.
 
+``fill`` computes the same strings as ``grams`` a thousand clauses at a time on numpy arrays of
+code points (``_grams_of_all``): making a Python string of every pair costs more than indexing.
+
 The trigram table ``clauses_fts`` is still built (by sqlite-utils) for Datasette's own search
 box on the ``clauses`` table; ``search()`` does not use it.
 
@@ -25,6 +28,7 @@ must match.
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
 from html import escape
@@ -236,12 +240,101 @@ def search(conn: Any, query: str, city: str | None = None, limit: int = 50) -> l
 def fill(conn: sqlite3.Connection | Any) -> int:
     """(Re)create ``clauses_grams`` from the ``clauses`` table; returns the number of rows indexed."""
     conn = getattr(conn, "conn", conn)
+    count = 0
     with conn:  # one transaction, committed here
         conn.execute(f"drop table if exists {GRAMS_TABLE}")
         conn.execute(f"create virtual table {GRAMS_TABLE} using fts5(heading, text, content='', tokenize='unicode61')")
-        rows = conn.execute("select rowid, heading, text from clauses").fetchall()
-        conn.executemany(
-            f"insert into {GRAMS_TABLE} (rowid, heading, text) values (?, ?, ?)",
-            ((rowid, grams(heading), grams(text)) for rowid, heading, text in rows),
-        )
-    return len(rows)
+        rows = conn.execute("select rowid, heading, text from clauses")
+        while batch := rows.fetchmany(_FILL_BATCH):
+            texts = _grams_of_all([t for _, heading, text in batch for t in (heading, text)])
+            conn.executemany(
+                f"insert into {GRAMS_TABLE} (rowid, heading, text) values (?, ?, ?)",
+                ((rowid, texts[2 * i], texts[2 * i + 1]) for i, (rowid, _, _) in enumerate(batch)),
+            )
+            count += len(batch)
+    return count
+
+
+# Rows of clauses turned into grams at a time by fill: a few MB of arrays.
+_FILL_BATCH = 1000
+
+# What fill's arrays say each character is.
+_OTHER, _WORD_CHAR, _CJK_CHAR = 0, 1, 2
+_NOT_CJK = re.compile(f"[^{_CJK_CHARS}]")
+_NOT_WORD = re.compile(r"[\W_]")
+
+
+def _codes(text: str):
+    """text as an array of code points (a lone surrogate stays one code point)."""
+    import numpy as np
+
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+def _classes(chars: str):
+    """For each character of chars: _CJK_CHAR, _WORD_CHAR (of ``_WORD``, not CJK) or _OTHER."""
+    import numpy as np
+
+    cjk = _codes(_NOT_CJK.sub("\0", chars)) != 0
+    word = _codes(_NOT_WORD.sub("\0", chars)) != 0
+    return np.where(cjk, _CJK_CHAR, np.where(word, _WORD_CHAR, _OTHER)).astype(np.uint8)
+
+
+@functools.cache
+def _bmp_classes():
+    """_classes of every character of the Basic Multilingual Plane, indexed by code point."""
+    return _classes("".join(map(chr, range(0x10000))))
+
+
+def _grams_of_all(texts: list[str | None]) -> list[str]:
+    """``[grams(t) for t in texts]``, the same strings, at a fraction of the cost.
+
+    grams() makes a Python string of every pair. Here numpy lays the texts out as code points
+    and lets every character contribute, in order, up to three: itself (if CJK or a word
+    character), the next character (if both are CJK: a pair) and a space (after a CJK
+    character, or at the end of a word). That is every token of grams() followed by a space;
+    dropping the last space and lower-casing the whole (words are separated by spaces, so
+    casing reads each word alone) gives grams(). numpy is imported here, not at module top:
+    serving (search()) never needs it.
+    """
+    import numpy as np
+
+    if not texts:
+        return []
+    joined = "\n".join(t or "" for t in texts)  # "\n" is neither CJK nor a word character
+    codes = _codes(joined)
+    kind = np.zeros(len(codes), dtype=np.uint8)
+    bmp = codes < 0x10000
+    kind[bmp] = _bmp_classes()[codes[bmp]]
+    if not bmp.all():  # characters beyond the BMP (CJK extension B, ...): classed one by one
+        astral = np.unique(codes[~bmp])
+        kind[~bmp] = _classes("".join(map(chr, astral.tolist())))[np.searchsorted(astral, codes[~bmp])]
+    cjk = kind == _CJK_CHAR
+    word = kind == _WORD_CHAR
+    next_cjk = np.append(cjk[1:], False)
+    next_word = np.append(word[1:], False)
+
+    out = np.empty((len(codes), 3), dtype=np.uint32)
+    out[:, 0] = codes
+    out[:-1, 1] = codes[1:]
+    out[:, 2] = ord(" ")
+    keep = np.empty((len(codes), 3), dtype=bool)
+    keep[:, 0] = cjk | word
+    keep[:, 1] = cjk & next_cjk
+    keep[:, 2] = cjk | (word & ~next_word)
+    flat = out[keep].tobytes().decode("utf-32-le", "surrogatepass")
+    lowered = flat.lower()
+    # Lower-casing all at once reads each word alone too; only a character that lower-cases to
+    # two (İ) would shift the offsets below, and then each text is lower-cased on its own.
+    at_once = len(lowered) == len(flat)
+    flat = lowered if at_once else flat
+
+    # Where each text's part of flat ends: the code points kept up to its last character.
+    kept = np.concatenate(([0], np.cumsum(keep)[2::3]))  # kept[i]: from the characters before i
+    ends = np.cumsum([len(t or "") + 1 for t in texts]) - 1  # where each text ends in joined
+    result, previous = [], 0
+    for end in kept[ends].tolist():
+        piece = flat[previous : end - 1] if end > previous else ""  # less the last space
+        result.append(piece if at_once else piece.lower())
+        previous = end
+    return result
