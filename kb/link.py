@@ -158,7 +158,6 @@ class _Entry:
         return _sentences(self.local_text or self.local)
 
 
-
 @dataclass
 class ClauseIndex:
     """Character-trigram inverted index over the provincial and national clauses.
@@ -638,7 +637,8 @@ def _touched(run: _Run, fingerprints: list[str], previous: LinkState) -> Reuse:
     for d in docs:
         if d.id in changed:
             reuse.reasons[d.id] = "new or changed" if d.id in previous.documents else "new"
-    moved = {i for i in changed | removed if (i in run.docs_by_id and run.docs_by_id[i].level in ("province", "national")) or i in removed}
+    # Notices others may stand on: changed provincial ones, and any removed one (its level is gone with it).
+    moved = {i for i in changed if run.docs_by_id[i].level in ("province", "national")} | removed
     for d in docs:
         if d.id in reuse.reasons:
             continue
@@ -697,7 +697,7 @@ def _better_candidates(run: _Run, fresh: list[Document], previous: LinkState, re
                 if not _shares_enough(run.index, mini, query, allowed):
                     continue
                 scored = _score_candidates(mini, query, allowed, named, implements_ids)
-                if scored and scored[0][0] >= min(LINK_THRESHOLD, standing.get(clause.id, 0.0)) and scored[0][0] >= standing.get(clause.id, 0.0) - 1e-9:
+                if scored and scored[0][0] >= standing.get(clause.id, 0.0) - 1e-9:
                     reuse.reasons[doc.id] = f"{clause.id} may now stand on {scored[0][2].clause.id}"
                     break
         elif doc.level in ("province", "national") and doc.issued:
