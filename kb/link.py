@@ -28,6 +28,7 @@ Evidence on every link says why: scores, localisation applied, the char-level di
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import multiprocessing
@@ -107,11 +108,16 @@ def localise(text: str) -> tuple[str, list[dict]]:
     applied = []
     s = _WHITESPACE.sub("", text)
     for name, pattern in _LOCALISE:
+        if pattern.search(s) is None:  # the common case, cheaper than finditer
+            continue
         found = [m.group(0) for m in pattern.finditer(s)]
         if found:
             applied.append({"rule": name, "found": sorted(set(found))})
             s = pattern.sub(_LOCAL_TOKEN[name], s)
     return s, applied
+
+
+_localise_heading = functools.lru_cache(maxsize=65536)(localise)  # headings recur across notices
 
 
 def _trigrams(s: str) -> set[str]:
@@ -122,25 +128,30 @@ def _sentences(s: str) -> list[str]:
     return [x for x in re.split(r"[。；]", s) if len(x) >= 12]
 
 
-def _bigrams(s: str) -> set[str]:
-    return {s[i : i + 2] for i in range(len(s) - 1)}
+@functools.lru_cache(maxsize=1 << 15)  # provincial sentences are compared again and again
+def _bigrams(s: str) -> frozenset[str]:
+    return frozenset(s[i : i + 2] for i in range(len(s) - 1))
 
 
 def best_sentence(a: _Entry, b: _Entry, top: int = 3) -> float:
     """The best sentence score over sentence pairs: edit ratio averaged with bigram overlap
     (robust to reordered phrases). All pairs are edit-scored at once in C; the bigram overlap
-    is computed for the `top` pairs by edit ratio only."""
+    is computed for the `top` pairs by edit ratio only, best first, and not at all for a pair
+    whose edit ratio leaves it no chance (an overlap of 1 would not beat the best so far)."""
     sa, sb = a.sentences, b.sentences
     if not sa or not sb:
         return 0.0
     ratios = process.cdist(sa, sb, scorer=fuzz.ratio).ravel()
     chosen = np.argpartition(-ratios, top - 1)[:top] if ratios.size > top else range(ratios.size)
     best = 0.0
-    for flat in chosen:
+    for flat in sorted(chosen, key=lambda f: -ratios[f]):
+        edit = ratios[flat] / 100
+        if (edit + 1) / 2 <= best:
+            break
         i, j = divmod(int(flat), len(sb))
         x, y = _bigrams(sa[i]), _bigrams(sb[j])
         dice = 2 * len(x & y) / (len(x) + len(y)) if x and y else 0.0
-        best = max(best, (ratios[flat] / 100 + dice) / 2)
+        best = max(best, (edit + dice) / 2)
     return float(best)
 
 
@@ -158,20 +169,101 @@ class _Entry:
         return _sentences(self.local_text or self.local)
 
 
+_NO_GRAMS = np.zeros(0, dtype=np.int64)
+
+
+def _trigram_codes(s: str, alphabet: np.ndarray | None = None) -> np.ndarray:
+    """The distinct trigrams of s as sorted int64 codes.
+
+    A code is three character numbers side by side: code points (21 bits each), or, with an
+    ``alphabet`` (the sorted code points of an index), ranks in it, and then trigrams with a
+    character outside it are dropped (the index cannot have them). Either way numeric order
+    is the order of the trigram strings, so a tie broken by code is broken as by the trigram."""
+    if len(s) < 3:
+        return _NO_GRAMS
+    points = np.frombuffer(s.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+    bits = 21
+    if alphabet is not None:
+        ranks = np.searchsorted(alphabet, points)
+        ranks[ranks == len(alphabet)] = 0
+        known = alphabet[ranks] == points
+        points = np.where(known, ranks, -1)
+        bits = _bits(len(alphabet))
+    codes = _codes(points, bits)
+    if alphabet is not None:
+        codes = codes[(points[:-2] >= 0) & (points[1:-1] >= 0) & (points[2:] >= 0)]
+    codes.sort()
+    return _distinct(codes)
+
+
+def _distinct(ordered: np.ndarray) -> np.ndarray:
+    """The distinct values of a sorted array."""
+    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if len(ordered) else ordered
+
+
+def _bits(n: int) -> int:
+    return max(1, (n - 1).bit_length())
+
+
+def _codes(points: np.ndarray, bits: int = 21) -> np.ndarray:
+    return (points[:-2] << (2 * bits)) | (points[1:-1] << bits) | points[2:]
+
+
+def _postings(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(alphabet, sorted distinct trigram codes, where each one's postings start, postings).
+
+    All texts at once, in C: joined with a NUL (a trigram across a joint has one and is
+    dropped); characters numbered by rank in the alphabet of the texts, so that a trigram
+    and the text number fit in one int64 and a plain ``np.sort`` of those (several times
+    faster than an ``argsort``) orders the postings, each list in text order; duplicates
+    within a text dropped."""
+    if not texts:
+        return np.zeros(0, dtype=np.int64), _NO_GRAMS, np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32)
+    points = np.frombuffer("\0".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+    present = np.zeros(0x110000, dtype=bool)
+    present[points] = True
+    present[0] = False  # the joint
+    alphabet = np.flatnonzero(present)
+    rank = np.cumsum(present) - 1
+    bits, owner_bits = _bits(len(alphabet)), _bits(len(texts))
+    points = np.where(points == 0, -1, rank[points])
+    sizes = np.fromiter((len(t) + 1 for t in texts), dtype=np.int64, count=len(texts))
+    owners = np.repeat(np.arange(len(texts), dtype=np.int64), sizes)[: max(len(points) - 2, 0)]
+    if len(points) < 3:
+        return alphabet, _NO_GRAMS, np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32)
+    real = (points[:-2] >= 0) & (points[1:-1] >= 0) & (points[2:] >= 0)
+    codes, owners = _codes(points, bits)[real], owners[real]
+    if 3 * bits + owner_bits <= 63:
+        pairs = _distinct(np.sort((codes << owner_bits) | owners))
+        codes, owners = pairs >> owner_bits, (pairs & ((1 << owner_bits) - 1))
+    else:  # an alphabet too large to pack: the slower indirect sort
+        order = np.lexsort((owners, codes))
+        codes, owners = codes[order], owners[order]
+        fresh = np.concatenate(([True], (codes[1:] != codes[:-1]) | (owners[1:] != owners[:-1])))[: len(codes)]
+        codes, owners = codes[fresh], owners[fresh]
+    first = np.flatnonzero(np.concatenate(([True], codes[1:] != codes[:-1]))[: len(codes)])
+    return alphabet, codes[first], np.append(first, len(codes)).astype(np.int64), owners.astype(np.int32)
+
+
 @dataclass
 class ClauseIndex:
     """Character-trigram inverted index over the provincial and national clauses.
 
-    Postings are numpy arrays once the index is frozen, so counting the trigrams a query shares
-    with every clause is one ``bincount`` in C, not a Python loop over posting lists whose
-    length grows with the corpus. Clauses of one document are contiguous (``doc_range``), so
-    the notice a city names is a slice of the same counts.
+    Trigrams are int64 codes (``_trigram_codes``); once frozen, the index is three arrays --
+    the sorted distinct codes, where each one's postings start, and the postings (entry
+    numbers) -- so looking a query up is a ``searchsorted`` and counting the trigrams it
+    shares with every clause one ``bincount``, all in C: no Python loop over posting lists
+    whose length grows with the corpus. Clauses of one document are contiguous
+    (``doc_range``), so the notice a city names is a slice of the same counts.
     """
 
     entries: list[_Entry] = field(default_factory=list)
     positions: dict[str, int] = field(default_factory=dict)  # clause id -> entry index
-    postings: dict[str, list[int] | np.ndarray] = field(default_factory=lambda: defaultdict(list))
-    headings: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    alphabet: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # code points of the indexed texts
+    grams: np.ndarray = field(default_factory=lambda: _NO_GRAMS)  # sorted distinct trigram codes (_trigram_codes)
+    starts: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))  # postings of grams[i]: starts[i]:starts[i+1]
+    postings: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    headings: dict[str, list[int] | np.ndarray] = field(default_factory=lambda: defaultdict(list))
     doc_range: dict[str, tuple[int, int]] = field(default_factory=dict)  # doc id -> [lo, hi)
     issued: np.ndarray | None = None  # per entry: ordinal of the notice's date, 0 when unknown
     scope: np.ndarray | None = None  # per entry: code of the notice's province (0 national/unknown)
@@ -185,14 +277,13 @@ class ClauseIndex:
         self.positions[entry.clause.id] = k
         lo, _ = self.doc_range.get(entry.doc.id, (k, k))
         self.doc_range[entry.doc.id] = (lo, k + 1)
-        for g in _trigrams(entry.local):
-            self.postings[g].append(k)
         if entry.heading:
             self.headings[entry.heading].append(k)
 
     def freeze(self) -> ClauseIndex:
         """Postings to arrays, and the per-entry date and province used by ``allowed``."""
-        self.postings = {g: np.array(p, dtype=np.int32) for g, p in self.postings.items()}
+        self.alphabet, self.grams, self.starts, self.postings = _postings([e.local for e in self.entries])
+        self.headings = {h: np.array(ks, dtype=np.int64) for h, ks in self.headings.items()}
         self.scopes = {None: 0}
         for e in self.entries:
             if e.doc.level == "province" and e.doc.province:
@@ -229,23 +320,53 @@ class ClauseIndex:
             lo, hi = self.doc_range[doc.id]
             mask[lo:hi] = False
 
-    def counts(self, query: _Entry, allowed: np.ndarray) -> np.ndarray:
-        """How many of the query's rarest indexed trigrams each allowed entry shares."""
+    def _lookup(self, query: _Entry) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The query's trigrams found in the index: their codes, rows in ``grams``, posting lengths."""
+        if not len(self.grams):
+            return _NO_GRAMS, _NO_GRAMS, _NO_GRAMS
+        codes = _trigram_codes(query.local, self.alphabet)
+        if not len(codes):
+            return _NO_GRAMS, _NO_GRAMS, _NO_GRAMS
+        rows = np.searchsorted(self.grams, codes)
+        rows[rows == len(self.grams)] = 0
+        found = self.grams[rows] == codes
+        codes, rows = codes[found], rows[found]
+        return codes, rows, self.starts[rows + 1] - self.starts[rows]
+
+    def known(self, query: _Entry) -> int:
+        """How many of the query's trigrams the index has."""
+        return len(self._lookup(query)[0])
+
+    def hits(self, query: _Entry) -> np.ndarray:
+        """The postings of the query's rarest indexed trigrams, concatenated: an entry appears
+        once for every one of those trigrams it shares with the query."""
         own = self.positions.get(query.clause.id)
-        found = [(len(p), g, p) for g in _trigrams(query.local) if (p := self.postings.get(g)) is not None]
+        codes, rows, lengths = self._lookup(query)
         # A trigram only the query's own clause has says nothing about the others.
-        if own is not None:
-            found = [t for t in found if not (t[0] == 1 and t[2][0] == own)]
-        # Rarest first; ties by the trigram itself, so the choice does not depend on the order
-        # of a set (which differs between runs with Python's hash randomisation).
-        found.sort(key=lambda t: (t[0], t[1]))
-        grams = [p for _, _, p in found[:QUERY_TRIGRAMS]]
-        if not grams:
-            return np.zeros(len(self.entries), dtype=np.int64)
-        counts = np.bincount(np.concatenate(grams), minlength=len(self.entries))
-        counts[~allowed] = 0
-        if own is not None:
-            counts[own] = 0
+        if own is not None and len(rows):
+            keep = ~((lengths == 1) & (self.postings[self.starts[rows]] == own))
+            codes, rows, lengths = codes[keep], rows[keep], lengths[keep]
+        if not len(rows):
+            return np.zeros(0, dtype=np.int32)
+        # Rarest first; ties by the trigram (its code), so the choice does not depend on the
+        # order of a set (which differs between runs with Python's hash randomisation).
+        chosen = rows[np.lexsort((codes, lengths))[:QUERY_TRIGRAMS]]
+        starts = self.starts
+        return np.concatenate([self.postings[starts[r] : starts[r + 1]] for r in chosen.tolist()])
+
+    def counts(self, query: _Entry, allowed: np.ndarray, hits: np.ndarray | None = None, lo: int = 0, hi: int | None = None) -> np.ndarray:
+        """How many of the query's rarest indexed trigrams each allowed entry of [lo, hi) shares
+        (the whole index by default; a slice, the notice a city names, costs only its hits)."""
+        hi = len(self.entries) if hi is None else hi
+        if hits is None:
+            hits = self.hits(query)
+        if lo or hi != len(self.entries):
+            hits = hits[(hits >= lo) & (hits < hi)] - lo
+        counts = np.bincount(hits, minlength=hi - lo)
+        np.multiply(counts, allowed[lo:hi], out=counts)
+        own = self.positions.get(query.clause.id)
+        if own is not None and lo <= own < hi:
+            counts[own - lo] = 0
         return counts
 
     def candidates(self, query: _Entry, allowed: np.ndarray, limit: int = MAX_CANDIDATES, counts: np.ndarray | None = None, share: float = CANDIDATE_SHARE) -> list[int]:
@@ -257,9 +378,12 @@ class ClauseIndex:
         # restatement (on the synthetic truth the true target always shares the most).
         floor = share * counts[found[0]] if found else 0
         found = [k for k in found if counts[k] >= floor]
-        for k in self.headings.get(query.heading, []) if query.heading else []:
-            if k not in found and allowed[k] and counts[k] >= floor and k != self.positions.get(query.clause.id):
-                found.append(k)
+        same = self.headings.get(query.heading) if query.heading else None
+        if same is not None and len(same):
+            same = same[allowed[same] & (counts[same] >= floor)]
+            own = self.positions.get(query.clause.id)
+            taken = set(found)
+            found += [k for k in same.tolist() if k not in taken and k != own]
         return found
 
 
@@ -299,7 +423,7 @@ def _entry(clause: Clause, doc: Document) -> _Entry:
 
 def _make_entry(clause: Clause, doc: Document) -> _Entry:
     local_text, applied = localise(clause.text)
-    local_heading, applied_h = localise(clause.heading or "")
+    local_heading, applied_h = _localise_heading(clause.heading or "")
     return _Entry(clause, doc, local_heading + local_text, local_text, local_heading, applied + applied_h)
 
 
@@ -309,15 +433,17 @@ def similarity(a: _Entry, b: _Entry) -> dict:
     ``partial`` (the best alignment of the shorter text inside the longer) is the costly one;
     it is computed only when it could decide something: its upper bound, read from the longest
     common subsequence, must beat the other text scores and reach the link threshold (or, with
-    an equal heading, the 0.3 that lets the heading count). Otherwise it is None.
+    an equal heading, the 0.3 that lets the heading count). Otherwise it is None. Likewise
+    ``sentence`` is None when the whole-text ratio is 0.9 or more (0.9 x sentence cannot beat it).
     """
     x, y = a.local_text or a.local, b.local_text or b.local
     common = LCSseq.similarity(x, y) if x and y else 0
     ratio = 2 * common / (len(x) + len(y)) if x and y else 0.0  # = fuzz.ratio / 100
     shorter, longer = min(len(x), len(y)), max(len(x), len(y))
-    sentence = best_sentence(a, b)
+    # 0.9 x the sentence score cannot beat a whole-text ratio of 0.9 or more: not computed then.
+    sentence = best_sentence(a, b) if ratio < 0.9 else None
     heading = fuzz.ratio(a.heading, b.heading) / 100 if a.heading and b.heading else None
-    text_score = max(ratio, 0.9 * sentence)
+    text_score = ratio if sentence is None else max(ratio, 0.9 * sentence)
     partial = None
     # Aligning the shorter text inside the longer only matters when one contains much more.
     if shorter >= 12 and (longer > 1.3 * shorter or ratio < 0.6):
@@ -336,7 +462,7 @@ def similarity(a: _Entry, b: _Entry) -> dict:
     return {
         "ratio": round(ratio, 3),
         "partial": None if partial is None else round(partial, 3),
-        "sentence": round(sentence, 3),
+        "sentence": None if sentence is None else round(sentence, 3),
         "heading": None if heading is None else round(heading, 3),
         "combined": round(combined, 3),
     }
@@ -458,21 +584,22 @@ def _linkable(clause: Clause) -> bool:
 
 def document_relations(documents: list[Document]) -> list[DocRelation]:
     """implements / cites / attaches edges between documents; unknown targets stay by 文号."""
+    title_key = functools.lru_cache(maxsize=None)(compact)  # titles recur: normalise each once
     by_number = {d.doc_number: d for d in documents if d.doc_number}
-    by_title = {compact(t): d for d in documents for t in (d.title, d.measures_title) if t}
+    by_title = {title_key(t): d for d in documents for t in (d.title, d.measures_title) if t}
     relations: list[DocRelation] = []
     for doc in documents:
         seen = set()
         for c in doc.citations:
             target = by_number.get(c.doc_number) if c.doc_number else None
             if target is None and c.title:
-                target = by_title.get(compact(c.title))
+                target = by_title.get(title_key(c.title))
             key = (c.doc_number or (target.id if target else c.title), c.role)
             if key in seen or (target is not None and target.id == doc.id):
                 continue
             seen.add(key)
             mismatch = None
-            if target is not None and c.title and compact(c.title) not in {compact(target.title), compact(target.measures_title or "")}:
+            if target is not None and c.title and title_key(c.title) not in {title_key(target.title), title_key(target.measures_title or "")}:
                 mismatch = target.title
             relations.append(
                 DocRelation(doc.id, c.doc_number or (target.doc_number if target else None), target.id if target else None, c.role, c.title, mismatch)
@@ -664,7 +791,7 @@ SUCCESSION_SHARE = 0.1  # a restated sentence inside a long clause shares less
 
 def _shares_enough(index: ClauseIndex, mini: ClauseIndex, query: _Entry, allowed, share: float = RESTATEMENT_SHARE) -> bool:
     """Could any clause of the small index restate the query? Cheap: trigram counts only."""
-    indexed = min(QUERY_TRIGRAMS, sum(1 for g in _trigrams(query.local) if g in index.postings))
+    indexed = min(QUERY_TRIGRAMS, index.known(query))
     return bool(indexed) and int(mini.counts(query, allowed).max()) >= share * indexed
 
 
@@ -788,7 +915,7 @@ def _link_via_siblings(run: _Run, doc: Document, out: _DocLinks) -> None:
 def _score_candidates(index: ClauseIndex, query: _Entry, allowed, named: list[tuple[int, int]], preferred_docs: set[str]):
     """Score the best candidates of the notice the city names, then, unless one of them is
     beyond reach of any other notice's clause, the best candidates of the whole index."""
-    counts = index.counts(query, allowed)
+    hits = index.hits(query)
     scored, seen = [], set()
 
     def score(k: int) -> None:
@@ -798,12 +925,12 @@ def _score_candidates(index: ClauseIndex, query: _Entry, allowed, named: list[tu
         scored.append((sims["combined"] + (IMPLEMENTED_BONUS if entry.doc.id in preferred_docs else 0.0), sims, entry))
 
     for lo, hi in named:
-        for k in _top(counts[lo:hi], NAMED_CANDIDATES, offset=lo):
+        for k in _top(index.counts(query, allowed, hits, lo, hi), NAMED_CANDIDATES, offset=lo):
             score(k)
     # A named clause scoring above 1.0 with its bonus outranks every clause of another notice
     # (they cap at 1.0): the search of the whole index could not change the answer.
     if not scored or max(s[0] for s in scored) <= 1.0:
-        for k in index.candidates(query, allowed, counts=counts):
+        for k in index.candidates(query, allowed, counts=index.counts(query, allowed, hits)):
             if k not in seen:
                 score(k)
     # Ranked on the uncapped score, so the bonus still decides between two verbatim matches.
@@ -880,7 +1007,7 @@ def _succession(run: _Run, doc: Document) -> list[Link]:
                 "diff": char_diff(entry.clause.text, clause.text),
                 "parameter_changes": changes,
                 "why": f"{doc.doc_number or doc.id} ({doc.issued}) restates a rule of "
-                f"{entry.doc.doc_number or entry.doc.id} ({entry.doc.issued}) at sentence similarity {sims['sentence']}",
+                f"{entry.doc.doc_number or entry.doc.id} ({entry.doc.issued}) at restatement score {round(score, 3)}",
             }
             links.append(Link(clause.id, entry.clause.id, "succeeds", round(score, 3), evidence))
     return links

@@ -17,6 +17,7 @@ plain quantities, so that "12月31日" is never read as 31 days nor "2021年" as
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
@@ -197,6 +198,27 @@ class _Found:
     context: tuple[int, int] | None = None  # span the subject is read around, if not (start, end)
 
 
+# Every parameter is a match of one of these (the other patterns only mask).
+_NUMBER_PATTERNS = (_QUANTITY_RE, _FRACTION_RE, _DATE_RE, _YEAR_RANGE_RE)
+
+# Words every match of a pattern contains: where none is in a text, the pattern is not run
+# (DOCNO_RE alone costs more than the rest together on a text without a 文号).
+_NEEDS = {
+    DOCNO_RE: ("号",),
+    _DATE_RE: ("年", "月"),
+    _YEAR_RANGE_RE: ("年",),
+    _BARE_YEAR_RE: ("年", "届"),
+    _FRACTION_RE: ("分之", "/"),
+}
+
+
+def _matches(pattern: re.Pattern, text: str) -> Iterator[re.Match]:
+    needs = _NEEDS.get(pattern)
+    if needs is not None and not any(word in text for word in needs):
+        return iter(())
+    return pattern.finditer(text)
+
+
 def extract_parameters(clause_id: str, text: str) -> list[Parameter]:
     """Every number ``text`` sets, in text order.
 
@@ -210,6 +232,8 @@ def extract_parameters(clause_id: str, text: str) -> list[Parameter]:
     a short qualifier or verb right before the number (国家级, 延长, 预拨), and the verb or noun
     phrase right after it (返还, 办结失业登记). See ``_subject``.
     """
+    if not any(next(_matches(pattern, text), None) for pattern in _NUMBER_PATTERNS):
+        return []  # nothing below can match: a quick answer for the many clauses without numbers
     masked = [False] * len(text)
     found: list[_Found] = []
 
@@ -221,10 +245,10 @@ def extract_parameters(clause_id: str, text: str) -> list[Parameter]:
             masked[i] = True
 
     for pattern in (DOCNO_RE, TITLE_RE, _QUOTED_RE, _ORDINAL_RE):
-        for m in pattern.finditer(text):
+        for m in _matches(pattern, text):
             mask(*m.span())
 
-    for m in _YEAR_RANGE_RE.finditer(text):
+    for m in _matches(_YEAR_RANGE_RE, text):
         if free(*m.span()):
             y1_end = m.end("y1") + (1 if text[m.end("y1") : m.end("y1") + 1] == "年" else 0)
             # One range, two parameters: its first day (min) and its last day (max).
@@ -233,7 +257,7 @@ def extract_parameters(clause_id: str, text: str) -> list[Parameter]:
             found.append(_Found("deadline", float(f"{m['y2']}1231"), "date", "max", y1_end, m.end(), m.start(), m.start("y2"), whole))
             mask(*m.span())
 
-    for m in _DATE_RE.finditer(text):
+    for m in _matches(_DATE_RE, text):
         if not free(*m.span()):
             continue
         bound = _date_bound(m["prefix"], m["suffix"])
@@ -243,10 +267,10 @@ def extract_parameters(clause_id: str, text: str) -> list[Parameter]:
         found.append(_Found(kind, value, "date", bound, m.start(), m.end(), m.start(), core))
         mask(*m.span())
 
-    for m in _BARE_YEAR_RE.finditer(text):
+    for m in _matches(_BARE_YEAR_RE, text):
         mask(*m.span())
 
-    for m in _FRACTION_RE.finditer(text):
+    for m in _matches(_FRACTION_RE, text):
         if not free(*m.span()):
             continue
         value = _fraction_value(m)
@@ -257,7 +281,7 @@ def extract_parameters(clause_id: str, text: str) -> list[Parameter]:
         found.append(_bounded(text, masked, "rate", value, "%", m.start(), end, suffix and suffix.group(0)))
         mask(m.start(), end)
 
-    for m in _QUANTITY_RE.finditer(text):
+    for m in _matches(_QUANTITY_RE, text):
         start, end = m.span()
         if not free(start, end):
             continue

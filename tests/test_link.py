@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kb import link as link_mod
 from kb.link import link, localise
@@ -237,3 +240,76 @@ def test_forked_workers_give_the_serial_result(synthetic_documents):
     assert forked.unresolved == serial.unresolved
     assert forked.parameters == serial.parameters
     assert forked.coverage == serial.coverage
+
+
+# The trigram index: postings and counts in numpy must be what sets of trigrams say.
+
+_ALPHABET = "就业补贴稳岗返还失业保险我省市各县区，。、；0123456789ab\U00020000"
+
+
+def _naive_postings(texts: list[str]) -> dict[str, list[int]]:
+    postings: dict[str, list[int]] = {}
+    for k, text in enumerate(texts):
+        for gram in sorted(link_mod._trigrams(text)):
+            postings.setdefault(gram, []).append(k)
+    return postings
+
+
+@given(st.lists(st.text(alphabet=_ALPHABET, max_size=30), max_size=12))
+@settings(max_examples=200, deadline=None)
+def test_index_postings_equal_sets_of_trigrams(texts):
+    alphabet, grams, starts, postings = link_mod._postings(texts)
+    expected = _naive_postings(texts)
+    bits = link_mod._bits(len(alphabet))
+    got = {}
+    for row, code in enumerate(grams.tolist()):
+        chars = [(code >> (2 * bits)), (code >> bits) & ((1 << bits) - 1), code & ((1 << bits) - 1)]
+        gram = "".join(chr(int(alphabet[c])) for c in chars)
+        got[gram] = postings[starts[row] : starts[row + 1]].tolist()
+    assert got == expected
+    # a query's codes, read with the index's alphabet, find exactly the trigrams it shares
+    for text in texts[:3]:
+        codes = set(link_mod._trigram_codes(text + "新字", alphabet).tolist())
+        assert codes == {c for c, g in zip(grams.tolist(), got) if g in link_mod._trigrams(text + "新字")}
+
+
+@given(st.lists(st.text(alphabet=_ALPHABET, min_size=3, max_size=30), min_size=1, max_size=12), st.text(alphabet=_ALPHABET, max_size=30))
+@settings(max_examples=200, deadline=None)
+def test_index_counts_equal_shared_rare_trigrams(texts, query_text):
+    from kb.model import Clause, Document
+
+    doc = Document(id="d", doc_number=None, title="t", level="province", jurisdiction="辽宁省", province="辽宁省", issued=None, issuers=[])
+    index = link_mod.ClauseIndex()
+    for k, text in enumerate(texts):
+        index.add(link_mod._Entry(Clause(id=f"d:{k}", document_id="d", path=str(k), label=str(k), kind="item", heading=None, text=text), doc, text, text, "", []))
+    index.freeze()
+    query = link_mod._Entry(Clause(id="q:1", document_id="q", path="1", label="1", kind="item", heading=None, text=query_text), doc, query_text, query_text, "", [])
+    allowed = np.array([k % 3 != 1 for k in range(len(texts))])
+    naive = _naive_postings(texts)
+    shared = sorted((len(naive[g]), g) for g in link_mod._trigrams(query_text) if g in naive)[: link_mod.QUERY_TRIGRAMS]
+    expected = [sum(1 for _, g in shared if k in naive[g]) if allowed[k] else 0 for k in range(len(texts))]
+    assert index.counts(query, allowed).tolist() == expected
+    lo, hi = 1, max(1, len(texts) - 1)
+    assert index.counts(query, allowed, lo=lo, hi=hi).tolist() == expected[lo:hi]
+
+
+@given(st.lists(st.text(alphabet=_ALPHABET, min_size=12, max_size=40), min_size=1, max_size=5),
+       st.lists(st.text(alphabet=_ALPHABET, min_size=12, max_size=40), min_size=1, max_size=5))
+@settings(max_examples=200, deadline=None)
+def test_best_sentence_prunes_only_pairs_that_cannot_win(a, b):
+    from rapidfuzz import fuzz, process
+
+    def entry(sentences):
+        e = link_mod._Entry(None, None, "", "", "", [])
+        e.__dict__["sentences"] = sentences  # the cached property, set
+        return e
+
+    # Unpruned: the same 3 pairs by edit ratio, every one scored with its bigram overlap.
+    ratios = process.cdist(a, b, scorer=fuzz.ratio).ravel()
+    chosen = np.argpartition(-ratios, 2)[:3] if ratios.size > 3 else range(ratios.size)
+    full = 0.0
+    for flat in chosen:
+        x, y = link_mod._bigrams(a[int(flat) // len(b)]), link_mod._bigrams(b[int(flat) % len(b)])
+        dice = 2 * len(x & y) / (len(x) + len(y)) if x and y else 0.0
+        full = max(full, (ratios[flat] / 100 + dice) / 2)
+    assert link_mod.best_sentence(entry(a), entry(b)) == float(full)
