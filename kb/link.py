@@ -29,6 +29,7 @@ Evidence on every link says why: scores, localisation applied, the char-level di
 from __future__ import annotations
 
 import functools
+import gc
 import hashlib
 import json
 import multiprocessing
@@ -270,6 +271,7 @@ class ClauseIndex:
     scopes: dict[str | None, int] = field(default_factory=dict)
     jurisdiction: np.ndarray | None = None  # per entry: code of (level, jurisdiction)
     jurisdictions: dict[tuple, int] = field(default_factory=dict)
+    _by_range: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)  # counts_in's cache
 
     def add(self, entry: _Entry) -> None:
         k = len(self.entries)
@@ -337,37 +339,57 @@ class ClauseIndex:
         """How many of the query's trigrams the index has."""
         return len(self._lookup(query)[0])
 
-    def hits(self, query: _Entry) -> np.ndarray:
-        """The postings of the query's rarest indexed trigrams, concatenated: an entry appears
-        once for every one of those trigrams it shares with the query."""
+    def rarest(self, query: _Entry) -> np.ndarray:
+        """Rows (in ``grams``) of the query's rarest indexed trigrams, at most QUERY_TRIGRAMS."""
         own = self.positions.get(query.clause.id)
         codes, rows, lengths = self._lookup(query)
         # A trigram only the query's own clause has says nothing about the others.
         if own is not None and len(rows):
             keep = ~((lengths == 1) & (self.postings[self.starts[rows]] == own))
             codes, rows, lengths = codes[keep], rows[keep], lengths[keep]
-        if not len(rows):
-            return np.zeros(0, dtype=np.int32)
         # Rarest first; ties by the trigram (its code), so the choice does not depend on the
         # order of a set (which differs between runs with Python's hash randomisation).
-        chosen = rows[np.lexsort((codes, lengths))[:QUERY_TRIGRAMS]]
-        starts = self.starts
-        return np.concatenate([self.postings[starts[r] : starts[r + 1]] for r in chosen.tolist()])
+        return rows[np.lexsort((codes, lengths))[:QUERY_TRIGRAMS]]
 
-    def counts(self, query: _Entry, allowed: np.ndarray, hits: np.ndarray | None = None, lo: int = 0, hi: int | None = None) -> np.ndarray:
-        """How many of the query's rarest indexed trigrams each allowed entry of [lo, hi) shares
-        (the whole index by default; a slice, the notice a city names, costs only its hits)."""
-        hi = len(self.entries) if hi is None else hi
-        if hits is None:
-            hits = self.hits(query)
-        if lo or hi != len(self.entries):
-            hits = hits[(hits >= lo) & (hits < hi)] - lo
-        counts = np.bincount(hits, minlength=hi - lo)
+    def hits(self, rarest: np.ndarray) -> np.ndarray:
+        """The postings of those trigrams, concatenated: an entry appears once for every one
+        of them it has."""
+        if not len(rarest):
+            return np.zeros(0, dtype=np.int32)
+        starts = self.starts
+        return np.concatenate([self.postings[starts[r] : starts[r + 1]] for r in rarest.tolist()])
+
+    def counts(self, query: _Entry, allowed: np.ndarray, rarest: np.ndarray | None = None) -> np.ndarray:
+        """How many of the query's rarest indexed trigrams each allowed entry shares."""
+        if rarest is None:
+            rarest = self.rarest(query)
+        counts = np.bincount(self.hits(rarest), minlength=len(self.entries))
+        np.multiply(counts, allowed, out=counts)
+        own = self.positions.get(query.clause.id)
+        if own is not None:
+            counts[own] = 0
+        return counts
+
+    def counts_in(self, query: _Entry, allowed: np.ndarray, rarest: np.ndarray, lo: int, hi: int) -> np.ndarray:
+        """``counts`` for the entries [lo, hi) only (one notice), from their own trigrams: the
+        postings of a common trigram run through the whole index, a notice has a few dozen clauses."""
+        codes, owners = self._range_codes(lo, hi)
+        counts = np.bincount(owners[np.isin(codes, self.grams[rarest])], minlength=hi - lo)
         np.multiply(counts, allowed[lo:hi], out=counts)
         own = self.positions.get(query.clause.id)
         if own is not None and lo <= own < hi:
             counts[own - lo] = 0
         return counts
+
+    def _range_codes(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+        """The trigram codes of entries [lo, hi) and whose each is (numbered from lo); kept."""
+        found = self._by_range.get((lo, hi))
+        if found is None:
+            parts = [_trigram_codes(self.entries[k].local, self.alphabet) for k in range(lo, hi)]
+            sizes = [len(p) for p in parts]
+            codes = np.concatenate(parts) if parts else _NO_GRAMS
+            found = self._by_range[(lo, hi)] = (codes, np.repeat(np.arange(hi - lo), sizes))
+        return found
 
     def candidates(self, query: _Entry, allowed: np.ndarray, limit: int = MAX_CANDIDATES, counts: np.ndarray | None = None, share: float = CANDIDATE_SHARE) -> list[int]:
         """The allowed entries sharing most rare trigrams with the query, then equal headings."""
@@ -686,6 +708,17 @@ def link(
     touches are recomputed (see ``_touched``); the others keep their earlier share. The new
     state is ``result.state``; what was recomputed is ``result.reuse``.
     """
+    # The documents (hundreds of thousands of objects) live through the whole run: taken out
+    # of the collector's sight, they cost no time at each collection, and forked workers do
+    # not copy the pages the collector would write to.
+    gc.freeze()
+    try:
+        return _link(documents, workers, previous, code)
+    finally:
+        gc.unfreeze()
+
+
+def _link(documents: list[Document], workers: int | None, previous: LinkState | None, code: str) -> LinkResult:
     global _RUN
     result = LinkResult()
     _ENTRY_CACHE.clear()
@@ -915,7 +948,7 @@ def _link_via_siblings(run: _Run, doc: Document, out: _DocLinks) -> None:
 def _score_candidates(index: ClauseIndex, query: _Entry, allowed, named: list[tuple[int, int]], preferred_docs: set[str]):
     """Score the best candidates of the notice the city names, then, unless one of them is
     beyond reach of any other notice's clause, the best candidates of the whole index."""
-    hits = index.hits(query)
+    rarest = index.rarest(query)
     scored, seen = [], set()
 
     def score(k: int) -> None:
@@ -925,12 +958,12 @@ def _score_candidates(index: ClauseIndex, query: _Entry, allowed, named: list[tu
         scored.append((sims["combined"] + (IMPLEMENTED_BONUS if entry.doc.id in preferred_docs else 0.0), sims, entry))
 
     for lo, hi in named:
-        for k in _top(index.counts(query, allowed, hits, lo, hi), NAMED_CANDIDATES, offset=lo):
+        for k in _top(index.counts_in(query, allowed, rarest, lo, hi), NAMED_CANDIDATES, offset=lo):
             score(k)
     # A named clause scoring above 1.0 with its bonus outranks every clause of another notice
     # (they cap at 1.0): the search of the whole index could not change the answer.
     if not scored or max(s[0] for s in scored) <= 1.0:
-        for k in index.candidates(query, allowed, counts=index.counts(query, allowed, hits)):
+        for k in index.candidates(query, allowed, counts=index.counts(query, allowed, rarest)):
             if k not in seen:
                 score(k)
     # Ranked on the uncapped score, so the bonus still decides between two verbatim matches.

@@ -54,7 +54,8 @@ class Source:
         return self.text.count("\n", 0, offset) + 1
 
 
-@dataclass
+# slots=True on the records a large corpus has hundreds of thousands of: no __dict__ each.
+@dataclass(slots=True)
 class Clause:
     """One numbered item, part, table row, preamble or attachment of a document."""
 
@@ -88,7 +89,7 @@ class Clause:
         return self.heading or self.text
 
 
-@dataclass
+@dataclass(slots=True)
 class Citation:
     """A notice mentioned by a document: 《title》（文号）, a bare 文号, or a bare 《title》."""
 
@@ -139,7 +140,7 @@ class Document:
         raise KeyError(f"{self.id} has no clause {path!r}")
 
 
-@dataclass
+@dataclass(slots=True)
 class Parameter:
     """A number a clause sets: a rate, period, amount, headcount, date or deadline."""
 
@@ -154,7 +155,7 @@ class Parameter:
     end: int = 0
 
 
-@dataclass
+@dataclass(slots=True)
 class Link:
     """A clause-to-clause relation made by the linker."""
 
@@ -177,7 +178,7 @@ def clause_id(doc_id: str, path: str) -> str:
     return f"{doc_id}:{path}"
 
 
-@dataclass
+@dataclass(slots=True)
 class DocRelation:
     """A document-level edge: implements / cites / attaches (target may not be in the corpus)."""
 
@@ -189,7 +190,7 @@ class DocRelation:
     title_mismatch: str | None = None  # the target's own title when the cited one differs
 
 
-@dataclass
+@dataclass(slots=True)
 class Unresolved:
     """A city clause the linker would not link, and where its counterpart most likely is."""
 
@@ -201,7 +202,7 @@ class Unresolved:
     explanation: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class Coverage:
     """Whether a city notice restated one clause of the provincial notice it implements."""
 

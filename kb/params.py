@@ -16,6 +16,7 @@ plain quantities, so that "12月31日" is never read as 31 days nor "2021年" as
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -625,8 +626,13 @@ def _group(p: Parameter) -> tuple[str, ...]:
     return ("date",) if p.unit == "date" else (p.kind, p.unit)
 
 
+@functools.lru_cache(maxsize=1 << 14)  # the same subjects meet again and again
+def _subject_similarity(a: str, b: str) -> float:
+    return SequenceMatcher(None, a, b).ratio()
+
+
 def _pair_score(p: Parameter, i: int, n: int, c: Parameter, j: int, m: int) -> float:
-    similarity = SequenceMatcher(None, p.subject or "", c.subject or "").ratio()
+    similarity = _subject_similarity(p.subject or "", c.subject or "")
     same_value = 0.3 if p.value == c.value else 0.0
     position = 0.2 * (1 - abs(i / max(n, 1) - j / max(m, 1)))
     return similarity + same_value + position
