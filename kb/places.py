@@ -97,6 +97,7 @@ _NATIONAL_DOCNO = (
 )
 
 
+@lru_cache(maxsize=8192)  # issuer names repeat across a corpus; the answer is a tuple, safe to share
 def classify_issuer(name: str) -> Classification | None:
     """(level, jurisdiction, province) of one issuing body, or None when it cannot be placed.
 
@@ -136,6 +137,7 @@ def classify_issuers(names: list[str]) -> Classification | None:
     return None
 
 
+@lru_cache(maxsize=8192)
 def classify_docno(doc_number: str) -> Classification | None:
     """(level, jurisdiction, province) read from a 文号's issuer abbreviation, or None.
 

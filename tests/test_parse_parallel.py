@@ -7,6 +7,7 @@ compared through ``_dump``, which walks every field of every record, provenance 
 from __future__ import annotations
 
 import dataclasses
+import gc
 import multiprocessing
 import pickle
 import shutil
@@ -212,6 +213,56 @@ def test_bad_cache_entry_is_parsed_again(seed_copy, tmp_path, garbage):
     assert_same_parse(again, parse_corpus(seed_copy, workers=1))
     assert pickle.loads(entry.read_bytes()).source.path == GOOD  # overwritten with the good parse
     assert parse_corpus(seed_copy, cache_dir=cache).parsed_paths == []
+
+
+def test_entry_of_other_bytes_is_parsed_again(seed_copy, tmp_path):
+    """An entry is checked against the file's sha256: a whole, valid entry of the same path made
+    from other bytes (here: before an edit) is not used, though it names the right file."""
+    cache = tmp_path / "cache"
+    parse_corpus(seed_copy, cache_dir=cache)
+    before = _entry(seed_copy, cache, GOOD).read_bytes()
+    with (seed_copy / GOOD).open("ab") as f:
+        f.write(b"\n\n")
+    _entry(seed_copy, cache, GOOD).write_bytes(before)
+    again = parse_corpus(seed_copy, cache_dir=cache)
+    assert again.parsed_paths == [GOOD]
+    assert_same_parse(again, parse_corpus(seed_copy, workers=1))
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_entries_leave_out_the_file_bytes(seed_copy, tmp_path, workers):
+    """The cache does not keep a second copy of the corpus: the bytes are read anyway to
+    compute the key, and put back into Source.raw on loading."""
+    cache = tmp_path / "cache"
+    parse_corpus(seed_copy, workers=workers, cache_dir=cache)
+    for rel in (GOOD, F22):
+        assert pickle.loads(_entry(seed_copy, cache, rel).read_bytes()).source.raw == b""
+    again = parse_corpus(seed_copy, workers=workers, cache_dir=cache)
+    assert again.cached_paths == sorted(p.name for p in seed_copy.glob("*.txt"))
+    assert [f.source.raw for f in again.files] == [(seed_copy / f.source.path).read_bytes() for f in again.files]
+
+
+@pytest.mark.parametrize("collecting", [True, False])
+@pytest.mark.parametrize("caller_froze", [False, True])
+def test_collector_is_left_as_found(seed_copy, tmp_path, collecting, caller_froze):
+    """Loading pauses the garbage collector: it comes back as the caller had it, and objects
+    the caller froze stay frozen."""
+    cache = tmp_path / "cache"
+    parse_corpus(seed_copy, workers=2, cache_dir=cache)
+    was = gc.isenabled()
+    try:
+        if caller_froze:
+            gc.freeze()
+        (gc.enable if collecting else gc.disable)()
+        count = gc.get_freeze_count()
+        assert (count > 0) is caller_froze
+        for workers, cache_dir in ((1, cache), (2, cache), (2, None)):  # cached, and parsed by workers
+            parse_corpus(seed_copy, workers=workers, cache_dir=cache_dir)
+            assert gc.isenabled() is collecting
+            assert gc.get_freeze_count() == count
+    finally:
+        gc.unfreeze()
+        (gc.enable if was else gc.disable)()
 
 
 def test_failing_file_is_never_cached(with_bad_files, tmp_path):

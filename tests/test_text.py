@@ -86,6 +86,7 @@ def test_normalize_text_leaves_what_differs(text):
         ("根据辽政办发〔2020〕25号", "辽政办发〔2020〕25号"),  # lead-in words are not the issuer
         ("按照辽人社发〔2021〕7号", "辽人社发〔2021〕7号"),
         ("和辽人社发〔2021〕7号", "辽人社发〔2021〕7号"),
+        ("辽人社发〔\u30002021\u3000〕\u30007号", "辽人社发〔2021〕7号"),  # ideographic spaces count as spaces
     ],
 )
 def test_normalize_docno(raw, expected):

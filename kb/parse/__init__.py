@@ -12,19 +12,24 @@ cache: entries for files that changed stay until the directory is removed.
 
 from __future__ import annotations
 
+import copyreg
+import gc
 import hashlib
+import io
 import json
 import multiprocessing
 import os
 import pickle
 import tempfile
 import tomllib
+from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 
 from ..errors import KbError, ParseError
@@ -178,27 +183,31 @@ def parse_corpus(
     jobs = [_Job(path, path.relative_to(corpus).as_posix()) for path in corpus_files(corpus)]
     for job in jobs:
         job.entry = manifest.get(job.rel)
-        if cache:
-            cache.look_up(job)
-    to_parse = [job for job in jobs if not job.cached]
+    # Cached entries are unpickled here, not in a worker that would only pickle them again
+    # for the trip back.
+    loaded = cache.load_all(jobs) if cache else {}
+    to_parse = [job for job in jobs if job.rel not in loaded]
+    with _outcomes(to_parse, workers) as (parsed, in_process), (nullcontext() if in_process else _collector_paused()):
+        return _gather(jobs, loaded, parsed, on_file)
 
+
+def _gather(jobs: list[_Job], loaded: dict[str, ParsedFile], parsed: Iterator, on_file: Callable[[str], object] | None) -> CorpusParse:
+    """The outcomes of all jobs, in order: loaded from the cache, or parsed."""
     out = CorpusParse([], [])
-    with _outcomes(to_parse, workers) as parsed:
-        for job in jobs:
-            outcome = cache.load(job) if job.cached else None
-            if outcome is not None:
-                out.cached_paths.append(job.rel)
-            else:
-                # an entry that will not load is parsed here and overwritten: rare, never an error
-                outcome = _parse_job(job.task()) if job.cached else next(parsed)
-                out.parsed_paths.append(job.rel)
-            if isinstance(outcome, Problem):
-                out.problems.append(outcome)
-            else:
-                out.files.append(outcome)
-                out.problems.extend(outcome.warnings)
-            if on_file:
-                on_file(job.rel)
+    for job in jobs:
+        outcome = loaded.pop(job.rel, None)
+        if outcome is not None:
+            out.cached_paths.append(job.rel)
+        else:
+            outcome = _receive(job, next(parsed))
+            out.parsed_paths.append(job.rel)
+        if isinstance(outcome, Problem):
+            out.problems.append(outcome)
+        else:
+            out.files.append(outcome)
+            out.problems.extend(outcome.warnings)
+        if on_file:
+            on_file(job.rel)
     return out
 
 
@@ -206,9 +215,14 @@ def cache_key(raw: bytes, rel: str, manifest_entry: dict | None) -> str:
     """What a parse depends on, hashed: the bytes, the path shown in Source, the manifest entry
     and the parser (PARSER_VERSION and its own source code, so editing the parser invalidates
     entries even when nobody remembers to bump the version)."""
+    return _cache_key(hashlib.sha256(raw).hexdigest(), rel, manifest_entry)
+
+
+def _cache_key(digest: str, rel: str, manifest_entry: dict | None) -> str:
+    """cache_key from the sha256 of the bytes, which the cache also checks entries against."""
     h = hashlib.sha256()
     for part in (
-        hashlib.sha256(raw).hexdigest(),
+        digest,
         rel,
         json.dumps(manifest_entry or {}, sort_keys=True, ensure_ascii=False, default=str),
         PARSER_VERSION,
@@ -218,14 +232,14 @@ def cache_key(raw: bytes, rel: str, manifest_entry: dict | None) -> str:
     return h.hexdigest()
 
 
-# Measured on the 2-core dev machine: a file parses in ~8 ms; a pool of forked workers starts
+# Measured on the 2-core dev machine: a file parses in ~2.5 ms; a pool of forked workers starts
 # in ~15 ms, a spawned one (each worker imports lxml, charset-normalizer, the gazetteer) in
-# ~0.5 s. Two forked workers win from 20 files on an idle machine (0.16 -> 0.11 s; 60 files
-# 0.49 -> 0.29 s; 1,000 files 7.6 -> 4.6 s) but lose a little when another process holds a
-# core, so a worker is only started for this many files or more.
+# ~0.5 s. Two forked workers win from 20 files on an idle machine but lose a little when
+# another process holds a core, so a worker is only started for this many files or more.
 _MIN_FILES_FORKED = 25
 _MIN_FILES_SPAWNED = 100
 _CHUNKS_PER_WORKER = 4  # a few chunks each: cheap on IPC, and a slow chunk does not idle the rest
+_MAX_CHUNK = 32  # small enough that results stream back while the workers go on parsing
 
 
 def _worker_count(workers: int | None, files: int) -> int:
@@ -244,44 +258,111 @@ def _worker_count(workers: int | None, files: int) -> int:
 
 
 @contextmanager
-def _outcomes(jobs: list[_Job], workers: int | None) -> Iterator[Iterator[ParsedFile | Problem]]:
-    """Outcomes of jobs, in order: parsed in this process, or by a pool of worker processes.
-
-    The pool is handed every job before the first outcome is read, so the workers parse while
-    this process loads cache entries; leaving early cancels what has not started.
-    """
+def _outcomes(jobs: list[_Job], workers: int | None) -> Iterator[tuple[Iterator[ParsedFile | Problem | bytes], bool]]:
+    """Outcomes of jobs, in order, and whether they are parsed in this process (else by a pool
+    of worker processes, whose parsed files come back pickled; ``_receive`` reads them).
+    Leaving early cancels what has not started."""
     count = _worker_count(workers, len(jobs))
     tasks = [job.task() for job in jobs]
     if count == 1:
-        yield map(_parse_job, tasks)
+        yield map(_parse_job, tasks), True
         return
     pool = ProcessPoolExecutor(max_workers=count)
     try:
-        yield pool.map(_parse_job, tasks, chunksize=max(1, len(tasks) // (count * _CHUNKS_PER_WORKER)))
+        chunk = max(1, min(_MAX_CHUNK, len(tasks) // (count * _CHUNKS_PER_WORKER)))
+        yield pool.map(_parse_job_pickled, tasks, chunksize=chunk), False
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _parse_job(task: tuple) -> ParsedFile | Problem:
-    """Parse one file (in a worker or here); a ParseError comes back as a Problem.
+    """Parse one file in this process, and cache it; a ParseError comes back as a Problem."""
+    parsed = _parse_task(task)
+    if isinstance(parsed, ParsedFile) and task[4] is not None:
+        _write_atomic(task[4], _dumps(parsed, without_raw=True))
+    return parsed
 
-    ParseError is turned into a Problem before it leaves the worker: its constructor takes more
-    than the one argument pickle would give it back.
-    """
-    path, rel, entry, raw, cache_file = task
+
+def _parse_job_pickled(task: tuple) -> bytes | Problem:
+    """Parse one file in a worker: the parsed file comes back pickled, the very bytes the cache
+    keeps, so it is pickled once. The parent already holds the bytes it handed over (``raw``),
+    so they are not sent back."""
+    parsed = _parse_task(task)
+    if isinstance(parsed, Problem):
+        return parsed
+    blob = _dumps(parsed, without_raw=task[3] is not None)
+    if task[4] is not None:
+        _write_atomic(task[4], blob)
+    return blob
+
+
+def _parse_task(task: tuple) -> ParsedFile | Problem:
+    """ParseError is turned into a Problem before it leaves a worker: its constructor takes
+    more than the one argument pickle would give it back."""
+    path, rel, entry, raw, _ = task
     try:
         if raw is None:
-            parsed = parse_file(path, entry, display_path=rel)
-        else:
-            parsed = parse_bytes(raw, rel, entry)
+            return parse_file(path, entry, display_path=rel)
+        return parse_bytes(raw, rel, entry)
     except ParseError as e:
         return Problem(e.path, e.line, e.message)
     except Exception as e:
         e.add_note(f"while parsing {rel}")  # a parser bug: name the file that found it
         raise
-    if cache_file is not None:
-        _write_atomic(cache_file, pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _receive(job: _Job, outcome: ParsedFile | Problem | bytes) -> ParsedFile | Problem:
+    """An outcome as parse_corpus returns it: a worker's pickle read, the bytes put back."""
+    if not isinstance(outcome, bytes):
+        return outcome
+    parsed = pickle.loads(outcome)
+    if job.raw is not None:
+        parsed.source.raw = job.raw
     return parsed
+
+
+def _dumps(parsed: ParsedFile, without_raw: bool) -> bytes:
+    """Pickle a parsed file; without_raw leaves out ``Source.raw`` (the reader has the bytes)."""
+    if not without_raw:
+        return pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL)
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = {**copyreg.dispatch_table, Source: _source_without_raw}
+    pickler.dump(parsed)
+    return buffer.getvalue()
+
+
+def _source_without_raw(source: Source) -> tuple:
+    # state as (None, attributes): unpickling sets each attribute, slots or no slots
+    attributes = {f.name: getattr(source, f.name) for f in fields(source)}
+    attributes["raw"] = b""
+    return copyreg.__newobj__, (Source,), (None, attributes)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while parsed files are unpickled.
+
+    A parsed file is a few hundred objects and no reference cycles; with the collector on,
+    loading ten thousand of them sets off collections that walk the growing heap again and
+    again, costing more than the loading itself (at 10,000 files, 3 s of 6). Nothing is
+    parsed in this process while it is paused: the parser does make cycles. What was loaded
+    is left in the oldest generation, walked again only by a full collection (``kb.link``
+    freezes the documents while it runs, so not even then).
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if not gc.get_freeze_count():
+            # Move what was made meanwhile to the oldest generation without walking it (a
+            # freeze and thaw does that); else the first collection after the pause walks it
+            # all at once. Skipped when the caller keeps objects frozen: thawing would free them.
+            gc.freeze()
+            gc.unfreeze()
+        if collecting:
+            gc.enable()
 
 
 @dataclass
@@ -292,16 +373,16 @@ class _Job:
     rel: str
     entry: dict | None = None
     raw: bytes | None = None  # read once to compute the cache key, then handed to the parser
-    cache_file: Path | None = None
-    cached: bool = False  # an entry exists under the key; it may still fail to load
+    cache_file: Path | None = None  # where its parse is cached
 
     def task(self) -> tuple:
         return (self.path, self.rel, self.entry, self.raw, self.cache_file)
 
 
 class _Cache:
-    """Parsed files pickled under ``<dir>/<cache_key>.pickle``. Only files that parsed are kept,
-    so a bad file is re-read, and re-reported, on every run."""
+    """Parsed files pickled under ``<dir>/<cache_key>.pickle``, without the file's bytes (the
+    key and ``Source.sha256`` stand for them). Only files that parsed are kept, so a bad file is
+    re-read, and re-reported, on every run."""
 
     def __init__(self, directory: Path):
         try:
@@ -310,23 +391,57 @@ class _Cache:
             raise KbError(f"{directory}: cannot use as the parse cache: {e.strerror}; pass a writable directory") from e
         self.directory = directory
 
-    def look_up(self, job: _Job) -> None:
-        try:
-            job.raw = job.path.read_bytes()
-        except OSError:
-            return  # no key without the bytes; the parser reports the file as unreadable
-        job.cache_file = self.directory / f"{cache_key(job.raw, job.rel, job.entry)}.pickle"
-        job.cached = job.cache_file.is_file()
+    def load_all(self, jobs: list[_Job]) -> dict[str, ParsedFile]:
+        """The cached parse of each job that has a good entry, by path.
 
-    def load(self, job: _Job) -> ParsedFile | None:
-        """The cached parse, or None when the entry is unreadable or not what its key promises."""
+        A thread reads and hashes the files and reads their entries a few chunks ahead (both
+        release the GIL) while this thread unpickles, which is most of what a cached run does.
+        A job without a good entry (none under its key, or one that will not load or is not
+        what the key promises) is left out: it is parsed and its entry overwritten.
+        """
+        loaded: dict[str, ParsedFile] = {}
+        chunks = (jobs[k : k + _READ_CHUNK] for k in range(0, len(jobs), _READ_CHUNK))
+        with ThreadPoolExecutor(1, thread_name_prefix="kb-parse-cache") as reader, _collector_paused():
+            ahead = deque(reader.submit(self._read, chunk) for chunk in islice(chunks, _CHUNKS_AHEAD))
+            while ahead:
+                read = ahead.popleft().result()
+                ahead.extend(reader.submit(self._read, chunk) for chunk in islice(chunks, 1))
+                for job, digest, entry in read:
+                    if entry is not None and (parsed := self._load(job, digest, entry)) is not None:
+                        loaded[job.rel] = parsed
+        return loaded
+
+    def _read(self, jobs: list[_Job]) -> list[tuple[_Job, str | None, bytes | None]]:
+        """Read each file (its bytes go to the parser too), its key, and the entry under it."""
+        out = []
+        for job in jobs:
+            try:
+                job.raw = job.path.read_bytes()
+            except OSError:
+                out.append((job, None, None))  # no key without the bytes; the parser reports the file
+                continue
+            digest = hashlib.sha256(job.raw).hexdigest()
+            job.cache_file = self.directory / f"{_cache_key(digest, job.rel, job.entry)}.pickle"
+            try:
+                out.append((job, digest, job.cache_file.read_bytes()))
+            except OSError:
+                out.append((job, digest, None))
+        return out
+
+    @staticmethod
+    def _load(job: _Job, digest: str, entry: bytes) -> ParsedFile | None:
         try:
-            parsed = pickle.loads(job.cache_file.read_bytes())
+            parsed = pickle.loads(entry)
         except Exception:  # noqa: BLE001 - truncated, garbage, or classes that moved: unpickling raises anything
             return None
-        if not isinstance(parsed, ParsedFile) or parsed.source.path != job.rel or parsed.source.raw != job.raw:
+        if not isinstance(parsed, ParsedFile) or parsed.source.path != job.rel or parsed.source.sha256 != digest:
             return None
+        parsed.source.raw = job.raw
         return parsed
+
+
+_READ_CHUNK = 64  # files the reader thread takes at a time
+_CHUNKS_AHEAD = 4  # how far it may run ahead: a few megabytes of entries waiting
 
 
 def _write_atomic(path: Path, data: bytes) -> None:

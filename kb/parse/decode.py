@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import re
 
 from charset_normalizer import from_bytes
 
@@ -28,10 +29,15 @@ def _looks_binary(raw: bytes) -> int | None:
     nul = sample.find(b"\x00")
     if nul >= 0:
         return nul
-    controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
+    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
     if sample and controls / len(sample) > 0.05:
-        return next(i for i, b in enumerate(sample) if b < 9 or 13 < b < 32)
+        return _CONTROL_BYTE.search(sample).start()
     return None
+
+
+# Bytes below 32 other than \t \n \v \f \r: counted with bytes.translate, in C.
+_CONTROL_BYTES = bytes([*range(9), *range(14, 32)])
+_CONTROL_BYTE = re.compile(b"[\x00-\x08\x0e-\x1f]")
 
 
 def _line_col(raw: bytes, offset: int) -> tuple[int, int]:

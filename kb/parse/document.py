@@ -24,6 +24,8 @@ _RESPONSIBLE_ROLE = re.compile(
 _ROLE_SPLIT = re.compile(r"[，,；;](?=(?:责任主体单位|牵头单位|责任单位|配合单位|主办单位|责任部门|牵头部门)[：:])")
 _UNIT_SPLIT = re.compile(r"[、，,；;\s]+")
 _MAX_HEADING = 40
+_COMMA = re.compile(r"[，,；;]")  # a heading is one phrase: no comma or semicolon
+_COMMA_OR_COLON = re.compile(r"[，,；;：:]")
 
 
 def _trailing_paren(raw: str) -> int | None:
@@ -153,14 +155,14 @@ def _split_heading(node: Node) -> tuple[Piece | None, list[Piece]]:
     dot = raw.find("。")
     if dot < 0:
         norm = normalize_text(raw)
-        if len(norm) <= _MAX_HEADING and not ends_sentence(raw) and not re.search(r"[，,；;]", raw):
+        if len(norm) <= _MAX_HEADING and not ends_sentence(raw) and not _COMMA.search(raw):
             # a heading line of its own: "一、全力发展经济扩大就业"
             return first, node.pieces[1:]
         return None, node.pieces
     head = raw[:dot]
     rest = raw[dot + 1 :]
     norm = normalize_text(head)
-    if not norm or len(norm) > _MAX_HEADING or re.search(r"[，,；;：:]", norm):
+    if not norm or len(norm) > _MAX_HEADING or _COMMA_OR_COLON.search(norm):
         return None, node.pieces
     if not rest.strip() and len(node.pieces) == 1 and not node.children:
         return None, node.pieces  # "1. 低保家庭毕业生。" is a whole item, not a heading

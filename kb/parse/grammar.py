@@ -41,34 +41,29 @@ class Marker:
     length: int  # characters of the line the marker takes, spaces after it included
 
 
+_LABEL = {
+    "chapter": "第{value}章",
+    "article": "第{value}条",
+    "cn": "{value}",
+    "pcn": "（{value}）",
+    "arabic": "{number}",
+    "parabic": "（{number}）",
+    "circled": "{value}",
+}
+
+
 def parse_marker(line: str) -> Marker | None:
     m = MARKER_RE.match(line)
     if not m:
         return None
-    for kind in MARKER_TYPES:
-        value = m.group(kind)
-        if value is None:
-            continue
-        if kind == "circled":
-            number = ord(value) - 0x2460 + 1
-        else:
-            number = cn_to_int(value)
-        if number is None or number == 0:
-            return None
-        label = {
-            "chapter": f"第{value}章",
-            "article": f"第{value}条",
-            "cn": value,
-            "pcn": f"（{value}）",
-            "arabic": str(number),
-            "parabic": f"（{number}）",
-            "circled": value,
-        }[kind]
-        rest = line[m.end() :]
-        if not rest.strip() and kind in ("arabic", "parabic"):
-            return None  # a bare number is a page number, not an item
-        return Marker(kind, number, label, m.end())
-    return None
+    kind = m.lastgroup  # each alternative has one named group, and only one alternative matches
+    value = m.group(kind)
+    number = ord(value) - 0x2460 + 1 if kind == "circled" else cn_to_int(value)
+    if number is None or number == 0:
+        return None
+    if kind in ("arabic", "parabic") and not line[m.end() :].strip():
+        return None  # a bare number is a page number, not an item
+    return Marker(kind, number, _LABEL[kind].format(value=value, number=number), m.end())
 
 
 # A line that is only a 文号 (possibly with 签发人 on the same line).
@@ -159,10 +154,13 @@ CLOSING_START_RE = re.compile(
 )
 
 
+_NOT_IN_ORG = re.compile("[。，；：、,;:“”《》（）()]")  # punctuation no body's name has
+
+
 def is_org(line: str) -> bool:
     """A line that is the name of an issuing body (signature or header)."""
     s = line.strip().replace("\u3000", "")
-    if not 3 <= len(s) <= 40 or any(p in s for p in "。，；：、,;:“”《》（）()"):
+    if not 3 <= len(s) <= 40 or _NOT_IN_ORG.search(s):
         return False
     if " " in s:
         return all(is_org(part) for part in s.split())
