@@ -144,29 +144,58 @@ def load_metadata(path: str | Path | None, db_path: str | Path) -> dict:
 @click.option("-p", "--port", default=8001, show_default=True, type=int, help="Port to listen on")
 @click.option("-h", "--host", default="127.0.0.1", show_default=True, help="Host to bind (0.0.0.0 to serve the network)")
 @click.option("--metadata", "metadata_path", type=click.Path(exists=True, dir_okay=False), help="metadata.yml (default: the project's)")
-def serve(db_path, port, host, metadata_path):
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Server processes (each keeps its own page cache)")
+@click.option("--cache-mb", type=click.FloatRange(min=0), help="Pages kept per process, in MB; 0 turns the cache off  [default: metadata.yml's, else 64]")
+def serve(db_path, port, host, metadata_path, workers, cache_mb):
     """Browse the database in Datasette, with metadata.yml and the /-/kb/ pages.
 
-    The database is opened immutable: rebuild with kb build, then restart.
+    The database is opened immutable: rebuild with kb build, then restart. Rendered pages are
+    kept, by URL, in memory. One process serves every connection (its SQL runs on a few
+    threads); --workers N starts N, each taking whole keep-alive connections.
 
     Example: kb serve --db kb.db --port 8001
     """
     import asyncio
+    import os
 
     import uvicorn
-    from datasette.app import Datasette
+
+    from .datasette_plugin import asgi
 
     if not Path(db_path).is_file():
         raise KbError(f"no database at {db_path}: run `kb build --db {db_path}` first")
-    metadata = load_metadata(metadata_path or default_metadata(), db_path)
-    ds = Datasette(immutables=[str(db_path)], metadata=metadata)
+    metadata_path = metadata_path or default_metadata()
+    ds = asgi.datasette(db_path, metadata_path, cache_mb)  # settles errors in metadata and plugins here, once
     loop = asyncio.new_event_loop()
     try:
         loop.run_until_complete(ds.invoke_startup())
     finally:
         loop.close()
+    _check_port(host, port)
     click.echo(f"Serving {db_path} at http://{host}:{port}/ (search: http://{host}:{port}/-/kb/search)", err=True)
-    uvicorn.run(ds.app(), host=host, port=port, log_level="warning", lifespan="on")
+    if workers == 1:
+        uvicorn.run(ds.app(), host=host, port=port, log_level="warning", lifespan="on")
+        return
+    # uvicorn's workers import the app: the options travel in the environment (kb.datasette_plugin.asgi).
+    os.environ[asgi.ENV_DB] = str(Path(db_path).resolve())
+    os.environ[asgi.ENV_METADATA] = str(Path(metadata_path).resolve()) if metadata_path else ""
+    os.environ[asgi.ENV_CACHE_MB] = "" if cache_mb is None else str(cache_mb)
+    uvicorn.run(
+        "kb.datasette_plugin.asgi:app", factory=True, host=host, port=port, workers=workers, log_level="warning", lifespan="on"
+    )
+
+
+def _check_port(host: str, port: int) -> None:
+    """KbError if host:port cannot be listened on, before any worker process starts."""
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+            s.bind(address)
+    except OSError as e:
+        raise KbError(f"cannot listen on {host}:{port}: {(e.strerror or str(e)).lower()}") from e
 
 
 # ---------------------------------------------------------------------------------------------

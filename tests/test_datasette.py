@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from html import unescape
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -19,6 +20,7 @@ FS = "抚人社发〔2021〕20号"
 P25 = "辽政办发〔2020〕25号"
 P7 = "辽人社发〔2021〕7号"
 P22 = "辽人社〔2022〕22号"
+METADATA = Path(__file__).resolve().parent.parent / "metadata.yml"
 
 
 def clause_url(clause_id: str) -> str:
@@ -358,3 +360,94 @@ async def test_views_and_queries_link_to_kb_pages(ds):
     assert f'href="{clause_url(f"{DL}:三")}"' in html and f'href="{document_url(DL)}"' in html
     html = (await ds.client.get("/kb/unresolved_in_city?city=" + quote("大连"))).text
     assert f'href="{clause_url(f"{DL}:七")}"' in html
+
+
+# ---------------------------------------------------------------------------------------------
+# Serving: the page cache, the governs answers rendered apart, the worker processes' app
+
+PAGES = [
+    "/-/kb/search?q=" + quote("补贴"),
+    "/-/kb/search?q=" + quote("见习") + "&city=" + quote("大连市"),
+    "/-/kb/search.json?q=" + quote("见习"),
+    "/-/kb/governs?topic=" + quote("稳岗返还") + "&city=" + quote("抚顺") + "&as_of=2021-08-01",
+    "/-/kb/governs.json?topic=" + quote("见习") + "&city=" + quote("沈阳"),
+    clause_url(f"{P7}:一/（一）"),
+    document_url(DL),
+]
+
+
+async def _served(kb_db_path, cache_mb):
+    """Datasette as kb serve makes it: the database immutable, metadata.yml, a page cache of cache_mb."""
+    from kb.datasette_plugin import asgi
+
+    instance = asgi.datasette(kb_db_path, METADATA, cache_mb)
+    await instance.invoke_startup()
+    return instance
+
+
+async def test_page_cache_serves_the_same_bytes(kb_db_path, ds):
+    from kb.datasette_plugin import _PAGES
+
+    served = await _served(kb_db_path, 64)
+    uncached = await _served(kb_db_path, 0)
+    for path in PAGES:
+        first = await served.client.get(path)
+        again = await served.client.get(path)
+        fresh = await uncached.client.get(path)
+        mutable = await ds.client.get(path)  # the tests' Datasette: a mutable database, never cached
+        assert first.status_code == again.status_code == fresh.status_code == mutable.status_code == 200, path
+        assert first.content == again.content == fresh.content == mutable.content, path
+        assert again.headers["content-type"] == fresh.headers["content-type"]
+    cache = _PAGES[served]
+    assert (cache.hits, cache.misses) == (len(PAGES), len(PAGES))
+    assert 0 < cache.size <= cache.max_bytes
+    assert _PAGES[uncached] is None and _PAGES[ds].hits == 0
+
+
+async def test_page_cache_skips_errors_and_cookies_and_keeps_to_its_budget(kb_db_path):
+    from kb.datasette_plugin import _PAGES
+
+    served = await _served(kb_db_path, 0.05)  # 50 kB: one or two pages
+    bad = "/-/kb/governs?topic=" + quote("补贴") + "&city=" + quote("火星")
+    assert (await served.client.get(bad)).status_code == 400
+    cache = _PAGES[served]
+    assert (await served.client.get(PAGES[0], cookies={"ds_actor": "x"})).status_code == 200
+    assert cache.size == 0 and cache.misses == 1  # the 400 was not kept; the request with a cookie not looked up
+    for path in PAGES:
+        await served.client.get(path)
+        assert cache.size <= cache.max_bytes
+    assert len(cache._pages) < len(PAGES)
+
+
+async def test_governs_answers_render_as_datasette_would(ds):
+    """The answers list is rendered by a synchronous copy of Datasette's environment: same HTML."""
+    from kb.datasette_plugin import _sync_env
+    from kb.datasette_plugin import clause_url as kb_clause_url
+    from kb.governs import governs
+
+    answers = await (ds.get_database("kb")).execute_fn(lambda conn: governs(conn, "灵活就业社会保险补贴", "大连", "2022-08-01"))
+    assert any(a.status["state"] == "superseded" for a in answers) and any(a.displaces for a in answers)
+    for a in answers:
+        a.url = kb_clause_url(a.clause_id)
+        a.displaced = [dict(d, url=kb_clause_url(d["clause_id"])) for d in a.displaces]
+        a.chain = [dict(w, url=kb_clause_url(w["clause_id"]) if w.get("clause_id") else None) for w in a.why]
+    context = {"answers": answers, "urls": ds.urls}
+    expected = await ds.jinja_env.get_template("_kb_governs_answers.html").render_async(**context)
+    assert _sync_env(ds).get_template("_kb_governs_answers.html").render(**context) == expected
+    assert expected.count("<li class=") == len(answers)
+
+
+async def test_worker_app_from_the_environment(kb_db_path, monkeypatch):
+    """kb serve --workers N: each worker builds its app from KB_SERVE_* (kb.datasette_plugin.asgi)."""
+    import httpx
+
+    from kb.datasette_plugin import asgi
+
+    monkeypatch.setenv(asgi.ENV_DB, str(kb_db_path))
+    monkeypatch.setenv(asgi.ENV_METADATA, str(METADATA))
+    monkeypatch.setenv(asgi.ENV_CACHE_MB, "0")
+    app = asgi.app()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://kb") as client:
+        r = await client.get(PAGES[3])
+        assert r.status_code == 200 and "抚人社发〔2021〕20号:一" in r.text
+        assert "Liaoning employment policy knowledge base" in (await client.get("/")).text  # metadata.yml applied

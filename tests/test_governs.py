@@ -128,3 +128,84 @@ async def test_search_and_clause_pages_link_to_governs(ds):
     assert "/-/kb/governs?topic=" in r.text
     r = await ds.client.get("/-/kb/clause/辽人社发〔2021〕7号:一/（五）")
     assert "/-/kb/governs?topic=" in r.text
+
+
+# ---------------------------------------------------------------------------------------------
+# The sets of clauses that can govern, kept per connection (kb.governs._eligible).
+
+QUESTIONS = [
+    ("稳岗返还", "抚顺", "2021-08-01"),
+    ("稳岗返还", "抚顺", "2021-07-01"),
+    ("创业场地补贴", "大连", "2020-11-10"),
+    ("灵活就业社会保险补贴", "大连", "2022-08-01"),
+    ("以工代训", "抚顺", "2022-03-01"),
+    ("见习", "沈阳", "2021-08-01"),
+    ("零工", "抚顺", None),
+    ("补贴", "辽宁省", None),
+]
+
+
+def _answers(conn, questions=QUESTIONS):
+    return [[a.to_dict() for a in governs(conn, topic, city, as_of)] for topic, city, as_of in questions]
+
+
+def _kept(conn) -> set[str]:
+    return {r[0] for r in conn.execute("select name from temp.sqlite_master where name like 'kb_governs_%'")}
+
+
+def test_kept_sets_give_the_answers_of_inline_queries(kb_db_path):
+    """A connection that cannot write its temp schema reads the same sets inline."""
+    kept = sqlite3.connect(f"file:{kb_db_path}?mode=ro", uri=True)
+    inline = sqlite3.connect(f"file:{kb_db_path}?mode=ro", uri=True)
+    inline.execute("pragma query_only = 1")
+    try:
+        first_pass = _answers(kept)
+        assert _kept(kept) and not _kept(inline)
+        assert first_pass == _answers(inline)
+        assert _answers(kept) == first_pass  # from the kept sets, made on the first pass
+        assert not kept.in_transaction  # the sets are committed, the connection left as found
+    finally:
+        kept.close()
+        inline.close()
+
+
+def test_kept_sets_are_reused_and_bounded(kb_db_path, monkeypatch):
+    import kb.governs
+
+    conn = sqlite3.connect(f"file:{kb_db_path}?mode=ro", uri=True)
+    small = sqlite3.connect(f"file:{kb_db_path}?mode=ro", uri=True)
+    try:
+        governs(conn, "稳岗返还", "抚顺", "2021-08-01")
+        made = _kept(conn)
+        assert len(made) == 2  # 辽宁省 with the nation, and 抚顺市, by that date
+        governs(conn, "以工代训", "抚顺", "2021-08-01")
+        assert _kept(conn) == made
+        expected = _answers(conn)
+        assert len(_kept(conn)) > 3
+        monkeypatch.setattr(kb.governs, "_TEMP_TABLES", 3)  # sets dropped and made again, question by question
+        for _ in range(2):
+            for question, answers in zip(QUESTIONS, expected):
+                assert _answers(small, [question]) == [answers]
+                assert len(_kept(small)) <= 3
+    finally:
+        conn.close()
+        small.close()
+
+
+def test_a_change_committed_elsewhere_is_seen(tmp_path, kb_db_path):
+    """data_version is part of a set's key: a connection sees what another one committed."""
+    import shutil
+
+    path = tmp_path / "kb.db"
+    shutil.copy(kb_db_path, path)
+    reader, writer = sqlite3.connect(path), sqlite3.connect(path)
+    try:
+        before = [a.clause_id for a in governs(reader, "稳岗返还", "抚顺", "2021-08-01")]
+        assert "抚人社发〔2021〕20号:一" in before
+        with writer:
+            writer.execute("update documents set issued = '2099-01-01' where id = '抚人社发〔2021〕20号'")
+        after = [a.clause_id for a in governs(reader, "稳岗返还", "抚顺", "2021-08-01")]
+        assert not any(c.startswith("抚人社发〔2021〕20号") for c in after)
+    finally:
+        reader.close()
+        writer.close()

@@ -80,3 +80,14 @@ def test_a_server_that_cannot_start_is_a_clear_error(loadtest, kb_db_path):
         port = taken.getsockname()[1]
         with pytest.raises(loadtest.LoadTestError, match=r"(?s)kb serve exited with code \d+ before answering:.*address already in use"):
             loadtest.run_loadtest(kb_db_path, clients=1, seconds=1, port=port)
+
+
+def test_serve_options_are_passed_on(loadtest, kb_db_path):
+    """--workers 2 --cache-mb 0: two uvicorn worker processes, every page made afresh; the report says so."""
+    report = loadtest.run_loadtest(kb_db_path, clients=4, seconds=3, workers=2, cache_mb=0)
+    assert report["serve_options"] == ["--workers", "2", "--cache-mb", "0"]
+    assert report["overall"]["requests"] > 0 and report["overall"]["errors"] == 0, report["overall"]["error_examples"]
+    assert report["server_stderr"] == ""
+    assert "kb serve --workers 2 --cache-mb 0" in loadtest.text_report(report)
+    port = int(report["url"].rsplit(":", 1)[1].rstrip("/"))
+    assert not _port_open(port), f"kb serve (or a worker) still listens on {port}"
