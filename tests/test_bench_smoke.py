@@ -35,7 +35,7 @@ UNLINKED_FLOOR = 0.95
 def test_bench_smoke(tmp_path):
     proc = subprocess.run(
         [sys.executable, str(BENCH), "--sizes", "100", "--json", "--out", str(tmp_path),
-         "--pairs-provincial", "2", "--pairs-city", "4", "--queries", "10"],
+         "--pairs-provincial", "2", "--pairs-city", "4", "--queries", "10", "--load-clients", "4", "--load-seconds", "3"],
         capture_output=True, text=True, timeout=600, cwd=ROOT,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -70,8 +70,14 @@ def test_bench_smoke(tmp_path):
         result = report["latency"][part]
         assert "unavailable" in result or (result["median_ms"] > 0 and result["p95_ms"] >= result["median_ms"]), result
 
+    # The load test runs twice, with the server's page cache and without it.
+    for key in ("load", "load_uncached"):
+        load = report[key]
+        assert "unavailable" not in load, load
+        assert load["overall"]["requests"] > 0 and load["overall"]["errors"] == 0, load
+
     text = (tmp_path / "report.txt").read_text(encoding="utf-8")
-    for words in ("clauses/s", "peak RSS", "precision", "recall", "build/floor", "linker vs brute force"):
+    for words in ("clauses/s", "peak RSS", "precision", "recall", "build/floor", "linker vs brute force", "page cache off"):
         assert words in text
 
 
