@@ -310,15 +310,15 @@ _NOT_NULL = {
 
 _INDEXES: dict[str, list[list[str]]] = {
     "documents": [["jurisdiction"], ["level"], ["doc_number"], ["attached_to"], ["implements_document_id"]],
-    "clauses": [["document_id", "position"], ["parent_id"], ["kind"]],
-    "links": [["source_clause_id"], ["target_clause_id"], ["relation"]],
+    "clauses": [["document_id", "position", "kind"], ["parent_id"], ["kind"]],
+    "links": [["source_clause_id"], ["target_clause_id", "relation", "source_clause_id"], ["relation"]],
     "citations": [["document_id"], ["clause_id"], ["target_document_id"]],
     "doc_relations": [["source_document_id"], ["target_document_id"], ["relation"]],
     "parameters": [["clause_id"], ["kind"]],
     "unresolved": [["likely_document_id"], ["best_candidate_id"]],
     "coverage": [["city_document_id", "provincial_document_id"], ["provincial_clause_id"]],
     "problems": [["build_id"], ["path"]],
-    "time_limits": [["clause_id"], ["kind", "date"]],
+    "time_limits": [["clause_id", "kind"], ["kind", "date"]],
     "clause_versions": [["document_id", "version"]],
 }
 
