@@ -10,10 +10,17 @@ and dicts (``ensure_ascii=False``, so Chinese stays readable). Cited notices tha
 corpus get a ``documents`` row with ``placeholder = 1`` (level read from the 文号), so lineage
 and citations always reach a row.
 
-Writing is built for size: rows go in by ``executemany`` in one transaction whose commit does
-not wait for the disk (the temp file needs no crash safety until it is complete; the last
-commit, of the ``builds`` row, syncs it), indexes come after the rows, and SQLite builds the
-trigram index on a second connection while Python reads the time limits out of the clauses.
+Writing is built for size: rows go in by ``executemany`` (tuples for the large tables) in one
+transaction whose commit does not wait for the disk (the temp file needs no crash safety until
+it is complete; the last commit, of the ``builds`` row, syncs it), and indexes come after the
+rows. The two search indexes, the costliest part, are built by two other processes into scratch
+files while this one writes the rest, then copied in (``_Scratch``).
+
+Incremental: when the database in place is the one this code wrote last and holds the same
+documents, ``build`` copies it and replaces only the rows of the files that changed since and of
+the documents the linker recomputed (``Changes``, ``_update``); rows it keeps keep their rowids and
+the ``build_id`` of the build that wrote them. Otherwise, or past ``_MAX_CHANGED_SHARE`` of the
+documents, it writes the whole database. Either way the result is swapped in whole.
 
 Deliberately not here: parsing (``kb.parse``), linking (``kb.link``) and searching
 (``kb.search``, which also owns the layout of the ``clauses_grams`` index it reads).
@@ -21,23 +28,24 @@ Deliberately not here: parsing (``kb.parse``), linking (``kb.link``) and searchi
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
+import pickle
 import re
 import shutil
 import sqlite3
 import subprocess
+import sys
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import TypeVar
 
 import sqlite_utils
 
@@ -50,8 +58,6 @@ from .timing import extract_time_limits
 from .versions import DocumentVersion, assign_versions
 
 __all__ = ["build", "publish", "BuildInfo", "BuildReport", "corpus_hash", "code_version"]
-
-_T = TypeVar("_T")
 
 # ---------------------------------------------------------------------------------------------
 # Schema: (columns, pk, foreign keys) per table, in creation order.
@@ -415,6 +421,7 @@ class BuildReport:
     db_path: str
     build: BuildInfo
     problems: list[Problem]
+    changed: Changes | None = None  # what an incremental publish replaced (None: written whole)
 
     @property
     def counts(self) -> dict:
@@ -425,8 +432,28 @@ class BuildReport:
         return [p for p in self.problems if p.severity == "error"]
 
 
+@dataclass
+class Changes:
+    """What an incremental publish replaces; every other row of the previous database stays.
+
+    - paths: files whose bytes or manifest entry differ from the database's (their ``sources`` rows);
+    - documents: ids of documents from those files, every version: their ``documents``,
+      ``clauses`` (with their rows of both search indexes), ``time_limits``, ``citations`` and
+      ``clause_versions`` rows;
+    - linked: ids of documents the linker recomputed (and the above): their ``links``
+      (by source clause), ``parameters`` and ``coverage`` (by city notice) rows.
+
+    The small tables that depend on every document (placeholder ``documents`` rows,
+    ``doc_relations``, ``unresolved``, ``problems``, ``document_versions``) are written whole.
+    """
+
+    paths: set[str]
+    documents: set[str]
+    linked: set[str]
+
+
 # One encoder for every JSON column: json.dumps with these options builds a new one per call.
-_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, check_circular=False)  # records are trees
 
 
 def _json(value) -> str | None:
@@ -538,39 +565,61 @@ def _document_row(doc: Document, ids: dict[str, str]) -> dict:
     }
 
 
-def _clause_rows(doc: Document) -> list[dict]:
+_CLAUSE_COLUMNS = (
+    "id", "document_id", "parent_id", "path", "label", "kind", "heading", "text", "position", "depth",
+    "responsible", "lead", "responsible_note", "attached_document_id", "start", "end", "byte_start",
+    "byte_end", "text_spans", "heading_span", "source_path", "source_sha256",
+)  # fmt: skip
+
+
+_CLAUSE_VERSION_COLUMNS = (
+    "clause_id", "version", "document_id", "path", "label", "heading", "text", "position",
+    "source_path", "source_sha256", "start", "end", "text_spans",
+)  # fmt: skip
+
+
+def _clause_rows(doc: Document) -> list[tuple]:
+    """The ``clauses`` rows of doc, as tuples of ``_CLAUSE_COLUMNS``."""
     offsets = _byte_offsets(doc.source, {o for c in doc.clauses for o in (c.start, c.end)})
+    path, sha = (doc.source.path, doc.source.sha256) if doc.source else (None, None)
     return [
-        {
-            "id": c.id,
-            "document_id": c.document_id,
-            "parent_id": c.parent_id,
-            "path": c.path,
-            "label": c.label,
-            "kind": c.kind,
-            "heading": c.heading,
-            "text": c.text,
-            "position": c.position,
-            "depth": c.depth,
-            "responsible": _json(c.responsible),
-            "lead": _json(c.lead),
-            "responsible_note": c.responsible_note,
-            "attached_document_id": c.attached_document_id,
-            "start": c.start,
-            "end": c.end,
-            "byte_start": offsets.get(c.start),
-            "byte_end": offsets.get(c.end),
-            "text_spans": _spans_json(c.text_spans),
-            "heading_span": "[{}, {}]".format(*c.heading_span) if c.heading_span else None,
-            "source_path": c.source_path or (doc.source.path if doc.source else None),
-            "source_sha256": c.source_sha256 or (doc.source.sha256 if doc.source else None),
-        }
+        (
+            c.id,
+            c.document_id,
+            c.parent_id,
+            c.path,
+            c.label,
+            c.kind,
+            c.heading,
+            c.text,
+            c.position,
+            c.depth,
+            _json(c.responsible),
+            _json(c.lead),
+            c.responsible_note,
+            c.attached_document_id,
+            c.start,
+            c.end,
+            offsets.get(c.start),
+            offsets.get(c.end),
+            _spans_json(c.text_spans),
+            "[{}, {}]".format(*c.heading_span) if c.heading_span else None,
+            c.source_path or path,
+            c.source_sha256 or sha,
+        )
         for c in doc.clauses
     ]
 
 
-def _placeholders(documents: list[Document], linked: LinkResult, ids: dict[str, str]) -> list[dict]:
-    """A row for every cited or implemented 文号 that is not in the corpus, level from the 文号."""
+def _placeholders(
+    documents: list[Document], linked: LinkResult, ids: dict[str, str], known: dict[str, tuple] | None = None
+) -> list[dict]:
+    """A row for every cited or implemented 文号 that is not in the corpus, level from the 文号.
+
+    known: (level, jurisdiction, province) of 文号 already placed (by the previous database's
+    rows, by this code): placing one reads the whole gazetteer.
+    """
+    known = known or {}
     titles: dict[str, Counter] = {}
     for doc in documents:
         for number in doc.implements:
@@ -584,7 +633,7 @@ def _placeholders(documents: list[Document], linked: LinkResult, ids: dict[str, 
     rows = []
     for number in sorted(n for n in titles if n not in ids):
         named = [t for t, n in titles[number].most_common() if t and n]
-        level, jurisdiction, province = places.classify_docno(number) or (None, None, None)
+        level, jurisdiction, province = known[number] if number in known else places.classify_docno(number) or (None, None, None)
         rows.append(
             {
                 "id": number,
@@ -618,12 +667,22 @@ def _insert(db: sqlite_utils.Database, name: str, rows: Iterable[dict]) -> None:
     rows: the caller holds one transaction around all of them.
     """
     columns = list(_TABLES[name][0])
+    _insert_tuples(db, name, columns, (tuple(map(row.get, columns)) for row in rows))
+
+
+def _insert_tuples(db: sqlite_utils.Database, name: str, columns: Iterable[str], rows: Iterable[tuple]) -> None:
+    """``_insert`` of rows given as tuples of the named columns (the others are NULL).
+
+    For the tables of hundreds of thousands of rows: a dict per row, only to be read back in
+    column order, costs about as much as SQLite's own work for the row.
+    """
+    columns = list(columns)
     sql = f"insert into [{name}] ({', '.join(f'[{c}]' for c in columns)}) values ({', '.join('?' * len(columns))})"
-    db.conn.executemany(sql, (tuple(map(row.get, columns)) for row in rows))
+    db.conn.executemany(sql, rows)
 
 
 @contextmanager
-def _unsynced(db: sqlite_utils.Database) -> Iterator[None]:
+def _fast_writes(db: sqlite_utils.Database) -> Iterator[None]:
     """Commits that do not wait for the disk, then the setting db had.
 
     The database being built is a temp file that is swapped in only when complete (``build``):
@@ -644,18 +703,102 @@ def _create_indexes(db: sqlite_utils.Database) -> None:
             db[name].create_index(columns)
 
 
+def _write_all(
+    db: sqlite_utils.Database,
+    parsed: CorpusParse,
+    linked: LinkResult,
+    build: BuildInfo,
+    documents: list[Document],
+    versions: list[DocumentVersion],
+    ids: dict[str, str],
+    placeholders: list[dict],
+) -> None:
+    """Every table, index, view and search index, into an empty database."""
+    with _fast_writes(db), _Scratch(db) as scratch:
+        scratch.start(documents)  # the search indexes, in processes of their own
+        with db.conn:  # one transaction (sqlite-utils' insert_all would commit every 100 rows)
+            _create_schema(db)
+            _insert_clauses(db, parsed, documents, ids, placeholders)
+            _insert_rows(db, parsed, linked, build, documents, versions, ids)
+        scratch.copy()
+        with db.conn:
+            _create_indexes(db)
+            for name, sql in _VIEWS.items():
+                db.create_view(name, sql.strip())
+
+
+def _update(
+    db: sqlite_utils.Database,
+    parsed: CorpusParse,
+    linked: LinkResult,
+    build: BuildInfo,
+    documents: list[Document],
+    versions: list[DocumentVersion],
+    ids: dict[str, str],
+    placeholders: list[dict],
+    changed: Changes,
+) -> None:
+    """Replace, in a copy of the previous build's database, the rows of what changed (one transaction).
+
+    Rows go out by the keys of what changed (the clauses' old ids and text are read first:
+    the links, parameters and time limits hang on them, and both FTS5 tables need a row's old
+    text to delete it), then the new rows of the same documents go in, as a full write makes
+    them. Kept rows keep their rowids, and the ``build_id`` (and, in a link's evidence, the
+    ``code_version``) of the build that wrote them.
+    """
+    only = Changes(changed.paths, changed.documents, changed.linked | changed.documents)
+    conn = db.conn
+    trigrams, grams = (table for table, _ in _search_tables())
+    with conn:
+        for name, keys in (("kb_rewritten", only.documents), ("kb_relinked", only.linked), ("kb_paths", only.paths)):
+            conn.execute(f"create temp table {name} (id text primary key)")
+            conn.executemany(f"insert into temp.{name} values (?)", [(k,) for k in sorted(keys)])
+        relinked_clauses = "select id from clauses where document_id in (select id from temp.kb_relinked)"
+        rewritten_clauses = "select id from clauses where document_id in (select id from temp.kb_rewritten)"
+        conn.execute(f"delete from links where source_clause_id in ({relinked_clauses})")
+        conn.execute(f"delete from parameters where clause_id in ({relinked_clauses})")
+        conn.execute("delete from coverage where city_document_id in (select id from temp.kb_relinked)")
+        conn.execute(f"delete from time_limits where clause_id in ({rewritten_clauses})")
+        old = conn.execute(
+            "select rowid, heading, text from clauses where document_id in (select id from temp.kb_rewritten)"
+        ).fetchall()
+        conn.executemany(f"insert into [{trigrams}] ([{trigrams}], rowid, heading, text) values ('delete', ?, ?, ?)", old)
+        conn.executemany(f"insert into [{grams}] ([{grams}], rowid, heading, text) values ('delete', ?, ?, ?)", search.gram_rows(old))
+        conn.execute("delete from clauses where document_id in (select id from temp.kb_rewritten)")
+        conn.execute("delete from citations where document_id in (select id from temp.kb_rewritten)")
+        conn.execute("delete from clause_versions where document_id in (select id from temp.kb_rewritten)")
+        conn.execute("delete from documents where id in (select id from temp.kb_rewritten) or placeholder = 1")
+        conn.execute("delete from sources where path in (select id from temp.kb_paths)")
+        for table in ("doc_relations", "unresolved", "problems", "document_versions"):
+            conn.execute(f"delete from [{table}]")
+
+        _insert_clauses(db, parsed, documents, ids, placeholders, only)
+        _insert_rows(db, parsed, linked, build, documents, versions, ids, only)
+        new = conn.execute(
+            "select rowid, heading, text from clauses where document_id in (select id from temp.kb_rewritten)"
+        ).fetchall()
+        conn.executemany(f"insert into [{trigrams}] (rowid, heading, text) values (?, ?, ?)", new)
+        conn.executemany(f"insert into [{grams}] (rowid, heading, text) values (?, ?, ?)", search.gram_rows(new))
+        for name in ("kb_rewritten", "kb_relinked", "kb_paths"):
+            conn.execute(f"drop table temp.{name}")
+
+
 def publish(
     db: sqlite_utils.Database,
     parsed: CorpusParse,
     linked: LinkResult,
     build: BuildInfo,
     versions: list[DocumentVersion] | None = None,
+    changed: Changes | None = None,
 ) -> dict:
     """Write every table, index, view and search index into an empty database; return counts.
 
     ``parsed.files`` give sources, documents and clauses; ``parsed.problems`` are recorded
     under ``build.id``. Earlier rows of ``builds`` are left in place (history); the row of
     this build is written last, with its counts, when everything else is in.
+
+    With ``changed``, db is instead a copy of the database of the previous build (by this code,
+    of the same documents) and only the rows ``changed`` names are replaced (``_update``).
     """
     if versions is None:
         documents, versions = assign_versions(parsed.documents)
@@ -667,23 +810,19 @@ def publish(
         documents = [v.document for v in newest.values()]
     ids = {d.doc_number: d.id for d in documents if d.doc_number}
     ids.update({d.id: d.id for d in documents})
-    placeholders = _placeholders(documents, linked, ids)
+    known = None
+    if changed is not None:
+        rows = db.execute("select id, level, jurisdiction, province from documents where placeholder = 1")
+        known = {number: tuple(place) for number, *place in rows.fetchall()}
+    placeholders = _placeholders(documents, linked, ids, known)
     ids.update({p["id"]: p["id"] for p in placeholders})
 
     # The row of builds, last, is written with db's own setting: that commit syncs the file.
-    with _unsynced(db):
-        with db.conn:  # one transaction (sqlite-utils' insert_all would commit every 100 rows)
-            _create_schema(db)
-            _insert_clauses(db, parsed, documents, ids, placeholders)
-        # SQLite builds the trigram index of the clauses (in C, without the GIL) while Python reads
-        # the time limits out of the clause text: the two costliest steps, side by side.
-        time_limits = _beside(db, _index_trigrams, lambda: list(_time_limit_rows(documents)))
-        with db.conn:
-            _insert_rows(db, parsed, linked, build, documents, versions, ids, time_limits)
-            _create_indexes(db)
-            for name, sql in _VIEWS.items():
-                db.create_view(name, sql.strip())
-        search.fill(db)
+    if changed is not None:
+        with _fast_writes(db):
+            _update(db, parsed, linked, build, documents, versions, ids, placeholders, changed)
+    else:
+        _write_all(db, parsed, linked, build, documents, versions, ids, placeholders)
 
     problem_paths = {p.path for p in parsed.problems if p.severity == "error"}
     relations = Counter(k.relation for k in linked.links)
@@ -727,8 +866,11 @@ def _insert_clauses(
     documents: list[Document],
     ids: dict[str, str],
     placeholders: list[dict],
+    only: Changes | None = None,
 ) -> None:
-    """The rows of ``sources``, ``documents`` and ``clauses``."""
+    """The rows of ``sources``, ``documents`` and ``clauses`` (with only: of its files and documents)."""
+    if only is not None:
+        documents = [d for d in documents if d.id in only.documents]
     _insert(
         db,
         "sources",
@@ -746,10 +888,11 @@ def _insert_clauses(
                 "manifest": _json(f.source.manifest or None),
             }
             for f in parsed.files
+            if only is None or f.source.path in only.paths
         ),
     )
     _insert(db, "documents", [_document_row(d, ids) for d in documents] + placeholders)
-    _insert(db, "clauses", (row for doc in documents for row in _clause_rows(doc)))
+    _insert_tuples(db, "clauses", _CLAUSE_COLUMNS, (row for doc in documents for row in _clause_rows(doc)))
 
 
 def _time_limit_rows(documents: list[Document]) -> Iterator[dict]:
@@ -759,35 +902,149 @@ def _time_limit_rows(documents: list[Document]) -> Iterator[dict]:
                 yield {"clause_id": c.id, "kind": t.kind, "date": t.date, "words": t.words, "start": t.start, "end": t.end}
 
 
-def _index_trigrams(db: sqlite_utils.Database) -> None:
-    """``clauses_fts``, for Datasette's own search box (``kb.search`` reads ``clauses_grams``)."""
-    db["clauses"].enable_fts(["heading", "text"], tokenize="trigram")
+@functools.cache
+def _trigram_sql() -> str:
+    """The CREATE of ``clauses_fts`` exactly as sqlite-utils' ``enable_fts`` writes it: Datasette
+    finds a table's search index by that statement (``content="clauses"``)."""
+    mem = sqlite_utils.Database(memory=True)
+    try:
+        mem["clauses"].create({"heading": str, "text": str})
+        mem["clauses"].enable_fts(["heading", "text"], tokenize="trigram")
+        return mem["clauses_fts"].schema
+    finally:
+        mem.close()
 
 
-def _beside(db: sqlite_utils.Database, job: Callable[[sqlite_utils.Database], None], work: Callable[[], _T]) -> _T:
-    """work() while job(db) runs on a second connection to db's file, in a thread; work's result.
+def _search_tables() -> list[tuple[str, str]]:
+    """The two search indexes and their CREATE statements."""
+    return [
+        ("clauses_fts", _trigram_sql()),  # trigrams, for Datasette's own search box
+        (search.GRAMS_TABLE, search.GRAMS_SQL),  # bigrams, for kb.search
+    ]
 
-    work must not touch the database: job writes to it. A database in memory has no second
-    connection, so there job runs first and then work.
+
+# FTS5 writes a segment each time its in-memory hash reaches this many bytes. Its default (1 MB)
+# makes hundreds of small segments at this size, merged again and again: 16 MB halves the work.
+_FTS_HASHSIZE = 16 << 20
+_GRAMS_BATCH = 2000  # clauses turned into bigrams (numpy) at a time
+
+
+class _Scratch:
+    """The two search indexes, each written by another process into a scratch file, then copied in.
+
+    The FTS5 indexes are the costliest part of publishing, and they need nothing but the clause
+    text. So ``start`` hands the text to two processes of their own, each building one index in
+    a scratch database beside the one being built while this process writes every other table
+    (three processes on two cores: none waits long for another); ``copy`` then moves their shadow
+    tables in: rows in key order, a fraction of the cost of building them. Clause rowids are the
+    clauses' order in ``documents`` in every file.
+
+    Each process is a new Python (``python -c``), given the text alone, pickled down its stdin
+    (a few hundred MB at 300,000 clauses, about a second). Not forked: a forked process shares
+    this one's pages, and every record this one then reads (a reference count written) would be
+    copied, the records' whole size again. Not multiprocessing's spawn: that runs the caller's
+    main script again, which a script without a ``__main__`` guard does not survive.
+
+    The scratch indexes are built with a larger FTS5 hash (``_FTS_HASHSIZE``): fewer, larger
+    segments, the same index (every term, row, column and offset, so the same matches and bm25
+    ranks). The published ``*_config`` is the one the CREATE writes: the hash size is a setting
+    of the build only. Leaving the block, also on an error, stops the processes and removes the files.
     """
-    path = db.execute("pragma database_list").fetchall()[0][2]  # "" in memory
-    if not path:
-        job(db)
-        return work()
 
-    def run() -> None:
-        other = sqlite_utils.Database(path)
+    def __init__(self, db: sqlite_utils.Database):
+        self.db = db
+        path = db.execute("pragma database_list").fetchall()[0][2]  # "" in memory
+        where = Path(path) if path else None
+        self.jobs: list[tuple[str, str, Path, subprocess.Popen | None]] = []
+        for table, create in _search_tables():
+            fd, scratch = tempfile.mkstemp(prefix=(where.name if where else "kb") + "-search-", dir=where.parent if where else None)
+            os.close(fd)
+            self.jobs.append((table, create, Path(scratch), None))
+
+    def __enter__(self) -> _Scratch:
+        return self
+
+    def start(self, documents: list[Document]) -> None:
+        texts = pickle.dumps([(c.heading, c.text) for d in documents for c in d.clauses], protocol=pickle.HIGHEST_PROTOCOL)
+        package_root = str(Path(__file__).resolve().parent.parent)  # so that the new Python imports this kb
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
+        for n, (table, create, path, _) in enumerate(self.jobs):
+            process = subprocess.Popen(
+                [sys.executable, "-c", "from kb.publish import _write_search_index; _write_search_index()"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                env=env,
+            )
+            self.jobs[n] = (table, create, path, process)
+            try:
+                pickle.dump((str(path), table, create, table == search.GRAMS_TABLE, os.getpid()), process.stdin)
+                process.stdin.write(texts)  # pickled once for both
+                process.stdin.close()
+            except BrokenPipeError:  # it died at once: copy() says why
+                pass
+
+    def copy(self) -> None:
+        """Wait for the scratch files, then copy their tables into the database (one transaction)."""
+        for table, _, path, process in self.jobs:
+            errors = process.stderr.read()  # until it ends
+            if process.wait() != 0:
+                raise KbError(
+                    f"writing the search index {table} in {path} failed (exit code {process.returncode}):\n"
+                    + errors.decode("utf-8", "replace")
+                )
+        conn = self.db.conn
+        for n, (_, _, path, _) in enumerate(self.jobs):
+            conn.execute(f"attach database ? as scratch{n}", [str(path)])
         try:
-            with _unsynced(other):
-                job(other)
+            with conn:
+                for n, (table, create, _, _) in enumerate(self.jobs):
+                    conn.execute(create)
+                    for shadow in ("data", "idx", "docsize"):
+                        conn.execute(f"delete from main.[{table}_{shadow}]")
+                        conn.execute(f"insert into main.[{table}_{shadow}] select * from scratch{n}.[{table}_{shadow}]")
         finally:
-            other.close()
+            for n in range(len(self.jobs)):
+                conn.execute(f"detach database scratch{n}")
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        done = pool.submit(run)
-        result = work()
-        done.result()
-    return result
+    def __exit__(self, *exc) -> None:
+        for _, _, path, process in self.jobs:
+            if process is not None:
+                if process.poll() is None:
+                    process.kill()
+                process.wait()
+                process.stderr.close()
+            path.unlink(missing_ok=True)
+
+
+def _write_search_index() -> None:
+    """The other process: one search index into a scratch file, from what stdin holds.
+
+    stdin: (path, table, its CREATE, whether it takes bigrams, parent pid), then the texts, each
+    pickled; rowid = place in texts, from 1. The index takes the clauses a few thousand at a time: their
+    text, or ``search.gram_rows`` of it. If the build is killed, this stops at the next batch.
+    """
+    # Below the build's own process: that one has the most to do; these two share what is left.
+    os.nice(5)
+    path, table, create, bigrams, parent = pickle.load(sys.stdin.buffer)
+    texts = pickle.load(sys.stdin.buffer)
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("pragma journal_mode = off")  # a scratch file: nothing to roll back to
+        conn.execute("pragma synchronous = off")
+        conn.execute("pragma secure_delete = off")  # merged segments need not be zeroed
+        conn.execute("begin")
+        conn.execute(create)
+        conn.execute(f"insert into [{table}] ([{table}], rank) values ('hashsize', ?)", [_FTS_HASHSIZE])
+        for start in range(0, len(texts), _GRAMS_BATCH):
+            if os.getppid() != parent:
+                sys.exit("the build that started this process is gone")
+            batch = [(start + i + 1, heading, text) for i, (heading, text) in enumerate(texts[start : start + _GRAMS_BATCH])]
+            rows = search.gram_rows(batch) if bigrams else batch
+            conn.executemany(f"insert into [{table}] (rowid, heading, text) values (?, ?, ?)", rows)
+        conn.execute("commit")
+    finally:
+        conn.close()
 
 
 def _insert_rows(
@@ -798,11 +1055,20 @@ def _insert_rows(
     documents: list[Document],
     versions: list[DocumentVersion],
     ids: dict[str, str],
-    time_limits: list[dict],
+    only: Changes | None = None,
 ) -> None:
-    """The rows of every other table but ``builds``, each in the order (so the ids) it always had."""
+    """The rows of every other table but ``builds``, each in the order (so the ids) it always had.
+
+    With only, the rows of its documents (citations, clause versions) and of the documents it
+    names as relinked (links, parameters, coverage), and every row of the small tables that
+    depend on all documents (doc_relations, unresolved, problems, document_versions).
+    """
     clause_doc = {c.id: d.id for d in documents for c in d.clauses}
     corpus_doc_ids = set(clause_doc.values())
+    if only is None:
+        rewritten = relinked = lambda doc_id: True
+    else:
+        rewritten, relinked = only.documents.__contains__, only.linked.__contains__
     _insert(
         db,
         "citations",
@@ -820,6 +1086,7 @@ def _insert_rows(
                 "end": c.end,
             }
             for d in documents
+            if rewritten(d.id)
             for c in d.citations
         ),
     )
@@ -841,38 +1108,32 @@ def _insert_rows(
             for r in linked.relations
         ),
     )
-    _insert(
+    _insert_tuples(
         db,
         "links",
+        ("source_clause_id", "target_clause_id", "relation", "score", "why", "evidence", "build_id"),
         (
-            {
-                "source_clause_id": k.source_clause_id,
-                "target_clause_id": k.target_clause_id,
-                "relation": k.relation,
-                "score": k.score,
-                "why": (k.evidence or {}).get("why"),
-                "evidence": _json({**(k.evidence or {}), "build_id": build.id, "code_version": build.code_version}),
-                "build_id": build.id,
-            }
+            (
+                k.source_clause_id,
+                k.target_clause_id,
+                k.relation,
+                k.score,
+                (k.evidence or {}).get("why"),
+                _json({**(k.evidence or {}), "build_id": build.id, "code_version": build.code_version}),
+                build.id,
+            )
             for k in linked.links
+            if relinked(clause_doc.get(k.source_clause_id))
         ),
     )
-    _insert(
+    _insert_tuples(
         db,
         "parameters",
+        ("clause_id", "kind", "value", "unit", "bound", "subject", "text", "start", "end"),
         (
-            {
-                "clause_id": p.clause_id,
-                "kind": p.kind,
-                "value": p.value,
-                "unit": p.unit,
-                "bound": p.bound,
-                "subject": p.subject,
-                "text": p.text,
-                "start": p.start,
-                "end": p.end,
-            }
+            (p.clause_id, p.kind, p.value, p.unit, p.bound, p.subject, p.text, p.start, p.end)
             for p in linked.parameters
+            if relinked(clause_doc.get(p.clause_id))
         ),
     )
     _insert(
@@ -891,18 +1152,14 @@ def _insert_rows(
             for u in linked.unresolved
         ),
     )
-    _insert(
+    _insert_tuples(
         db,
         "coverage",
+        ("city_document_id", "provincial_document_id", "provincial_clause_id", "restated", "by_clause_ids"),
         (
-            {
-                "city_document_id": c.city_document_id,
-                "provincial_document_id": c.provincial_document_id,
-                "provincial_clause_id": c.provincial_clause_id,
-                "restated": int(c.restated),
-                "by_clause_ids": _json(c.by_clause_ids),
-            }
+            (c.city_document_id, c.provincial_document_id, c.provincial_clause_id, int(c.restated), _json(c.by_clause_ids))
             for c in linked.coverage
+            if relinked(c.city_document_id)
         ),
     )
     _insert(
@@ -913,7 +1170,7 @@ def _insert_rows(
             for p in parsed.problems
         ),
     )
-    _insert(db, "time_limits", time_limits)
+    _insert(db, "time_limits", _time_limit_rows([d for d in documents if rewritten(d.id)]))
     latest_version = {d.id: d.version for d in documents}
     _insert(
         db,
@@ -936,26 +1193,28 @@ def _insert_rows(
             for v in versions
         ),
     )
-    _insert(
+    _insert_tuples(
         db,
         "clause_versions",
+        _CLAUSE_VERSION_COLUMNS,
         (
-            {
-                "clause_id": c.id,
-                "version": v.version,
-                "document_id": v.document_id,
-                "path": c.path,
-                "label": c.label,
-                "heading": c.heading,
-                "text": c.text,
-                "position": c.position,
-                "source_path": c.source_path,
-                "source_sha256": c.source_sha256,
-                "start": c.start,
-                "end": c.end,
-                "text_spans": _spans_json(c.text_spans),
-            }
+            (
+                c.id,
+                v.version,
+                v.document_id,
+                c.path,
+                c.label,
+                c.heading,
+                c.text,
+                c.position,
+                c.source_path,
+                c.source_sha256,
+                c.start,
+                c.end,
+                _spans_json(c.text_spans),
+            )
             for v in versions
+            if rewritten(v.document_id)
             for c in v.document.clauses
         ),
     )
@@ -1064,15 +1323,19 @@ def build(
         },
     )
 
+    changed = None if full else _changes(db_path, here, parsed, linked, latest, hashes)
     _remove_stale_temps(db_path)
     fd, temp = tempfile.mkstemp(prefix=f"{db_path.name}.tmp-{os.getpid()}-", dir=db_path.parent)
     os.close(fd)
     try:
+        if changed is not None:
+            shutil.copyfile(db_path, temp)  # the old database is only read
         db = sqlite_utils.Database(temp)
         try:
-            _create_schema_history(db, history)
-            publish(db, parsed, linked, info, versions)
-            _record_failed_sources(db, parsed, hashes, corpus)
+            if changed is None:
+                _create_schema_history(db, history)
+            publish(db, parsed, linked, info, versions, changed=changed)
+            _record_failed_sources(db, parsed, hashes, corpus, only=changed.paths if changed else None)
         finally:
             db.close()
         os.replace(temp, db_path)
@@ -1081,8 +1344,65 @@ def build(
         raise
     # Only a build that landed leaves state for the next one.
     cache.save_pickle(here / "link.pickle", linked.state)
+    cache.save_pickle(here / _PUBLISHED, {"id": info.id, "finished": info.finished, "file": _identity(db_path)})
     cache.prune(cache_root, keep=code)
-    return BuildReport(str(db_path), info, parsed.problems)
+    return BuildReport(str(db_path), info, parsed.problems, changed)
+
+
+# Beside the linker's state in the code's cache: which build of the database this code wrote last.
+_PUBLISHED = "published.pickle"
+
+
+def _identity(path: Path) -> tuple[int, int, int]:
+    """The file as the file system knows it: a copy over it, a replacement or a write changes it."""
+    st = path.stat()
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+# Past this share of documents to rewrite, writing the whole database costs no more.
+_MAX_CHANGED_SHARE = 0.5
+
+
+def _changes(
+    db_path: Path, here: Path, parsed: CorpusParse, linked: LinkResult, latest: list[Document], hashes: dict[str, str]
+) -> Changes | None:
+    """What an incremental publish replaces, or None when the database must be written whole.
+
+    Incremental only when the database at db_path is the file this code wrote last (its inode,
+    size and modification time, and its newest ``builds`` row, are the ones recorded in the
+    code's cache: other code, or a database written or replaced by anything else, means a full
+    write), it holds the same documents (ids and 文号) and the same files, and the documents to
+    rewrite or relink are at most ``_MAX_CHANGED_SHARE`` of them.
+    """
+    reuse = linked.reuse
+    if reuse is None or not db_path.is_file():
+        return None
+    record = cache.load_pickle(here / _PUBLISHED)
+    if not isinstance(record, dict) or record.get("file") != _identity(db_path):
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        try:
+            last = conn.execute("select id, finished from builds order by id desc limit 1").fetchone()
+            if last is None or (last[0], last[1]) != (record.get("id"), record.get("finished")):
+                return None
+            documents = set(conn.execute("select id, doc_number from documents where placeholder = 0"))
+            published = {path: (sha, manifest) for path, sha, manifest in conn.execute("select path, sha256, manifest from sources")}
+        finally:
+            conn.close()
+    except sqlite3.Error:  # unreadable: written whole
+        return None
+    if documents != {(d.id, d.doc_number) for d in latest} or published.keys() != hashes.keys():
+        return None
+    # Files whose bytes or manifest entry differ from what the database was written from: by this
+    # code, the same two give the same parse. (Not the files parsed this run: a file put back as
+    # it was comes from the parse cache, yet the database holds the other version.)
+    now = {path: (sha, None) for path, sha in hashes.items()}  # a file that failed: no manifest kept
+    now.update({f.source.path: (f.source.sha256, _json(f.source.manifest or None)) for f in parsed.files})
+    changed = {path for path in hashes if now[path] != published[path]}
+    rewritten = {d.id for f in parsed.files if f.source.path in changed for d in f.documents}
+    relinked = set(reuse.recomputed) | rewritten
+    if len(relinked) > _MAX_CHANGED_SHARE * len(latest):
+        return None
+    return Changes(changed, rewritten, relinked)
 
 
 def _create_schema_history(db: sqlite_utils.Database, history: list[dict]) -> None:
@@ -1091,11 +1411,13 @@ def _create_schema_history(db: sqlite_utils.Database, history: list[dict]) -> No
     db["builds"].insert_all(history)
 
 
-def _record_failed_sources(db: sqlite_utils.Database, parsed: CorpusParse, hashes: dict[str, str], corpus: Path) -> None:
-    """A ``sources`` row (parsed = 0) for every file that could not be parsed."""
+def _record_failed_sources(
+    db: sqlite_utils.Database, parsed: CorpusParse, hashes: dict[str, str], corpus: Path, only: set[str] | None = None
+) -> None:
+    """A ``sources`` row (parsed = 0) for every file (of only) that could not be parsed."""
     parsed_paths = {f.source.path for f in parsed.files}
     db["sources"].insert_all(
         {"path": path, "sha256": sha, "bytes": (corpus / path).stat().st_size, "parsed": 0, "documents": 0}
         for path, sha in sorted(hashes.items())
-        if path not in parsed_paths
+        if path not in parsed_paths and (only is None or path in only)
     )

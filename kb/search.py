@@ -16,11 +16,12 @@ Every term of a query goes through this one table, so one ``MATCH`` and one ``bm
 whole query, headings weighted ten times the text. Highlighting is done here, in Python, on
 escaped text (``<mark>``); FTS5's own ``highlight()`` is not used because it returns raw text.
 
-``fill`` computes the same strings as ``grams`` a thousand clauses at a time on numpy arrays of
-code points (``_grams_of_all``): making a Python string of every pair costs more than indexing.
+``gram_rows`` (which ``kb.publish`` feeds the table from, and ``fill`` too) computes the same
+strings as ``grams`` a few thousand clauses at a time on numpy arrays of code points
+(``_grams_of_all``): making a Python string of every pair costs more than indexing.
 
-The trigram table ``clauses_fts`` is still built (by sqlite-utils) for Datasette's own search
-box on the ``clauses`` table; ``search()`` does not use it.
+The trigram table ``clauses_fts`` (sqlite-utils' ``enable_fts`` layout) is still published for
+Datasette's own search box on the ``clauses`` table; ``search()`` does not use it.
 
 Deliberately not here: query syntax (OR, NOT, quotes). Terms are separated by spaces and all
 must match.
@@ -36,7 +37,7 @@ from typing import Any
 
 from .text import normalize_text
 
-__all__ = ["search", "fill", "grams", "fts_query", "highlight", "snippet", "GRAMS_TABLE", "HEADING_WEIGHT", "TEXT_WEIGHT"]
+__all__ = ["search", "fill", "gram_rows", "grams", "fts_query", "highlight", "snippet", "GRAMS_TABLE", "GRAMS_SQL", "HEADING_WEIGHT", "TEXT_WEIGHT"]
 
 GRAMS_TABLE = "clauses_grams"
 HEADING_WEIGHT = 10.0
@@ -237,22 +238,30 @@ def search(conn: Any, query: str, city: str | None = None, limit: int = 50) -> l
     return results
 
 
+GRAMS_SQL = f"create virtual table {GRAMS_TABLE} using fts5(heading, text, content='', tokenize='unicode61')"
+
+
 def fill(conn: sqlite3.Connection | Any) -> int:
-    """(Re)create ``clauses_grams`` from the ``clauses`` table; returns the number of rows indexed."""
+    """(Re)create ``clauses_grams`` from the ``clauses`` table; returns the number of rows indexed.
+
+    (``kb.publish`` builds the same table on a scratch database of its own, from ``gram_rows``.)
+    """
     conn = getattr(conn, "conn", conn)
     count = 0
     with conn:  # one transaction, committed here
         conn.execute(f"drop table if exists {GRAMS_TABLE}")
-        conn.execute(f"create virtual table {GRAMS_TABLE} using fts5(heading, text, content='', tokenize='unicode61')")
+        conn.execute(GRAMS_SQL)
         rows = conn.execute("select rowid, heading, text from clauses")
         while batch := rows.fetchmany(_FILL_BATCH):
-            texts = _grams_of_all([t for _, heading, text in batch for t in (heading, text)])
-            conn.executemany(
-                f"insert into {GRAMS_TABLE} (rowid, heading, text) values (?, ?, ?)",
-                ((rowid, texts[2 * i], texts[2 * i + 1]) for i, (rowid, _, _) in enumerate(batch)),
-            )
+            conn.executemany(f"insert into {GRAMS_TABLE} (rowid, heading, text) values (?, ?, ?)", gram_rows(batch))
             count += len(batch)
     return count
+
+
+def gram_rows(rows: list[tuple[int, str | None, str | None]]) -> list[tuple[int, str, str]]:
+    """``(rowid, grams(heading), grams(text))`` of clause rows, as ``clauses_grams`` takes them."""
+    texts = _grams_of_all([t for _, heading, text in rows for t in (heading, text)])
+    return [(rowid, texts[2 * i], texts[2 * i + 1]) for i, (rowid, _, _) in enumerate(rows)]
 
 
 # Rows of clauses turned into grams at a time by fill: a few MB of arrays.

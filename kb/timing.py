@@ -7,6 +7,10 @@
 
 A clause whose words set several limits expires with the last of them: one part of it still
 applies until then. Dates that describe events (2020年12月31日（含）之前发生的) are not limits.
+
+Most clauses name no date: every pattern but the year span needs a full date, 之日起 or 以往 in
+the text, so a clause without them is not scanned by it (EXPIRY_RE's lazy lead-in makes a scan
+that finds nothing the costliest part of publishing the time limits).
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ EFFECTIVE_RE = re.compile(
     """,
     re.X,
 )
+DATE_RE = re.compile(_DATE)  # what EXPIRY_RE and the dated EFFECTIVE_RE need somewhere in the text
 PREVAILS_RE = re.compile(r"以往(?:规定|文件|政策)[^。]{0,12}不一致的[，,]?以本(?:通知|意见|办法|细则|措施)为准")
 
 
@@ -72,25 +77,43 @@ def add_months(iso: str, months: int) -> str:
 
 def extract_time_limits(text: str, issued: str | None) -> list[TimeLimit]:
     found: list[TimeLimit] = []
+    dated = DATE_RE.search(text) is not None  # EXPIRY_RE, and EFFECTIVE_RE's second form
+    from_issue = "之日起" in text  # RELATIVE_RE, and EFFECTIVE_RE's first form
+    if dated:
+        found += _expiries(text)
+    if from_issue:
+        found += _relative_expiries(text, issued)
+    for m in YEAR_SPAN_RE.finditer(text):
+        if int(m["y2"]) >= int(m["y1"]):
+            found.append(TimeLimit("expires", f"{int(m['y2']):04d}-12-31", m.group(0), m.start(), m.end()))
+    if dated or from_issue:
+        for m in EFFECTIVE_RE.finditer(text):
+            groups = [g for g in m.groups() if g]
+            date = _iso(*(int(g) for g in groups[:3])) if len(groups) >= 3 else issued
+            found.append(TimeLimit("effective", date, m.group(0), m.start(), m.end()))
+    if "以往" in text:
+        for m in PREVAILS_RE.finditer(text):
+            found.append(TimeLimit("prevails", issued, m.group(0), m.start(), m.end()))
+    return found
+
+
+def _expiries(text: str) -> list[TimeLimit]:
+    found = []
     for m in EXPIRY_RE.finditer(text):
         y, mo, d = _date_groups(m)
         date = _iso(int(y), int(mo), int(d))
         if date:
             found.append(TimeLimit("expires", date, m.group(0).strip("，"), m.start(), m.end()))
+    return found
+
+
+def _relative_expiries(text: str, issued: str | None) -> list[TimeLimit]:
+    found = []
     for m in RELATIVE_RE.finditer(text):
         n = cn_to_int(m["n"])
         if issued and n:
             months = n * 12 if m["unit"] == "年" else n
             found.append(TimeLimit("expires", add_months(issued, months), m.group(0), m.start(), m.end()))
-    for m in YEAR_SPAN_RE.finditer(text):
-        if int(m["y2"]) >= int(m["y1"]):
-            found.append(TimeLimit("expires", f"{int(m['y2']):04d}-12-31", m.group(0), m.start(), m.end()))
-    for m in EFFECTIVE_RE.finditer(text):
-        groups = [g for g in m.groups() if g]
-        date = _iso(*(int(g) for g in groups[:3])) if len(groups) >= 3 else issued
-        found.append(TimeLimit("effective", date, m.group(0), m.start(), m.end()))
-    for m in PREVAILS_RE.finditer(text):
-        found.append(TimeLimit("prevails", issued, m.group(0), m.start(), m.end()))
     return found
 
 

@@ -19,7 +19,7 @@ from kb import publish as publish_mod
 from kb.errors import KbError, NotFoundError
 from kb.model import Clause, Document, Link, LinkResult, Source
 from kb.parse import CorpusParse, ParsedFile, Problem, parse_file
-from kb.publish import BuildInfo, build, corpus_hash, publish
+from kb.publish import BuildInfo, _update, build, corpus_hash, publish
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -322,25 +322,38 @@ def test_bad_files_are_recorded_and_the_rest_built(small_corpus, tmp_db_path):
 
 def test_rebuild_keeps_build_history(small_corpus, tmp_db_path):
     first = build(small_corpus, tmp_db_path)
-    second = build(small_corpus, tmp_db_path)
+    second = build(small_corpus, tmp_db_path)  # nothing changed: the rows stay, a builds row is added
     db = sqlite_utils.Database(tmp_db_path)
     assert [b["id"] for b in db["builds"].rows] == [first.build.id, second.build.id] == [1, 2]
-    assert {r["build_id"] for r in db["links"].rows} == {2}
+    assert {r["build_id"] for r in db["links"].rows} == {1}  # kept links name the build that made them
+    db.close()
+    third = build(small_corpus, tmp_db_path, full=True)
+    db = sqlite_utils.Database(tmp_db_path)
+    assert [b["id"] for b in db["builds"].rows] == [1, 2, third.build.id] == [1, 2, 3]
+    assert {r["build_id"] for r in db["links"].rows} == {3}
     assert not list(tmp_db_path.parent.glob("kb.db.tmp-*"))
 
 
-def test_failed_build_leaves_the_old_database(small_corpus, tmp_db_path, monkeypatch):
+# A build fails or is killed half-way through writing: a full write (its search indexes being
+# built beside it) or an incremental one (the rows of what changed deleted from the copy).
+_MIDWAY = [pytest.param(True, "_create_indexes", id="full"), pytest.param(False, "_insert_rows", id="incremental")]
+
+
+@pytest.mark.parametrize("full, step", _MIDWAY)
+def test_failed_build_leaves_the_old_database(small_corpus, tmp_db_path, monkeypatch, full, step):
     build(small_corpus, tmp_db_path)
     before = _sha(tmp_db_path)
+    updates = []
+    monkeypatch.setattr(publish_mod, "_update", lambda *a: updates.append(a) or _update(*a))
 
-    def boom(db):
-        # Half the database is written when this runs.
-        assert db["clauses"].count > 0
+    def boom(db, *args):
+        assert db["clauses"].count > 0  # half the database is written when this runs
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(publish_mod.search, "fill", boom)
+    monkeypatch.setattr(publish_mod, step, boom)
     with pytest.raises(RuntimeError, match="disk on fire"):
-        build(small_corpus, tmp_db_path)
+        build(small_corpus, tmp_db_path, full=full)
+    assert bool(updates) is not full  # the path meant
     assert _sha(tmp_db_path) == before
     assert sorted(p.name for p in tmp_db_path.parent.iterdir() if p.is_file()) == ["kb.db"]
 
@@ -348,24 +361,25 @@ def test_failed_build_leaves_the_old_database(small_corpus, tmp_db_path, monkeyp
 _SLOW_BUILD = """
 import sys, time
 from pathlib import Path
-import kb.search
+import kb.publish
 from kb.cli import cli
 
-def slow_fill(db):
+def slow(db, *args):
     Path(sys.argv[3]).write_text("writing")
     time.sleep(60)
 
-kb.search.fill = slow_fill
-cli(["build", "--corpus", sys.argv[1], "--db", sys.argv[2]])
+setattr(kb.publish, sys.argv[4], slow)
+cli(["build", "--corpus", sys.argv[1], "--db", sys.argv[2]] + (["--full"] if sys.argv[5] == "full" else []))
 """
 
 
-def test_killed_build_leaves_the_old_database(small_corpus, tmp_db_path, tmp_path):
+@pytest.mark.parametrize("full, step", _MIDWAY)
+def test_killed_build_leaves_the_old_database(small_corpus, tmp_db_path, tmp_path, full, step):
     build(small_corpus, tmp_db_path)
     before = _sha(tmp_db_path)
     marker = tmp_path / "midway"
     child = subprocess.Popen(
-        [sys.executable, "-c", _SLOW_BUILD, str(small_corpus), str(tmp_db_path), str(marker)],
+        [sys.executable, "-c", _SLOW_BUILD, str(small_corpus), str(tmp_db_path), str(marker), step, "full" if full else ""],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -376,13 +390,16 @@ def test_killed_build_leaves_the_old_database(small_corpus, tmp_db_path, tmp_pat
             assert time.monotonic() < deadline, "the build never got midway"
             time.sleep(0.05)
         temps = list(tmp_db_path.parent.glob("kb.db.tmp-*"))
-        assert len(temps) == 1 and temps[0].stat().st_size > 0  # half a database, beside the old one
+        halves = [p for p in temps if "-search-" not in p.name and not p.name.endswith("-journal")]
+        assert len(halves) == 1 and halves[0].stat().st_size > 0  # half a database, beside the old one
+        if full:
+            assert any("-search-" in p.name for p in temps)  # and the scratch file of its search indexes
     finally:
         os.kill(child.pid, signal.SIGKILL)
         child.wait()
     assert _sha(tmp_db_path) == before
     assert sqlite_utils.Database(tmp_db_path)["documents"].count > 0
-    # The next build clears the dead build's temp file and replaces the database.
+    # The next build clears the dead build's temp files and replaces the database.
     build(small_corpus, tmp_db_path)
     assert not list(tmp_db_path.parent.glob("kb.db.tmp-*"))
     assert [b["id"] for b in sqlite_utils.Database(tmp_db_path)["builds"].rows] == [1, 2]

@@ -53,3 +53,15 @@ def test_effective_and_prevails():
 def test_add_months_clamps_to_month_end():
     assert add_months("2021-01-31", 1) == "2021-02-28"
     assert add_months("2020-11-01", 12) == "2021-11-01"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("本办法自2021年1月1日起施行。", {("effective", "2021-01-01")}),  # dated: no 之日起
+        ("自本通知印发之日起实施，执行期限自本文印发之日起12个月。", {("effective", "2021-06-30"), ("expires", "2022-06-30")}),
+        ("各地要按季度报送工作进展情况。", set()),  # no date, 之日起 or 以往: nothing to find
+    ],
+)
+def test_each_form_is_found_whatever_else_the_text_holds(text, expected):
+    assert {(t.kind, t.date) for t in extract_time_limits(text, "2021-06-30")} == expected
