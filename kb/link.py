@@ -210,6 +210,9 @@ def _codes(points: np.ndarray, bits: int = 21) -> np.ndarray:
     return (points[:-2] << (2 * bits)) | (points[1:-1] << bits) | points[2:]
 
 
+_PACKED_BITS = 63  # a trigram and its text number packed in one int64 must fit
+
+
 def _postings(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(alphabet, sorted distinct trigram codes, where each one's postings start, postings).
 
@@ -234,7 +237,7 @@ def _postings(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
         return alphabet, _NO_GRAMS, np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32)
     real = (points[:-2] >= 0) & (points[1:-1] >= 0) & (points[2:] >= 0)
     codes, owners = _codes(points, bits)[real], owners[real]
-    if 3 * bits + owner_bits <= 63:
+    if 3 * bits + owner_bits <= _PACKED_BITS:
         pairs = _distinct(np.sort((codes << owner_bits) | owners))
         codes, owners = pairs >> owner_bits, (pairs & ((1 << owner_bits) - 1))
     else:  # an alphabet too large to pack: the slower indirect sort
