@@ -34,6 +34,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import pickle
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -655,6 +656,7 @@ class _Run:
     docs_by_id: dict[str, Document]
     notice_text: dict[str, str]  # provincial doc id -> its localised text, for novelty
     params: dict[str, list[Parameter]] = field(default_factory=dict)  # clause id -> parameters (a cache)
+    exhaustive: bool = False  # score every allowed entry, not the index's candidates (link's brute force)
 
     def parameters(self, clause: Clause) -> list[Parameter]:
         found = self.params.get(clause.id)
@@ -674,13 +676,29 @@ class _DocLinks:
     succession: list[Link] = field(default_factory=list)
 
 
+@dataclass(slots=True)
+class Kept:
+    """One document's share of a run as the next run needs it: the fingerprint of its input,
+    the notices it stood on (all ``_touched`` reads of it), and the share itself, pickled once
+    when it was made. A run that reuses the share keeps the bytes as they are: re-pickling the
+    whole state (300k links with their evidence at 10,000 notices) cost more than the rest of
+    an incremental build."""
+
+    fingerprint: str
+    stood_on: frozenset[str]
+    blob: bytes
+
+    def output(self) -> _DocLinks:
+        return pickle.loads(self.blob)
+
+
 @dataclass
 class LinkState:
     """What a run leaves for the next one: per document, a fingerprint of its input and its
     share of the result, so an incremental run recomputes only documents a change touches."""
 
     code: str  # fingerprint of the code that made it: other code, no reuse
-    documents: dict[str, tuple[str, _DocLinks]] = field(default_factory=dict)  # doc id -> (fingerprint, output)
+    documents: dict[str, Kept] = field(default_factory=dict)  # doc id -> its share
     implemented: dict[str, set[str]] = field(default_factory=dict)
 
 
@@ -709,7 +727,7 @@ PARALLEL_MIN_CLAUSES = 20_000  # below this, forking workers costs more than it 
 
 
 def link(
-    documents: list[Document], workers: int | None = None, previous: LinkState | None = None, code: str = ""
+    documents: list[Document], workers: int | None = None, previous: LinkState | None = None, code: str = "", exhaustive: bool = False
 ) -> LinkResult:
     """Run the link stage over parsed documents.
 
@@ -721,18 +739,25 @@ def link(
     With `previous` (the state of an earlier run by the same `code`), only documents a change
     touches are recomputed (see ``_touched``); the others keep their earlier share. The new
     state is ``result.state``; what was recomputed is ``result.reuse``.
+
+    ``exhaustive``: the brute force the index is measured against (scripts/bench) -- every
+    clause is scored against every provincial clause it may stand on, not only the index's
+    candidates; all else (bonus, thresholds, relations, siblings, succession) is the same.
+    Always a full run, and its state is never reused by a run that is not exhaustive.
     """
     # The documents (hundreds of thousands of objects) live through the whole run: taken out
     # of the collector's sight, they cost no time at each collection, and forked workers do
     # not copy the pages the collector would write to.
     gc.freeze()
     try:
+        if exhaustive:
+            return _link(documents, workers, None, code + ":exhaustive", exhaustive=True)
         return _link(documents, workers, previous, code)
     finally:
         gc.unfreeze()
 
 
-def _link(documents: list[Document], workers: int | None, previous: LinkState | None, code: str) -> LinkResult:
+def _link(documents: list[Document], workers: int | None, previous: LinkState | None, code: str, exhaustive: bool = False) -> LinkResult:
     global _RUN
     result = LinkResult()
     _ENTRY_CACHE.clear()
@@ -751,7 +776,7 @@ def _link(documents: list[Document], workers: int | None, previous: LinkState | 
                     index.add(entry)
             notice_text[doc.id] = "\n".join(locals_)
     index.freeze()
-    _RUN = run = _Run(documents, index, implemented, {d.id: d for d in documents}, notice_text)
+    _RUN = run = _Run(documents, index, implemented, {d.id: d for d in documents}, notice_text, exhaustive=exhaustive)
     fingerprints = [document_fingerprint(d) for d in documents]
     try:
         if previous is not None and previous.code == code:
@@ -767,10 +792,17 @@ def _link(documents: list[Document], workers: int | None, previous: LinkState | 
     finally:
         _RUN = None
         _ENTRY_CACHE.clear()
-    outputs = [done[i] if i in done else previous.documents[d.id][1] for i, d in enumerate(documents)]
+    kept = {d.id: _kept(fp, *done[i]) if i in done else previous.documents[d.id] for i, (d, fp) in enumerate(zip(documents, fingerprints))}
+    collecting = gc.isenabled()
+    gc.disable()  # unpickling makes millions of objects and no cycles
+    try:
+        outputs = [k.output() for k in kept.values()]
+    finally:
+        if collecting:
+            gc.enable()
     result.reuse.recomputed = [documents[i].id for i in todo]
     result.reuse.reused = len(documents) - len(todo)
-    result.state = LinkState(code, {d.id: (fp, out) for d, fp, out in zip(documents, fingerprints, outputs)}, implemented)
+    result.state = LinkState(code, kept, implemented)
     for part in ("parameters", "links", "sibling_links", "unresolved", "succession"):
         for out in outputs:
             getattr(result, "links" if part in ("sibling_links", "succession") else part).extend(getattr(out, part))
@@ -778,14 +810,33 @@ def _link(documents: list[Document], workers: int | None, previous: LinkState | 
     return result
 
 
-def _map_documents(todo: list[int], workers: int) -> list[_DocLinks]:
+def _map_documents(todo: list[int], workers: int) -> list[tuple[bytes, frozenset[str]]]:
     n = len(todo)
     if workers <= 1 or n < 2:
-        return [_link_document(i) for i in todo]
+        return [_link_document_kept(i) for i in todo]
     # Forked workers see the run's index without pickling it; chunks keep the traffic small.
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(workers) as pool:
-        return pool.map(_link_document, todo, chunksize=max(1, min(64, n // (workers * 8))))
+        return pool.map(_link_document_kept, todo, chunksize=max(1, min(64, n // (workers * 8))))
+
+
+def _link_document_kept(i: int) -> tuple[bytes, frozenset[str]]:
+    """A document's share, pickled where it was made (a worker pickles it to send it anyway)."""
+    out = _link_document(i)
+    return pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL), _stood_on(out)
+
+
+def _kept(fingerprint: str, blob: bytes, stood_on: frozenset[str]) -> Kept:
+    return Kept(fingerprint, stood_on, blob)
+
+
+def _stood_on(out: _DocLinks) -> frozenset[str]:
+    """The notices a document's share depends on: those of its links' targets, its best
+    unresolved candidates and the runner-up candidates of its links."""
+    found = {_doc_of(l.target_clause_id) for l in out.links + out.sibling_links + out.succession}
+    found |= {_doc_of(u.best_candidate_id) for u in out.unresolved if u.best_candidate_id}
+    found |= {_doc_of(c["clause_id"]) for l in out.links for c in l.evidence.get("candidates", [])}
+    return frozenset(found)
 
 
 def _doc_of(clause_id: str) -> str:
@@ -806,7 +857,7 @@ def _touched(run: _Run, fingerprints: list[str], previous: LinkState) -> Reuse:
     reuse = Reuse()
     docs = run.documents
     current = {d.id for d in docs}
-    changed = {d.id for d, fp in zip(docs, fingerprints) if previous.documents.get(d.id, ("",))[0] != fp}
+    changed = {d.id for d, fp in zip(docs, fingerprints) if d.id not in previous.documents or previous.documents[d.id].fingerprint != fp}
     removed = set(previous.documents) - current
     for d in docs:
         if d.id in changed:
@@ -819,11 +870,7 @@ def _touched(run: _Run, fingerprints: list[str], previous: LinkState) -> Reuse:
         if _is_city(d) and run.implemented.get(d.id, set()) != previous.implemented.get(d.id, set()):
             reuse.reasons[d.id] = "its implemented notices changed"
             continue
-        out = previous.documents[d.id][1]
-        stood_on = {_doc_of(l.target_clause_id) for l in out.links + out.sibling_links + out.succession}
-        stood_on |= {_doc_of(u.best_candidate_id) for u in out.unresolved if u.best_candidate_id}
-        stood_on |= {_doc_of(c["clause_id"]) for l in out.links for c in l.evidence.get("candidates", [])}
-        hit = stood_on & moved
+        hit = previous.documents[d.id].stood_on & moved
         if hit:
             reuse.reasons[d.id] = "stood on a changed notice: " + ", ".join(sorted(hit))
     fresh = [run.docs_by_id[i] for i in sorted(moved & current)]
@@ -855,13 +902,12 @@ def _better_candidates(run: _Run, fresh: list[Document], previous: LinkState, re
     for doc in run.documents:
         if doc.id in reuse.reasons:
             continue
-        out = previous.documents[doc.id][1]
+        kept = previous.documents[doc.id]  # unpickled only for a document a changed clause may concern
         if _is_city(doc):
             allowed = mini.allowed_for_city(doc)
             if not allowed.any():
                 continue
-            standing = {l.source_clause_id: l.score for l in out.links + out.sibling_links}
-            standing.update({u.clause_id: u.best_score for u in out.unresolved})
+            standing = None
             implements_ids = run.implemented.get(doc.id, set())
             named = [mini.doc_range[i] for i in sorted(implements_ids) if i in mini.doc_range]
             for clause in doc.clauses:
@@ -871,6 +917,10 @@ def _better_candidates(run: _Run, fresh: list[Document], previous: LinkState, re
                 if not _shares_enough(run.index, mini, query, allowed):
                     continue
                 scored = _score_candidates(mini, query, allowed, named, implements_ids)
+                if scored and standing is None:
+                    out = kept.output()
+                    standing = {l.source_clause_id: l.score for l in out.links + out.sibling_links}
+                    standing.update({u.clause_id: u.best_score for u in out.unresolved})
                 if scored and scored[0][0] >= standing.get(clause.id, 0.0) - 1e-9:
                     reuse.reasons[doc.id] = f"{clause.id} may now stand on {scored[0][2].clause.id}"
                     break
@@ -878,13 +928,15 @@ def _better_candidates(run: _Run, fresh: list[Document], previous: LinkState, re
             allowed = mini.allowed_for_successor(doc)
             if not allowed.any():
                 continue
-            nearest = {l.source_clause_id: _doc_of(l.target_clause_id) for l in out.succession}
+            nearest = None
             for clause in doc.clauses:
                 if not _linkable(clause):
                     continue
                 query = _entry(clause, doc)
                 if not _shares_enough(run.index, mini, query, allowed, SUCCESSION_SHARE):
                     continue
+                if nearest is None:
+                    nearest = {l.source_clause_id: _doc_of(l.target_clause_id) for l in kept.output().succession}
                 for k in mini.candidates(query, allowed, share=0.0):
                     entry = mini.entries[k]
                     was = run.docs_by_id.get(nearest.get(clause.id, ""))
@@ -917,7 +969,7 @@ def _link_city(run: _Run, doc: Document, out: _DocLinks) -> None:
         if not _linkable(clause):
             continue
         query = _entry(clause, doc)
-        scored = _score_candidates(index, query, allowed, named, implements_ids)
+        scored = _score_candidates(index, query, allowed, named, implements_ids, run.exhaustive)
         best = scored[0] if scored else None
         if best is None or best[0] < LINK_THRESHOLD:
             out.unresolved.append(_unresolved(clause, doc, best, implements_ids, run.docs_by_id))
@@ -959,10 +1011,10 @@ def _link_via_siblings(run: _Run, doc: Document, out: _DocLinks) -> None:
     out.unresolved = still
 
 
-def _score_candidates(index: ClauseIndex, query: _Entry, allowed, named: list[tuple[int, int]], preferred_docs: set[str]):
+def _score_candidates(index: ClauseIndex, query: _Entry, allowed, named: list[tuple[int, int]], preferred_docs: set[str], exhaustive: bool = False):
     """Score the best candidates of the notice the city names, then, unless one of them is
-    beyond reach of any other notice's clause, the best candidates of the whole index."""
-    rarest = index.rarest(query)
+    beyond reach of any other notice's clause, the best candidates of the whole index
+    (``exhaustive``: every allowed entry instead)."""
     scored, seen = [], set()
 
     def score(k: int) -> None:
@@ -971,12 +1023,19 @@ def _score_candidates(index: ClauseIndex, query: _Entry, allowed, named: list[tu
         sims = similarity(query, entry)
         scored.append((sims["combined"] + (IMPLEMENTED_BONUS if entry.doc.id in preferred_docs else 0.0), sims, entry))
 
+    if exhaustive:
+        own = index.positions.get(query.clause.id)
+        for k in np.flatnonzero(allowed).tolist():
+            if k != own:
+                score(k)
+        named = []
+    rarest = index.rarest(query) if not exhaustive else None
     for lo, hi in named:
         for k in _top(index.counts_in(query, allowed, rarest, lo, hi), NAMED_CANDIDATES, offset=lo):
             score(k)
     # A named clause scoring above 1.0 with its bonus outranks every clause of another notice
     # (they cap at 1.0): the search of the whole index could not change the answer.
-    if not scored or max(s[0] for s in scored) <= 1.0:
+    if not exhaustive and (not scored or max(s[0] for s in scored) <= 1.0):
         for k in index.candidates(query, allowed, counts=index.counts(query, allowed, rarest)):
             if k not in seen:
                 score(k)
@@ -1036,7 +1095,7 @@ def _succession(run: _Run, doc: Document) -> list[Link]:
         # earlier notice (which would grow with the square of the corpus). So candidates
         # are scored newest notice first, and the first notice with a restatement ends it.
         by_date: dict[str, list[_Entry]] = defaultdict(list)
-        for k in index.candidates(query, allowed, share=0.0):
+        for k in np.flatnonzero(allowed).tolist() if run.exhaustive else index.candidates(query, allowed, share=0.0):
             by_date[index.entries[k].doc.issued].append(index.entries[k])
         nearest = []
         for issued in sorted(by_date, reverse=True):
