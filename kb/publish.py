@@ -29,6 +29,7 @@ Deliberately not here: parsing (``kb.parse``), linking (``kb.link``) and searchi
 from __future__ import annotations
 
 import functools
+import gc
 import hashlib
 import json
 import os
@@ -1334,7 +1335,8 @@ def build(
         try:
             if changed is None:
                 _create_schema_history(db, history)
-            publish(db, parsed, linked, info, versions, changed=changed)
+            with _collector_paused():
+                publish(db, parsed, linked, info, versions, changed=changed)
             _record_failed_sources(db, parsed, hashes, corpus, only=changed.paths if changed else None)
         finally:
             db.close()
@@ -1347,6 +1349,21 @@ def build(
     cache.save_pickle(here / _PUBLISHED, {"id": info.id, "finished": info.finished, "file": _identity(db_path)})
     cache.prune(cache_root, keep=code)
     return BuildReport(str(db_path), info, parsed.problems, changed)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The rows are made from the parse and link results (millions of objects, no cycles among
+    them or the rows): a full collection during the write would walk them all, for nothing."""
+    collecting = gc.isenabled()
+    gc.freeze()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+        gc.unfreeze()
 
 
 # Beside the linker's state in the code's cache: which build of the database this code wrote last.
