@@ -277,6 +277,9 @@ class ClauseIndex:
     jurisdictions: dict[tuple, int] = field(default_factory=dict)
     _by_range: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)  # counts_in's cache
     _marked: np.ndarray | None = field(default=None, repr=False)  # counts_in's scratch: one flag per gram, all False between calls
+    blocks: list[tuple[int, int]] = field(default_factory=list)  # [lo, hi) of each scope's entries, when each is contiguous
+    _keys: np.ndarray | None = field(default=None, repr=False)  # per posting: its gram's row << _owner_bits | its entry (sorted)
+    _owner_bits: int = 0
 
     def add(self, entry: _Entry) -> None:
         k = len(self.entries)
@@ -303,6 +306,11 @@ class ClauseIndex:
         for e in self.entries:
             self.jurisdictions.setdefault((e.doc.level, e.doc.jurisdiction), len(self.jurisdictions))
         self.jurisdiction = np.array([self.jurisdictions[(e.doc.level, e.doc.jurisdiction)] for e in self.entries], dtype=np.int32)
+        self.blocks = _runs(self.scope)
+        if len(self.blocks) > 1:
+            self._owner_bits = _bits(len(self.entries) + 1)
+            rows = np.repeat(np.arange(len(self.grams), dtype=np.int64), np.diff(self.starts))
+            self._keys = (rows << self._owner_bits) | self.postings
         return self
 
     def allowed_for_city(self, doc: Document) -> np.ndarray:
@@ -356,19 +364,34 @@ class ClauseIndex:
         # order of a set (which differs between runs with Python's hash randomisation).
         return rows[np.lexsort((codes, lengths))[:QUERY_TRIGRAMS]]
 
-    def hits(self, rarest: np.ndarray) -> np.ndarray:
+    def hits(self, rarest: np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
         """The postings of those trigrams, concatenated: an entry appears once for every one
-        of them it has."""
+        of them it has. With ``allowed``, only those in the scopes (``blocks``) holding an
+        allowed entry: a city notice stands on its own province, a provincial rule succeeds
+        one of its own, and the postings of a common trigram run through every province."""
         if not len(rarest):
             return np.zeros(0, dtype=np.int32)
         starts = self.starts
-        return np.concatenate([self.postings[starts[r] : starts[r + 1]] for r in rarest.tolist()])
+        if allowed is None or self._keys is None:
+            return np.concatenate([self.postings[starts[r] : starts[r + 1]] for r in rarest.tolist()])
+        ranges = [(lo, hi) for lo, hi in self.blocks if allowed[lo:hi].any()]
+        if not ranges:
+            return np.zeros(0, dtype=np.int32)
+        if len(ranges) == len(self.blocks):
+            return np.concatenate([self.postings[starts[r] : starts[r + 1]] for r in rarest.tolist()])
+        rows = rarest.astype(np.int64) << self._owner_bits
+        left = np.concatenate([np.searchsorted(self._keys, rows | lo) for lo, _ in ranges])
+        right = np.concatenate([np.searchsorted(self._keys, rows | hi) for _, hi in ranges])
+        lengths = right - left
+        # postings[left[i]:right[i]] for every i, in one gather
+        at = np.repeat(left - (np.cumsum(lengths) - lengths), lengths) + np.arange(int(lengths.sum()))
+        return self.postings[at]
 
     def counts(self, query: _Entry, allowed: np.ndarray, rarest: np.ndarray | None = None) -> np.ndarray:
         """How many of the query's rarest indexed trigrams each allowed entry shares."""
         if rarest is None:
             rarest = self.rarest(query)
-        counts = np.bincount(self.hits(rarest), minlength=len(self.entries))
+        counts = np.bincount(self.hits(rarest, allowed), minlength=len(self.entries))
         np.multiply(counts, allowed, out=counts)
         own = self.positions.get(query.clause.id)
         if own is not None:
@@ -422,6 +445,18 @@ class ClauseIndex:
             taken = set(found)
             found += [k for k in same.tolist() if k not in taken and k != own]
         return found
+
+
+def _runs(values: np.ndarray) -> list[tuple[int, int]]:
+    """[lo, hi) of each run of equal values, when no value has two runs; else the whole."""
+    if not len(values):
+        return []
+    edges = np.flatnonzero(values[1:] != values[:-1]) + 1
+    lo = np.concatenate(([0], edges))
+    hi = np.append(edges, len(values))
+    if len(np.unique(values[lo])) < len(lo):
+        return [(0, len(values))]
+    return list(zip(lo.tolist(), hi.tolist()))
 
 
 def _top(counts: np.ndarray, limit: int, offset: int = 0) -> list[int]:
@@ -773,7 +808,9 @@ def _link(documents: list[Document], workers: int | None, previous: LinkState | 
 
     index = ClauseIndex()
     notice_text: dict[str, str] = {}
-    for doc in documents:
+    # Scope by scope (the nation, then each province; document order within each), so that
+    # each scope's clauses are one block of the index (ClauseIndex.hits).
+    for doc in sorted(documents, key=_scope_key):
         if doc.level in ("province", "national"):
             locals_ = []
             for clause in doc.clauses:
@@ -809,6 +846,10 @@ def _link(documents: list[Document], workers: int | None, previous: LinkState | 
             getattr(result, "links" if part in ("sibling_links", "succession") else part).extend(getattr(out, part))
     result.coverage = _coverage(documents, implemented, result.links, {d.id: d for d in documents})
     return result
+
+
+def _scope_key(doc: Document) -> str:
+    return doc.province if doc.level == "province" and doc.province else ""
 
 
 def _map_documents(todo: list[int], workers: int) -> list[tuple[bytes, frozenset[str]]]:

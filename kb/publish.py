@@ -1287,7 +1287,8 @@ def build(
     corpus, db_path = Path(corpus), Path(db_path)
     if not corpus.is_dir():
         raise NotFoundError(f"corpus directory not found: {corpus} (expected a directory of notice files; use --corpus DIR)")
-    if not corpus_files(corpus):
+    files = corpus_files(corpus)
+    if not files:
         raise KbError(f"no files to parse under {corpus}: expected notice text files (.txt, .html)")
     if db_path.is_dir():
         raise KbError(f"{db_path} is a directory: expected a database file path such as kb.db")
@@ -1305,7 +1306,7 @@ def build(
     linked = link(latest, workers=workers, previous=previous if isinstance(previous, LinkState) else None, code=code)
 
     hashes = {f.source.path: f.source.sha256 for f in parsed.files}
-    for path in corpus_files(corpus):
+    for path in files:
         rel = path.relative_to(corpus).as_posix()
         if rel not in hashes:  # a file that failed to parse: hashed here, it has no Source
             hashes[rel] = _sha256(path)

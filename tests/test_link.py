@@ -320,18 +320,25 @@ def test_index_postings_without_packing_are_the_same(texts):
         assert a.tolist() == b.tolist()
 
 
-@given(st.lists(st.text(alphabet=_ALPHABET, min_size=3, max_size=30), min_size=1, max_size=12), st.text(alphabet=_ALPHABET, max_size=30))
-@settings(max_examples=200, deadline=None)
-def test_index_counts_equal_shared_rare_trigrams(texts, query_text):
+@given(st.lists(st.text(alphabet=_ALPHABET, min_size=3, max_size=30), min_size=1, max_size=12), st.text(alphabet=_ALPHABET, max_size=30),
+       st.integers(min_value=-1, max_value=2))
+@settings(max_examples=300, deadline=None)
+def test_index_counts_equal_shared_rare_trigrams(texts, query_text, excluded_block):
     from kb.model import Clause, Document
 
-    doc = Document(id="d", doc_number=None, title="t", level="province", jurisdiction="辽宁省", province="辽宁省", issued=None, issuers=[])
+    # Three scopes in blocks (the nation, then two provinces, as link() adds them); the allowed
+    # entries leave one block out (or none), so the counts read only some blocks' postings.
+    docs = [Document(id=f"d{b}", doc_number=None, title="t", level="national" if b == 0 else "province", jurisdiction=p, province=p,
+                     issued=None, issuers=[]) for b, p in enumerate((None, "甲省", "乙省"))]
+    block = [k * 3 // len(texts) for k in range(len(texts))]
     index = link_mod.ClauseIndex()
     for k, text in enumerate(texts):
-        index.add(link_mod._Entry(Clause(id=f"d:{k}", document_id="d", path=str(k), label=str(k), kind="item", heading=None, text=text), doc, text, text, "", []))
+        doc = docs[block[k]]
+        index.add(link_mod._Entry(Clause(id=f"{doc.id}:{k}", document_id=doc.id, path=str(k), label=str(k), kind="item", heading=None, text=text), doc, text, text, "", []))
     index.freeze()
-    query = link_mod._Entry(Clause(id="q:1", document_id="q", path="1", label="1", kind="item", heading=None, text=query_text), doc, query_text, query_text, "", [])
-    allowed = np.array([k % 3 != 1 for k in range(len(texts))])
+    assert len(index.blocks) == len(set(block))
+    query = link_mod._Entry(Clause(id="q:1", document_id="q", path="1", label="1", kind="item", heading=None, text=query_text), docs[1], query_text, query_text, "", [])
+    allowed = np.array([k % 3 != 1 and block[k] != excluded_block for k in range(len(texts))])
     naive = _naive_postings(texts)
     shared = sorted((len(naive[g]), g) for g in link_mod._trigrams(query_text) if g in naive)[: link_mod.QUERY_TRIGRAMS]
     expected = [sum(1 for _, g in shared if k in naive[g]) if allowed[k] else 0 for k in range(len(texts))]

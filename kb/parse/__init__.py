@@ -157,7 +157,17 @@ def _plain(value):
 
 
 def corpus_files(corpus: Path) -> list[Path]:
-    return sorted(p for p in corpus.rglob("*") if p.is_file() and p.name not in _SKIP and not p.name.startswith("."))
+    """The notice files under corpus, in path order (as ``sorted`` orders Paths): dot-files and
+    the manifest left out. ``os.walk``, not ``Path.rglob``, whose check against walking a path
+    twice hashes every Path (2 s of an incremental build at 10,000 files)."""
+    found = []
+    for root, _dirs, names in os.walk(corpus, followlinks=True):
+        for name in names:
+            if name not in _SKIP and not name.startswith("."):
+                path = Path(root, name)
+                if path.is_file():
+                    found.append(path)
+    return sorted(found, key=lambda p: p.parts)
 
 
 def parse_corpus(
