@@ -278,8 +278,7 @@ class ClauseIndex:
     _by_range: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)  # counts_in's cache
     _marked: np.ndarray | None = field(default=None, repr=False)  # counts_in's scratch: one flag per gram, all False between calls
     blocks: list[tuple[int, int]] = field(default_factory=list)  # [lo, hi) of each scope's entries, when each is contiguous
-    _keys: np.ndarray | None = field(default=None, repr=False)  # per posting: its gram's row << _owner_bits | its entry (sorted)
-    _owner_bits: int = 0
+    _block_starts: np.ndarray | None = field(default=None, repr=False)  # [gram row, block j]: where block j's postings of that gram start
 
     def add(self, entry: _Entry) -> None:
         k = len(self.entries)
@@ -308,9 +307,13 @@ class ClauseIndex:
         self.jurisdiction = np.array([self.jurisdictions[(e.doc.level, e.doc.jurisdiction)] for e in self.entries], dtype=np.int32)
         self.blocks = _runs(self.scope)
         if len(self.blocks) > 1:
-            self._owner_bits = _bits(len(self.entries) + 1)
-            rows = np.repeat(np.arange(len(self.grams), dtype=np.int64), np.diff(self.starts))
-            self._keys = (rows << self._owner_bits) | self.postings
+            # Postings are sorted by (gram, entry): where each block starts in each gram's
+            # list, found for all grams at once on (row << bits | entry) keys.
+            bits = _bits(len(self.entries) + 1)
+            rows = np.arange(len(self.grams), dtype=np.int64)
+            keys = (np.repeat(rows, np.diff(self.starts)) << bits) | self.postings
+            edges = [lo for lo, _ in self.blocks] + [len(self.entries)]
+            self._block_starts = np.stack([np.searchsorted(keys, (rows << bits) | edge) for edge in edges], axis=1)
         return self
 
     def allowed_for_city(self, doc: Document) -> np.ndarray:
@@ -372,16 +375,16 @@ class ClauseIndex:
         if not len(rarest):
             return np.zeros(0, dtype=np.int32)
         starts = self.starts
-        if allowed is None or self._keys is None:
+        if allowed is None or self._block_starts is None:
             return np.concatenate([self.postings[starts[r] : starts[r + 1]] for r in rarest.tolist()])
-        ranges = [(lo, hi) for lo, hi in self.blocks if allowed[lo:hi].any()]
-        if not ranges:
+        chosen = [j for j, (lo, hi) in enumerate(self.blocks) if allowed[lo:hi].any()]
+        if not chosen:
             return np.zeros(0, dtype=np.int32)
-        if len(ranges) == len(self.blocks):
+        if len(chosen) == len(self.blocks):
             return np.concatenate([self.postings[starts[r] : starts[r + 1]] for r in rarest.tolist()])
-        rows = rarest.astype(np.int64) << self._owner_bits
-        left = np.concatenate([np.searchsorted(self._keys, rows | lo) for lo, _ in ranges])
-        right = np.concatenate([np.searchsorted(self._keys, rows | hi) for _, hi in ranges])
+        table = self._block_starts[rarest]
+        left = np.concatenate([table[:, j] for j in chosen])
+        right = np.concatenate([table[:, j + 1] for j in chosen])
         lengths = right - left
         # postings[left[i]:right[i]] for every i, in one gather
         at = np.repeat(left - (np.cumsum(lengths) - lengths), lengths) + np.arange(int(lengths.sum()))
@@ -461,14 +464,15 @@ def _runs(values: np.ndarray) -> list[tuple[int, int]]:
 
 def _top(counts: np.ndarray, limit: int, offset: int = 0) -> list[int]:
     """Indices of the `limit` largest non-zero counts, largest first, ties by index."""
-    hit = np.flatnonzero(counts)
+    hit = np.flatnonzero(counts > 0)  # on booleans: six times faster than on the counts themselves
     if len(hit) > limit:
-        # argpartition on the hits only, then a stable order among the chosen ones
-        part = hit[np.argpartition(-counts[hit], limit - 1)[:limit]]
-        threshold = counts[part].min()
-        hit = hit[counts[hit] >= threshold]
-    order = sorted(hit.tolist(), key=lambda k: (-int(counts[k]), k))[:limit]
-    return [k + offset for k in order]
+        # Counts are small (at most QUERY_TRIGRAMS): the limit-th largest is read from a
+        # tally of them, cheaper than a partition of thousands of hits.
+        values = counts[hit]
+        at_least = np.cumsum(np.bincount(values)[::-1])[::-1]  # at_least[v]: hits counting >= v
+        hit = hit[values >= np.flatnonzero(at_least >= limit)[-1]]
+    order = hit[np.lexsort((hit, -counts[hit]))][:limit]
+    return (order + offset).tolist()
 
 
 def _ordinal(iso: str | None) -> int:
