@@ -840,7 +840,7 @@ def _link(documents: list[Document], workers: int | None, previous: LinkState | 
     finally:
         _RUN = None
         _ENTRY_CACHE.clear()
-    kept = {d.id: _kept(fp, *done[i]) if i in done else previous.documents[d.id] for i, (d, fp) in enumerate(zip(documents, fingerprints))}
+    kept = {d.id: Kept(fp, *done[i]) if i in done else previous.documents[d.id] for i, (d, fp) in enumerate(zip(documents, fingerprints))}
     outputs = [k.output() for k in kept.values()]
     result.reuse.recomputed = [documents[i].id for i in todo]
     result.reuse.reused = len(documents) - len(todo)
@@ -856,7 +856,7 @@ def _scope_key(doc: Document) -> str:
     return doc.province if doc.level == "province" and doc.province else ""
 
 
-def _map_documents(todo: list[int], workers: int) -> list[tuple[bytes, frozenset[str]]]:
+def _map_documents(todo: list[int], workers: int) -> list[tuple[frozenset[str], bytes]]:
     n = len(todo)
     if workers <= 1 or n < 2:
         return [_link_document_kept(i) for i in todo]
@@ -866,14 +866,11 @@ def _map_documents(todo: list[int], workers: int) -> list[tuple[bytes, frozenset
         return pool.map(_link_document_kept, todo, chunksize=max(1, min(64, n // (workers * 8))))
 
 
-def _link_document_kept(i: int) -> tuple[bytes, frozenset[str]]:
-    """A document's share, pickled where it was made (a worker pickles it to send it anyway)."""
+def _link_document_kept(i: int) -> tuple[frozenset[str], bytes]:
+    """What a document's share stood on, and the share pickled where it was made (a worker
+    pickles it to send it anyway): the ``Kept`` of it but for the fingerprint."""
     out = _link_document(i)
-    return pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL), _stood_on(out)
-
-
-def _kept(fingerprint: str, blob: bytes, stood_on: frozenset[str]) -> Kept:
-    return Kept(fingerprint, stood_on, blob)
+    return _stood_on(out), pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _stood_on(out: _DocLinks) -> frozenset[str]:
