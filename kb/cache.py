@@ -18,6 +18,8 @@ import os
 import pickle
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
@@ -42,20 +44,39 @@ def code_dir(cache_dir: Path, code: str) -> Path:
     return cache_dir / code
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a build makes millions of objects with no cycles.
+
+    Loading cached parses, linking (documents in, links and evidence out) and writing the rows
+    make objects that never form a cycle; with the collector on, they set off collections that
+    walk the growing heap again and again (at 10,000 notices: 3 s of 6 loading the parse cache,
+    5 s of 16 in an incremental link). Nothing that makes cycles (the parser) runs while it is
+    paused. What was made meanwhile is then moved to the oldest generation without being walked
+    (a freeze and thaw), unless the caller keeps objects frozen (thawing would unfreeze them).
+    Forked workers inherit the pause, so they do not write to the pages they share either.
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if not gc.get_freeze_count():
+            gc.freeze()
+            gc.unfreeze()
+        if collecting:
+            gc.enable()
+
+
 def load_pickle(path: Path):
     """The object pickled at path, or None when it is missing or unreadable."""
-    collecting = gc.isenabled()
-    gc.disable()  # a load makes millions of objects and no cycles: collection only costs
     try:
-        with path.open("rb") as f:
+        with collector_paused(), path.open("rb") as f:
             return pickle.load(f)
     except FileNotFoundError:
         return None
     except Exception:  # noqa: BLE001 - a corrupt or stale cache entry is a miss, not an error
         return None
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def save_pickle(path: Path, value) -> None:

@@ -99,11 +99,11 @@ limit {_CANDIDATES}
 # per candidate.
 _IDS = "(select value from json_each(:ids))"
 
-_CLAUSES_BY_ROWID_SQL = """
+_CLAUSES_BY_ROWID_SQL = f"""
 select clauses.rowid, clauses.id, clauses.document_id, clauses.path, clauses.heading, clauses.text,
        documents.doc_number, documents.jurisdiction, documents.level, documents.issued
 from clauses join documents on documents.id = clauses.document_id
-where clauses.rowid in (select value from json_each(:ids))
+where clauses.rowid in {_IDS}
 """
 
 _CLAUSES_SQL = f"""

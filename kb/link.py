@@ -29,7 +29,6 @@ Evidence on every link says why: scores, localisation applied, the char-level di
 from __future__ import annotations
 
 import functools
-import gc
 import hashlib
 import json
 import multiprocessing
@@ -46,6 +45,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import LCSseq
 
 from . import params as params_mod
+from .cache import collector_paused
 from .chardiff import char_spans
 from .model import (
     Clause,
@@ -272,7 +272,7 @@ class ClauseIndex:
     doc_range: dict[str, tuple[int, int]] = field(default_factory=dict)  # doc id -> [lo, hi)
     issued: np.ndarray | None = None  # per entry: ordinal of the notice's date, 0 when unknown
     scope: np.ndarray | None = None  # per entry: code of the notice's province (0 national/unknown)
-    scopes: dict[str | None, int] = field(default_factory=dict)
+    scopes: dict[str, int] = field(default_factory=dict)  # _scope_key -> code ("": the nation, or no province)
     jurisdiction: np.ndarray | None = None  # per entry: code of (level, jurisdiction)
     jurisdictions: dict[tuple, int] = field(default_factory=dict)
     _by_range: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)  # counts_in's cache
@@ -293,15 +293,11 @@ class ClauseIndex:
         """Postings to arrays, and the per-entry date and province used by ``allowed``."""
         self.alphabet, self.grams, self.starts, self.postings = _postings([e.local for e in self.entries])
         self.headings = {h: np.array(ks, dtype=np.int64) for h, ks in self.headings.items()}
-        self.scopes = {None: 0}
+        self.scopes = {"": 0}
         for e in self.entries:
-            if e.doc.level == "province" and e.doc.province:
-                self.scopes.setdefault(e.doc.province, len(self.scopes))
+            self.scopes.setdefault(_scope_key(e.doc), len(self.scopes))
         self.issued = np.array([_ordinal(e.doc.issued) for e in self.entries], dtype=np.int32)
-        self.scope = np.array(
-            [self.scopes[e.doc.province] if e.doc.level == "province" and e.doc.province else 0 for e in self.entries],
-            dtype=np.int32,
-        )
+        self.scope = np.array([self.scopes[_scope_key(e.doc)] for e in self.entries], dtype=np.int32)
         for e in self.entries:
             self.jurisdictions.setdefault((e.doc.level, e.doc.jurisdiction), len(self.jurisdictions))
         self.jurisdiction = np.array([self.jurisdictions[(e.doc.level, e.doc.jurisdiction)] for e in self.entries], dtype=np.int32)
@@ -372,16 +368,13 @@ class ClauseIndex:
         of them it has. With ``allowed``, only those in the scopes (``blocks``) holding an
         allowed entry: a city notice stands on its own province, a provincial rule succeeds
         one of its own, and the postings of a common trigram run through every province."""
-        if not len(rarest):
+        chosen = None
+        if allowed is not None and self._block_starts is not None:
+            chosen = [j for j, (lo, hi) in enumerate(self.blocks) if allowed[lo:hi].any()]
+        if not len(rarest) or chosen == []:
             return np.zeros(0, dtype=np.int32)
-        starts = self.starts
-        if allowed is None or self._block_starts is None:
-            return np.concatenate([self.postings[starts[r] : starts[r + 1]] for r in rarest.tolist()])
-        chosen = [j for j, (lo, hi) in enumerate(self.blocks) if allowed[lo:hi].any()]
-        if not chosen:
-            return np.zeros(0, dtype=np.int32)
-        if len(chosen) == len(self.blocks):
-            return np.concatenate([self.postings[starts[r] : starts[r + 1]] for r in rarest.tolist()])
+        if chosen is None or len(chosen) == len(self.blocks):
+            return np.concatenate([self.postings[self.starts[r] : self.starts[r + 1]] for r in rarest.tolist()])
         table = self._block_starts[rarest]
         left = np.concatenate([table[:, j] for j in chosen])
         right = np.concatenate([table[:, j + 1] for j in chosen])
@@ -425,11 +418,9 @@ class ClauseIndex:
         from lo); kept for the run."""
         found = self._by_range.get((lo, hi))
         if found is None:
-            parts = [_trigram_codes(self.entries[k].local, self.alphabet) for k in range(lo, hi)]
-            sizes = [len(p) for p in parts]
-            codes = np.concatenate(parts) if parts else _NO_GRAMS
-            # Every trigram of an indexed text is in the index.
-            found = self._by_range[(lo, hi)] = (np.searchsorted(self.grams, codes), np.repeat(np.arange(hi - lo), sizes))
+            parts = [self._lookup(self.entries[k])[1] for k in range(lo, hi)]
+            rows = np.concatenate(parts) if parts else _NO_GRAMS
+            found = self._by_range[(lo, hi)] = (rows, np.repeat(np.arange(hi - lo), [len(p) for p in parts]))
         return found
 
     def candidates(self, query: _Entry, allowed: np.ndarray, limit: int = MAX_CANDIDATES, counts: np.ndarray | None = None, share: float = CANDIDATE_SHARE) -> list[int]:
@@ -784,23 +775,12 @@ def link(
     candidates; all else (bonus, thresholds, relations, siblings, succession) is the same.
     Always a full run, and its state is never reused by a run that is not exhaustive.
     """
-    # The documents (hundreds of thousands of objects) live through the whole run: taken out
-    # of the collector's sight, they cost no time at each collection, and forked workers do
-    # not copy the pages the collector would write to. The run's own objects (millions of
-    # links, evidence dicts and parameters, unpickled from workers or the last state) hold no
-    # cycles, so the collector stays off until it ends: each full collection it would start
-    # walks all of them (5 s of 16 in an incremental run at 10,000 notices).
-    collecting = gc.isenabled()
-    gc.freeze()
-    gc.disable()
-    try:
+    # The run's objects (millions of links, evidence dicts and parameters, unpickled from
+    # workers or the last state) hold no cycles: no collection walks them, or the documents.
+    with collector_paused():
         if exhaustive:
             return _link(documents, workers, None, code + ":exhaustive", exhaustive=True)
         return _link(documents, workers, previous, code)
-    finally:
-        if collecting:
-            gc.enable()
-        gc.unfreeze()
 
 
 def _link(documents: list[Document], workers: int | None, previous: LinkState | None, code: str, exhaustive: bool = False) -> LinkResult:
@@ -1067,21 +1047,19 @@ def _score_candidates(index: ClauseIndex, query: _Entry, allowed, named: list[tu
         scored.append((sims["combined"] + (IMPLEMENTED_BONUS if entry.doc.id in preferred_docs else 0.0), sims, entry))
 
     if exhaustive:
-        own = index.positions.get(query.clause.id)
-        for k in np.flatnonzero(allowed).tolist():
-            if k != own:
-                score(k)
-        named = []
-    rarest = index.rarest(query) if not exhaustive else None
-    for lo, hi in named:
-        for k in _top(index.counts_in(query, allowed, rarest, lo, hi), NAMED_CANDIDATES, offset=lo):
+        for k in np.flatnonzero(allowed).tolist():  # allowed leaves the query's own notice out
             score(k)
-    # A named clause scoring above 1.0 with its bonus outranks every clause of another notice
-    # (they cap at 1.0): the search of the whole index could not change the answer.
-    if not exhaustive and (not scored or max(s[0] for s in scored) <= 1.0):
-        for k in index.candidates(query, allowed, counts=index.counts(query, allowed, rarest)):
-            if k not in seen:
+    else:
+        rarest = index.rarest(query)
+        for lo, hi in named:
+            for k in _top(index.counts_in(query, allowed, rarest, lo, hi), NAMED_CANDIDATES, offset=lo):
                 score(k)
+        # A named clause scoring above 1.0 with its bonus outranks every clause of another notice
+        # (they cap at 1.0): the search of the whole index could not change the answer.
+        if not scored or max(s[0] for s in scored) <= 1.0:
+            for k in index.candidates(query, allowed, counts=index.counts(query, allowed, rarest)):
+                if k not in seen:
+                    score(k)
     # Ranked on the uncapped score, so the bonus still decides between two verbatim matches.
     scored.sort(key=lambda t: (-t[0], t[2].clause.position))
     return [(min(score, 1.0), sims, entry) for score, sims, entry in scored]

@@ -29,7 +29,6 @@ Deliberately not here: parsing (``kb.parse``), linking (``kb.link``) and searchi
 from __future__ import annotations
 
 import functools
-import gc
 import hashlib
 import json
 import os
@@ -704,23 +703,28 @@ def _create_indexes(db: sqlite_utils.Database) -> None:
             db[name].create_index(columns)
 
 
-def _write_all(
-    db: sqlite_utils.Database,
-    parsed: CorpusParse,
-    linked: LinkResult,
-    build: BuildInfo,
-    documents: list[Document],
-    versions: list[DocumentVersion],
-    ids: dict[str, str],
-    placeholders: list[dict],
-) -> None:
+@dataclass
+class _Content:
+    """What the rows are made from: the parse and link results, this build, and what ``publish``
+    derives from them (the latest version of each document, 文号 and ids to row ids, placeholders)."""
+
+    parsed: CorpusParse
+    linked: LinkResult
+    build: BuildInfo
+    documents: list[Document]
+    versions: list[DocumentVersion]
+    ids: dict[str, str]
+    placeholders: list[dict]
+
+
+def _write_all(db: sqlite_utils.Database, content: _Content) -> None:
     """Every table, index, view and search index, into an empty database."""
     with _fast_writes(db), _Scratch(db) as scratch:
-        scratch.start(documents)  # the search indexes, in processes of their own
+        scratch.start(content.documents)  # the search indexes, in processes of their own
         with db.conn:  # one transaction (sqlite-utils' insert_all would commit every 100 rows)
             _create_schema(db)
-            _insert_clauses(db, parsed, documents, ids, placeholders)
-            _insert_rows(db, parsed, linked, build, documents, versions, ids)
+            _insert_clauses(db, content)
+            _insert_rows(db, content)
         scratch.copy()
         with db.conn:
             _create_indexes(db)
@@ -728,17 +732,7 @@ def _write_all(
                 db.create_view(name, sql.strip())
 
 
-def _update(
-    db: sqlite_utils.Database,
-    parsed: CorpusParse,
-    linked: LinkResult,
-    build: BuildInfo,
-    documents: list[Document],
-    versions: list[DocumentVersion],
-    ids: dict[str, str],
-    placeholders: list[dict],
-    changed: Changes,
-) -> None:
+def _update(db: sqlite_utils.Database, content: _Content, changed: Changes) -> None:
     """Replace, in a copy of the previous build's database, the rows of what changed (one transaction).
 
     Rows go out by the keys of what changed (the clauses' old ids and text are read first:
@@ -747,11 +741,10 @@ def _update(
     them. Kept rows keep their rowids, and the ``build_id`` (and, in a link's evidence, the
     ``code_version``) of the build that wrote them.
     """
-    only = Changes(changed.paths, changed.documents, changed.linked | changed.documents)
     conn = db.conn
     trigrams, grams = (table for table, _ in _search_tables())
     with conn:
-        for name, keys in (("kb_rewritten", only.documents), ("kb_relinked", only.linked), ("kb_paths", only.paths)):
+        for name, keys in (("kb_rewritten", changed.documents), ("kb_relinked", changed.linked), ("kb_paths", changed.paths)):
             conn.execute(f"create temp table {name} (id text primary key)")
             conn.executemany(f"insert into temp.{name} values (?)", [(k,) for k in sorted(keys)])
         relinked_clauses = "select id from clauses where document_id in (select id from temp.kb_relinked)"
@@ -773,8 +766,8 @@ def _update(
         for table in ("doc_relations", "unresolved", "problems", "document_versions"):
             conn.execute(f"delete from [{table}]")
 
-        _insert_clauses(db, parsed, documents, ids, placeholders, only)
-        _insert_rows(db, parsed, linked, build, documents, versions, ids, only)
+        _insert_clauses(db, content, changed)
+        _insert_rows(db, content, changed)
         new = conn.execute(
             "select rowid, heading, text from clauses where document_id in (select id from temp.kb_rewritten)"
         ).fetchall()
@@ -819,11 +812,12 @@ def publish(
     ids.update({p["id"]: p["id"] for p in placeholders})
 
     # The row of builds, last, is written with db's own setting: that commit syncs the file.
+    content = _Content(parsed, linked, build, documents, versions, ids, placeholders)
     if changed is not None:
         with _fast_writes(db):
-            _update(db, parsed, linked, build, documents, versions, ids, placeholders, changed)
+            _update(db, content, changed)
     else:
-        _write_all(db, parsed, linked, build, documents, versions, ids, placeholders)
+        _write_all(db, content)
 
     problem_paths = {p.path for p in parsed.problems if p.severity == "error"}
     relations = Counter(k.relation for k in linked.links)
@@ -861,15 +855,9 @@ def publish(
     return counts
 
 
-def _insert_clauses(
-    db: sqlite_utils.Database,
-    parsed: CorpusParse,
-    documents: list[Document],
-    ids: dict[str, str],
-    placeholders: list[dict],
-    only: Changes | None = None,
-) -> None:
+def _insert_clauses(db: sqlite_utils.Database, content: _Content, only: Changes | None = None) -> None:
     """The rows of ``sources``, ``documents`` and ``clauses`` (with only: of its files and documents)."""
+    parsed, documents, ids, placeholders = content.parsed, content.documents, content.ids, content.placeholders
     if only is not None:
         documents = [d for d in documents if d.id in only.documents]
     _insert(
@@ -1048,22 +1036,16 @@ def _write_search_index() -> None:
         conn.close()
 
 
-def _insert_rows(
-    db: sqlite_utils.Database,
-    parsed: CorpusParse,
-    linked: LinkResult,
-    build: BuildInfo,
-    documents: list[Document],
-    versions: list[DocumentVersion],
-    ids: dict[str, str],
-    only: Changes | None = None,
-) -> None:
+def _insert_rows(db: sqlite_utils.Database, content: _Content, only: Changes | None = None) -> None:
     """The rows of every other table but ``builds``, each in the order (so the ids) it always had.
 
     With only, the rows of its documents (citations, clause versions) and of the documents it
     names as relinked (links, parameters, coverage), and every row of the small tables that
     depend on all documents (doc_relations, unresolved, problems, document_versions).
     """
+    parsed, linked, build, documents, versions, ids = (
+        content.parsed, content.linked, content.build, content.documents, content.versions, content.ids
+    )
     clause_doc = {c.id: d.id for d in documents for c in d.clauses}
     corpus_doc_ids = set(clause_doc.values())
     if only is None:
@@ -1336,7 +1318,7 @@ def build(
         try:
             if changed is None:
                 _create_schema_history(db, history)
-            with _collector_paused():
+            with cache.collector_paused():  # rows made from millions of objects, no cycles
                 publish(db, parsed, linked, info, versions, changed=changed)
             _record_failed_sources(db, parsed, hashes, corpus, only=changed.paths if changed else None)
         finally:
@@ -1352,21 +1334,6 @@ def build(
     return BuildReport(str(db_path), info, parsed.problems, changed)
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The rows are made from the parse and link results (millions of objects, no cycles among
-    them or the rows): a full collection during the write would walk them all, for nothing."""
-    collecting = gc.isenabled()
-    gc.freeze()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
-        gc.unfreeze()
-
-
 # Beside the linker's state in the code's cache: which build of the database this code wrote last.
 _PUBLISHED = "published.pickle"
 
@@ -1375,6 +1342,8 @@ def _identity(path: Path) -> tuple[int, int, int]:
     """The file as the file system knows it: a copy over it, a replacement or a write changes it."""
     st = path.stat()
     return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
 # Past this share of documents to rewrite, writing the whole database costs no more.
 _MAX_CHANGED_SHARE = 0.5
 

@@ -16,7 +16,7 @@ Every term of a query goes through this one table, so one ``MATCH`` and one ``bm
 whole query, headings weighted ten times the text. Highlighting is done here, in Python, on
 escaped text (``<mark>``); FTS5's own ``highlight()`` is not used because it returns raw text.
 
-``gram_rows`` (which ``kb.publish`` feeds the table from, and ``fill`` too) computes the same
+``gram_rows`` (which ``kb.publish`` feeds the table from) computes the same
 strings as ``grams`` a few thousand clauses at a time on numpy arrays of code points
 (``_grams_of_all``): making a Python string of every pair costs more than indexing.
 
@@ -31,13 +31,12 @@ from __future__ import annotations
 
 import functools
 import re
-import sqlite3
 from html import escape
 from typing import Any
 
 from .text import normalize_text
 
-__all__ = ["search", "fill", "gram_rows", "grams", "fts_query", "highlight", "snippet", "GRAMS_TABLE", "GRAMS_SQL", "HEADING_WEIGHT", "TEXT_WEIGHT"]
+__all__ = ["search", "gram_rows", "grams", "fts_query", "highlight", "snippet", "GRAMS_TABLE", "GRAMS_SQL", "HEADING_WEIGHT", "TEXT_WEIGHT"]
 
 GRAMS_TABLE = "clauses_grams"
 HEADING_WEIGHT = 10.0
@@ -241,33 +240,13 @@ def search(conn: Any, query: str, city: str | None = None, limit: int = 50) -> l
 GRAMS_SQL = f"create virtual table {GRAMS_TABLE} using fts5(heading, text, content='', tokenize='unicode61')"
 
 
-def fill(conn: sqlite3.Connection | Any) -> int:
-    """(Re)create ``clauses_grams`` from the ``clauses`` table; returns the number of rows indexed.
-
-    (``kb.publish`` builds the same table on a scratch database of its own, from ``gram_rows``.)
-    """
-    conn = getattr(conn, "conn", conn)
-    count = 0
-    with conn:  # one transaction, committed here
-        conn.execute(f"drop table if exists {GRAMS_TABLE}")
-        conn.execute(GRAMS_SQL)
-        rows = conn.execute("select rowid, heading, text from clauses")
-        while batch := rows.fetchmany(_FILL_BATCH):
-            conn.executemany(f"insert into {GRAMS_TABLE} (rowid, heading, text) values (?, ?, ?)", gram_rows(batch))
-            count += len(batch)
-    return count
-
-
 def gram_rows(rows: list[tuple[int, str | None, str | None]]) -> list[tuple[int, str, str]]:
     """``(rowid, grams(heading), grams(text))`` of clause rows, as ``clauses_grams`` takes them."""
     texts = _grams_of_all([t for _, heading, text in rows for t in (heading, text)])
     return [(rowid, texts[2 * i], texts[2 * i + 1]) for i, (rowid, _, _) in enumerate(rows)]
 
 
-# Rows of clauses turned into grams at a time by fill: a few MB of arrays.
-_FILL_BATCH = 1000
-
-# What fill's arrays say each character is.
+# What _grams_of_all's arrays say each character is.
 _OTHER, _WORD_CHAR, _CJK_CHAR = 0, 1, 2
 _NOT_CJK = re.compile(f"[^{_CJK_CHARS}]")
 _NOT_WORD = re.compile(r"[\W_]")

@@ -54,10 +54,10 @@ def assert_same_parse(got: CorpusParse, want: CorpusParse) -> None:
     for g, w in zip(got.documents, want.documents):
         assert g.source is not None and g.source.path == w.source.path and g.source.sha256 == w.source.sha256
         assert (g.start, g.end, g.parser_version) == (w.start, w.end, w.parser_version)
-        for gc, wc in zip(g.clauses, w.clauses):
-            assert gc == wc
-            assert (gc.start, gc.end, gc.text_spans, gc.heading_span) == (wc.start, wc.end, wc.text_spans, wc.heading_span)
-            assert (gc.source_path, gc.source_sha256) == (wc.source_path, wc.source_sha256)
+        for got_clause, want_clause in zip(g.clauses, w.clauses):
+            assert got_clause == want_clause
+            assert (got_clause.start, got_clause.end, got_clause.text_spans, got_clause.heading_span) == (want_clause.start, want_clause.end, want_clause.text_spans, want_clause.heading_span)
+            assert (got_clause.source_path, got_clause.source_sha256) == (want_clause.source_path, want_clause.source_sha256)
         assert [(c.start, c.end) for c in g.citations] == [(c.start, c.end) for c in w.citations]
     for f in got.files:  # one Source per file, shared by its documents, as the serial parse has it
         assert all(d.source is f.source for d in f.documents)

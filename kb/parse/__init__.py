@@ -13,7 +13,6 @@ cache: entries for files that changed stay until the directory is removed.
 from __future__ import annotations
 
 import copyreg
-import gc
 import hashlib
 import io
 import json
@@ -32,6 +31,7 @@ from functools import lru_cache
 from itertools import islice
 from pathlib import Path
 
+from ..cache import collector_paused
 from ..errors import KbError, ParseError
 from ..model import PARSER_VERSION, Document, Source
 from ..text import compact
@@ -197,7 +197,7 @@ def parse_corpus(
     # for the trip back.
     loaded = cache.load_all(jobs) if cache else {}
     to_parse = [job for job in jobs if job.rel not in loaded]
-    with _outcomes(to_parse, workers) as (parsed, in_process), (nullcontext() if in_process else _collector_paused()):
+    with _outcomes(to_parse, workers) as (parsed, in_process), (nullcontext() if in_process else collector_paused()):
         return _gather(jobs, loaded, parsed, on_file)
 
 
@@ -349,32 +349,6 @@ def _source_without_raw(source: Source) -> tuple:
     return copyreg.__newobj__, (Source,), (None, attributes)
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while parsed files are unpickled.
-
-    A parsed file is a few hundred objects and no reference cycles; with the collector on,
-    loading ten thousand of them sets off collections that walk the growing heap again and
-    again, costing more than the loading itself (at 10,000 files, 3 s of 6). Nothing is
-    parsed in this process while it is paused: the parser does make cycles. What was loaded
-    is left in the oldest generation, walked again only by a full collection (``kb.link``
-    freezes the documents while it runs, so not even then).
-    """
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if not gc.get_freeze_count():
-            # Move what was made meanwhile to the oldest generation without walking it (a
-            # freeze and thaw does that); else the first collection after the pause walks it
-            # all at once. Skipped when the caller keeps objects frozen: thawing would free them.
-            gc.freeze()
-            gc.unfreeze()
-        if collecting:
-            gc.enable()
-
-
 @dataclass
 class _Job:
     """One corpus file on its way through parse_corpus."""
@@ -411,7 +385,7 @@ class _Cache:
         """
         loaded: dict[str, ParsedFile] = {}
         chunks = (jobs[k : k + _READ_CHUNK] for k in range(0, len(jobs), _READ_CHUNK))
-        with ThreadPoolExecutor(1, thread_name_prefix="kb-parse-cache") as reader, _collector_paused():
+        with ThreadPoolExecutor(1, thread_name_prefix="kb-parse-cache") as reader, collector_paused():
             ahead = deque(reader.submit(self._read, chunk) for chunk in islice(chunks, _CHUNKS_AHEAD))
             while ahead:
                 read = ahead.popleft().result()
