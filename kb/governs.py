@@ -21,7 +21,8 @@ yields to its successor.
 Cost, on 10,000 notices: the full-text match dominates. The 200 best matches are ranked in the
 FTS table alone, each match looked up in the set of clauses that can govern in the city (two
 temp tables of rowids, the province's and the city's, made once per connection: see
-``_eligible``); only those 200 are joined to their clauses. Everything else is read in a few
+``_eligible``), and only matches within the runs of rowids where those sets lie are read
+(publish writes rows place by place: see ``_runs``); only those 200 are joined to their clauses. Everything else is read in a few
 set-based queries over all answers at once (ids passed as a JSON array), with explicit orders
 where the first row wins, so that answers do not depend on which index a query plan uses.
 """
@@ -82,6 +83,13 @@ _CITY_WHERE = "documents.jurisdiction = :place"
 # its province's for each date asked about).
 _TEMP_PREFIX = "kb_governs_"
 _TEMP_TABLES = 64
+# Where each kept set's rowids lie: (set, lo, hi) runs, one table for all sets (see _runs).
+_RUNS_TABLE = "kb_eligible_runs"
+# Rowids between two eligible ones that are read rather than skipped (a new range of the
+# full-text index costs a seek per term; a matching row outside the set, a lookup): runs
+# closer than this are one, and a set has at most _MAX_RUNS of them.
+_RUN_GAP = 2048
+_MAX_RUNS = 16
 
 # The best matches by bm25, ties by rowid (the order FTS5 yields them), ranked before anything is
 # joined: joining every match to its clause and document costs more than the ranking. The unary
@@ -91,6 +99,21 @@ _MATCH_SQL = f"""
 select rowid, bm25({GRAMS_TABLE}, {HEADING_WEIGHT}, {TEXT_WEIGHT}) as rank
 from {GRAMS_TABLE}
 where {GRAMS_TABLE} match :match and ({{eligible}})
+order by rank, rowid
+limit {_CANDIDATES}
+"""
+
+# The same, reading only the runs of rowids where the sets lie: FTS5 takes a rowid range as a
+# bound on its doclists, so matches elsewhere in the country are skipped, not read and looked up.
+# (Publish writes the rows place by place, so a city's sets are a few runs.) bm25 does not
+# depend on the range: its statistics are the whole table's.
+_RUN_SQL = f"""
+select rowid, bm25({GRAMS_TABLE}, {HEADING_WEIGHT}, {TEXT_WEIGHT}) as rank
+from {GRAMS_TABLE}
+where {GRAMS_TABLE} match :match and rowid between {{lo}} and {{hi}} and ({{eligible}})
+"""
+_RUNS_MATCH_SQL = f"""
+select rowid, rank from ({{runs}})
 order by rank, rowid
 limit {_CANDIDATES}
 """
@@ -236,14 +259,18 @@ def _matches(conn, match: str, city: str, province: str, as_of: str) -> list[dic
     """The candidate clauses with their bm25 rank, best first."""
     sets = [(_PROVINCE_WHERE, province)] + ([(_CITY_WHERE, city)] if city != province else [])
     try:
-        eligible = " or ".join(f"+rowid in temp.{table}" for table in _eligible(conn, sets, as_of))
+        tables = _eligible(conn, sets, as_of)
+        eligible = " or ".join(f"+rowid in temp.{table}" for table in tables)
+        runs = " union all ".join(_RUN_SQL.format(lo=lo, hi=hi, eligible=eligible) for lo, hi in _runs(conn, tables))
+        sql = _RUNS_MATCH_SQL.format(runs=runs) if runs else _MATCH_SQL.format(eligible="0")
         params = {"match": match}
     except sqlite3.OperationalError:  # no temp schema to write to (PRAGMA query_only): the same sets inline
         eligible = " or ".join(
             f"+rowid in ({_ELIGIBLE_SQL.format(where=where.replace(':place', f':place{k}'))})" for k, (where, _) in enumerate(sets)
         )
         params = {"match": match, "as_of": as_of} | {f"place{k}": place for k, (_, place) in enumerate(sets)}
-    ranked = conn.execute(_MATCH_SQL.format(eligible=eligible), params).fetchall()
+        sql = _MATCH_SQL.format(eligible=eligible)
+    ranked = conn.execute(sql, params).fetchall()
     by_rowid = {r["rowid"]: r for r in _rows(conn, _CLAUSES_BY_ROWID_SQL, {"ids": _ids(rowid for rowid, _ in ranked)})}
     return [dict(by_rowid[rowid], rank=rank) for rowid, rank in ranked]
 
@@ -268,21 +295,56 @@ def _eligible(conn, sets: list[tuple[str, str]], as_of: str) -> list[str]:
         return list(names)
     began = not conn.in_transaction
     try:
+        conn.execute(f"create temp table if not exists {_RUNS_TABLE} (set_name text, lo integer, hi integer)")
         if len(kept) + len(missing) > _TEMP_TABLES:
             for old in kept - names.keys():
                 conn.execute(f"drop table temp.{old}")
+                conn.execute(f"delete from temp.{_RUNS_TABLE} where set_name = ?", (old,))
         for name in missing:
             where, place = names[name]
             try:
                 conn.execute(f"create temp table {name} (clause_rowid integer primary key)")
                 conn.execute(f"insert into temp.{name} {_ELIGIBLE_SQL.format(where=where)}", {"place": place, "as_of": as_of})
+                rowids = [r[0] for r in conn.execute(f"select clause_rowid from temp.{name} order by clause_rowid")]
+                conn.executemany(
+                    f"insert into temp.{_RUNS_TABLE} values (?, ?, ?)", [(name, lo, hi) for lo, hi in runs_of(rowids, _RUN_GAP, _MAX_RUNS)]
+                )
             except sqlite3.Error:
                 conn.execute(f"drop table if exists temp.{name}")  # never leave a half-filled set behind
+                conn.execute(f"delete from temp.{_RUNS_TABLE} where set_name = ?", (name,))
                 raise
     finally:
         if began and conn.in_transaction:  # the transaction sqlite3 opened for the inserts
             conn.commit()
     return list(names)
+
+
+def runs_of(rowids: list[int], gap: int = _RUN_GAP, most: int = _MAX_RUNS) -> list[tuple[int, int]]:
+    """Ranges (lo, hi) covering the sorted rowids: neighbours less than gap apart share one, and
+    while there are more than ``most``, the two closest ranges are joined."""
+    runs: list[list[int]] = []
+    for rowid in rowids:
+        if runs and rowid - runs[-1][1] < gap:
+            runs[-1][1] = rowid
+        else:
+            runs.append([rowid, rowid])
+    while len(runs) > most:
+        k = min(range(len(runs) - 1), key=lambda i: runs[i + 1][0] - runs[i][1])
+        runs[k : k + 2] = [[runs[k][0], runs[k + 1][1]]]
+    return [(lo, hi) for lo, hi in runs]
+
+
+def _runs(conn, tables: list[str]) -> list[tuple[int, int]]:
+    """The runs of the kept sets (``runs_of`` each), overlapping ones joined, in rowid order."""
+    marks = ",".join("?" * len(tables))
+    found = conn.execute(f"select lo, hi from temp.{_RUNS_TABLE} where set_name in ({marks}) order by lo, hi", tables).fetchall()
+    merged: list[list[int]] = []
+    for lo, hi in found:
+        if merged and lo <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    return [(lo, hi) for lo, hi in merged]
 
 
 def _answers(conn, adds: dict[str, tuple[float, str | None]], as_of: str, known: dict[str, dict]) -> list[Answer]:

@@ -777,6 +777,19 @@ def _update(db: sqlite_utils.Database, content: _Content, changed: Changes) -> N
             conn.execute(f"drop table temp.{name}")
 
 
+_LEVEL_ORDER = {"national": 0, "province": 1, "city": 2, "county": 3}
+
+
+def _place_order(doc: Document) -> tuple:
+    """Rows are written place by place: the nation's, then each province's, then each city's.
+
+    So the clauses that can govern in one city (``kb.governs``: its own, its province's, the
+    nation's) are a few runs of rowids, and its full-text match reads only those runs of the
+    index, not every match in the country. Within a place, documents keep the corpus's order.
+    """
+    return (_LEVEL_ORDER.get(doc.level or "", 4), doc.province or "", doc.jurisdiction or "")
+
+
 def publish(
     db: sqlite_utils.Database,
     parsed: CorpusParse,
@@ -802,6 +815,7 @@ def publish(
             if v.document_id not in newest or v.version > newest[v.document_id].version:
                 newest[v.document_id] = v
         documents = [v.document for v in newest.values()]
+    documents = sorted(documents, key=_place_order)
     ids = {d.doc_number: d.id for d in documents if d.doc_number}
     ids.update({d.id: d.id for d in documents})
     known = None
