@@ -85,10 +85,12 @@ _TEMP_PREFIX = "kb_governs_"
 _TEMP_TABLES = 64
 # Where each kept set's rowids lie: (set, lo, hi) runs, one table for all sets (see _runs).
 _RUNS_TABLE = "kb_eligible_runs"
-# Rowids between two eligible ones that are read rather than skipped (a new range of the
-# full-text index costs a seek per term; a matching row outside the set, a lookup): runs
-# closer than this are one, and a set has at most _MAX_RUNS of them.
+# Each range is a full-text query of its own, and each pays bm25's count of the topic's
+# matches in the whole table (its IDF) once: as much as reading the matches of a quarter of
+# the table and looking each up in the sets. So runs closer than a quarter of the table (and
+# at least _RUN_GAP rows) are read as one, and a set has at most _MAX_RUNS of them.
 _RUN_GAP = 2048
+_RUN_GAP_SHARE = 4
 _MAX_RUNS = 16
 
 # The best matches by bm25, ties by rowid (the order FTS5 yields them), ranked before anything is
@@ -306,9 +308,8 @@ def _eligible(conn, sets: list[tuple[str, str]], as_of: str) -> list[str]:
                 conn.execute(f"create temp table {name} (clause_rowid integer primary key)")
                 conn.execute(f"insert into temp.{name} {_ELIGIBLE_SQL.format(where=where)}", {"place": place, "as_of": as_of})
                 rowids = [r[0] for r in conn.execute(f"select clause_rowid from temp.{name} order by clause_rowid")]
-                conn.executemany(
-                    f"insert into temp.{_RUNS_TABLE} values (?, ?, ?)", [(name, lo, hi) for lo, hi in runs_of(rowids, _RUN_GAP, _MAX_RUNS)]
-                )
+                gap = max(_RUN_GAP, (conn.execute("select max(rowid) from clauses").fetchone()[0] or 0) // _RUN_GAP_SHARE)
+                conn.executemany(f"insert into temp.{_RUNS_TABLE} values (?, ?, ?)", [(name, lo, hi) for lo, hi in runs_of(rowids, gap, _MAX_RUNS)])
             except sqlite3.Error:
                 conn.execute(f"drop table if exists temp.{name}")  # never leave a half-filled set behind
                 conn.execute(f"delete from temp.{_RUNS_TABLE} where set_name = ?", (name,))
@@ -335,12 +336,15 @@ def runs_of(rowids: list[int], gap: int = _RUN_GAP, most: int = _MAX_RUNS) -> li
 
 
 def _runs(conn, tables: list[str]) -> list[tuple[int, int]]:
-    """The runs of the kept sets (``runs_of`` each), overlapping ones joined, in rowid order."""
+    """The ranges to read for the kept sets together: their runs, made again over all of them."""
     marks = ",".join("?" * len(tables))
     found = conn.execute(f"select lo, hi from temp.{_RUNS_TABLE} where set_name in ({marks}) order by lo, hi", tables).fetchall()
+    if not found:
+        return []
+    gap = max(_RUN_GAP, (conn.execute("select max(rowid) from clauses").fetchone()[0] or 0) // _RUN_GAP_SHARE)
     merged: list[list[int]] = []
     for lo, hi in found:
-        if merged and lo <= merged[-1][1] + 1:
+        if merged and lo - merged[-1][1] < gap:
             merged[-1][1] = max(merged[-1][1], hi)
         else:
             merged.append([lo, hi])

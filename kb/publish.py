@@ -781,13 +781,14 @@ _LEVEL_ORDER = {"national": 0, "province": 1, "city": 2, "county": 3}
 
 
 def _place_order(doc: Document) -> tuple:
-    """Rows are written place by place: the nation's, then each province's, then each city's.
+    """Rows are written place by place: the nation's, then each province's followed by its cities'.
 
     So the clauses that can govern in one city (``kb.governs``: its own, its province's, the
-    nation's) are a few runs of rowids, and its full-text match reads only those runs of the
-    index, not every match in the country. Within a place, documents keep the corpus's order.
+    nation's) lie in one or two spans of rowids, and its full-text match reads only those spans
+    of the index, not every match in the country. Within a place, documents keep the corpus's order.
     """
-    return (_LEVEL_ORDER.get(doc.level or "", 4), doc.province or "", doc.jurisdiction or "")
+    province = doc.province or doc.jurisdiction or ""
+    return (doc.level != "national", province, _LEVEL_ORDER.get(doc.level or "", 4), doc.jurisdiction or "")
 
 
 def publish(
