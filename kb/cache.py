@@ -80,15 +80,21 @@ def load_pickle(path: Path):
 
 
 def save_pickle(path: Path, value) -> None:
+    os.replace(pickle_beside(path, value), path)
+
+
+def pickle_beside(path: Path, value) -> Path:
+    """value pickled into a new file beside path, to be moved over it (``os.replace``) once
+    what it describes has landed: the caller may drop value meanwhile."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=path.name + ".tmp-", dir=path.parent)
+    fd, temp = tempfile.mkstemp(prefix=f"{path.name}.tmp-{os.getpid()}-", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+    return Path(temp)
 
 
 def prune(cache_dir: Path, keep: str) -> None:

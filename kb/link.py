@@ -820,6 +820,7 @@ def _link(documents: list[Document], workers: int | None, previous: LinkState | 
     finally:
         _RUN = None
         _ENTRY_CACHE.clear()
+    del run, index, notice_text  # the index's arrays and entries: room for the shares unpickled next
     kept = {d.id: Kept(fp, *done[i]) if i in done else previous.documents[d.id] for i, (d, fp) in enumerate(zip(documents, fingerprints))}
     outputs = [k.output() for k in kept.values()]
     result.reuse.recomputed = [documents[i].id for i in todo]

@@ -943,8 +943,8 @@ class _Scratch:
     tables in: rows in key order, a fraction of the cost of building them. Clause rowids are the
     clauses' order in ``documents`` in every file.
 
-    Each process is a new Python (``python -c``), given the text alone, pickled down its stdin
-    (a few hundred MB at 300,000 clauses, about a second). Not forked: a forked process shares
+    Each process is a new Python (``python -c``), given the text alone, pickled into a scratch
+    file (a few hundred MB at 300,000 clauses, about a second) whose name goes down its stdin. Not forked: a forked process shares
     this one's pages, and every record this one then reads (a reference count written) would be
     copied, the records' whole size again. Not multiprocessing's spawn: that runs the caller's
     main script again, which a script without a ``__main__`` guard does not survive.
@@ -964,12 +964,18 @@ class _Scratch:
             fd, scratch = tempfile.mkstemp(prefix=(where.name if where else "kb") + "-search-", dir=where.parent if where else None)
             os.close(fd)
             self.jobs.append((table, create, Path(scratch), None))
+        # The texts both processes read: a file, not a pipe (a pickle of every clause's text
+        # in memory is a few hundred MB at 300,000 clauses), pickled once for both.
+        fd, texts = tempfile.mkstemp(prefix=(where.name if where else "kb") + "-search-texts-", dir=where.parent if where else None)
+        os.close(fd)
+        self.texts = Path(texts)
 
     def __enter__(self) -> _Scratch:
         return self
 
     def start(self, documents: list[Document]) -> None:
-        texts = pickle.dumps([(c.heading, c.text) for d in documents for c in d.clauses], protocol=pickle.HIGHEST_PROTOCOL)
+        with open(self.texts, "wb") as f:
+            pickle.dump([(c.heading, c.text) for d in documents for c in d.clauses], f, protocol=pickle.HIGHEST_PROTOCOL)
         package_root = str(Path(__file__).resolve().parent.parent)  # so that the new Python imports this kb
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
         for n, (table, create, path, _) in enumerate(self.jobs):
@@ -982,8 +988,7 @@ class _Scratch:
             )
             self.jobs[n] = (table, create, path, process)
             try:
-                pickle.dump((str(path), table, create, table == search.GRAMS_TABLE, os.getpid()), process.stdin)
-                process.stdin.write(texts)  # pickled once for both
+                pickle.dump((str(path), str(self.texts), table, create, table == search.GRAMS_TABLE, os.getpid()), process.stdin)
                 process.stdin.close()
             except BrokenPipeError:  # it died at once: copy() says why
                 pass
@@ -1019,19 +1024,21 @@ class _Scratch:
                 process.wait()
                 process.stderr.close()
             path.unlink(missing_ok=True)
+        self.texts.unlink(missing_ok=True)
 
 
 def _write_search_index() -> None:
     """The other process: one search index into a scratch file, from what stdin holds.
 
-    stdin: (path, table, its CREATE, whether it takes bigrams, parent pid), then the texts, each
-    pickled; rowid = place in texts, from 1. The index takes the clauses a few thousand at a time: their
+    stdin: (path, the file of the pickled texts, table, its CREATE, whether it takes bigrams,
+    parent pid), pickled; rowid = place in texts, from 1. The index takes the clauses a few thousand at a time: their
     text, or ``search.gram_rows`` of it. If the build is killed, this stops at the next batch.
     """
     # Below the build's own process: that one has the most to do; these two share what is left.
     os.nice(5)
-    path, table, create, bigrams, parent = pickle.load(sys.stdin.buffer)
-    texts = pickle.load(sys.stdin.buffer)
+    path, texts_path, table, create, bigrams, parent = pickle.load(sys.stdin.buffer)
+    with open(texts_path, "rb") as f:
+        texts = pickle.load(f)
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.execute("pragma journal_mode = off")  # a scratch file: nothing to roll back to
@@ -1301,6 +1308,7 @@ def build(
     latest, versions = assign_versions(parsed.documents)
     previous = None if full else cache.load_pickle(here / "link.pickle")
     linked = link(latest, workers=workers, previous=previous if isinstance(previous, LinkState) else None, code=code)
+    previous = None
 
     hashes = {f.source.path: f.source.sha256 for f in parsed.files}
     for path in files:
@@ -1324,6 +1332,11 @@ def build(
 
     changed = None if full else _changes(db_path, here, parsed, linked, latest, hashes)
     _remove_stale_temps(db_path)
+    _remove_stale_temps(here / "link.pickle")
+    # The linker's state (every document's share, pickled: 250 MB at 10,000 notices) waits on
+    # disk, not in memory, for the build to land.
+    state_file = cache.pickle_beside(here / "link.pickle", linked.state)
+    linked.state = None
     fd, temp = tempfile.mkstemp(prefix=f"{db_path.name}.tmp-{os.getpid()}-", dir=db_path.parent)
     os.close(fd)
     try:
@@ -1341,9 +1354,10 @@ def build(
         os.replace(temp, db_path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
+        state_file.unlink(missing_ok=True)
         raise
     # Only a build that landed leaves state for the next one.
-    cache.save_pickle(here / "link.pickle", linked.state)
+    os.replace(state_file, here / "link.pickle")
     cache.save_pickle(here / _PUBLISHED, {"id": info.id, "finished": info.finished, "file": _identity(db_path)})
     cache.prune(cache_root, keep=code)
     return BuildReport(str(db_path), info, parsed.problems, changed)

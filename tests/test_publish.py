@@ -394,6 +394,7 @@ def test_killed_build_leaves_the_old_database(small_corpus, tmp_db_path, tmp_pat
         assert len(halves) == 1 and halves[0].stat().st_size > 0  # half a database, beside the old one
         if full:
             assert any("-search-" in p.name for p in temps)  # and the scratch file of its search indexes
+        assert list(tmp_db_path.parent.glob("kb.db.cache/*/link.pickle.tmp-*"))  # the linker's state, waiting to land
     finally:
         os.kill(child.pid, signal.SIGKILL)
         child.wait()
@@ -402,4 +403,6 @@ def test_killed_build_leaves_the_old_database(small_corpus, tmp_db_path, tmp_pat
     # The next build clears the dead build's temp files and replaces the database.
     build(small_corpus, tmp_db_path)
     assert not list(tmp_db_path.parent.glob("kb.db.tmp-*"))
+    assert not list(tmp_db_path.parent.glob("kb.db.cache/*/link.pickle.tmp-*"))  # the linker's state waited there
+    assert list(tmp_db_path.parent.glob("kb.db.cache/*/link.pickle"))
     assert [b["id"] for b in sqlite_utils.Database(tmp_db_path)["builds"].rows] == [1, 2]
