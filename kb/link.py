@@ -52,6 +52,7 @@ from .model import (
     Coverage,
     DocRelation,
     Document,
+    Evidence,
     Link,
     LinkResult,
     Parameter,
@@ -851,7 +852,11 @@ def _link_document_kept(i: int) -> tuple[frozenset[str], bytes]:
     """What a document's share stood on, and the share pickled where it was made (a worker
     pickles it to send it anyway): the ``Kept`` of it but for the fingerprint."""
     out = _link_document(i)
-    return _stood_on(out), pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL)
+    stood_on = _stood_on(out)
+    for links in (out.links, out.sibling_links, out.succession):
+        for link_ in links:
+            link_.evidence = Evidence.of(link_.evidence)
+    return stood_on, pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _stood_on(out: _DocLinks) -> frozenset[str]:

@@ -52,7 +52,7 @@ import sqlite_utils
 from . import cache, places, search
 from .errors import KbError, NotFoundError
 from .link import LinkState, link
-from .model import Document, LinkResult, Source
+from .model import Document, Evidence, LinkResult, Source
 from .parse import CorpusParse, Problem, corpus_files, parse_corpus
 from .timing import extract_time_limits
 from .versions import DocumentVersion, assign_versions
@@ -454,6 +454,11 @@ class Changes:
 
 # One encoder for every JSON column: json.dumps with these options builds a new one per call.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, check_circular=False)  # records are trees
+
+
+def _evidence_dict(evidence) -> dict:
+    """A link's evidence as a dict: an Evidence decoded once, not once per key."""
+    return evidence.to_dict() if isinstance(evidence, Evidence) else dict(evidence or {})
 
 
 def _json(value) -> str | None:
@@ -1124,7 +1129,7 @@ def _insert_rows(db: sqlite_utils.Database, content: _Content, only: Changes | N
                 k.relation,
                 k.score,
                 (k.evidence or {}).get("why"),
-                _json({**(k.evidence or {}), "build_id": build.id, "code_version": build.code_version}),
+                _json({**_evidence_dict(k.evidence), "build_id": build.id, "code_version": build.code_version}),
                 build.id,
             )
             for k in linked.links

@@ -367,3 +367,20 @@ def test_best_sentence_prunes_only_pairs_that_cannot_win(a, b):
         dice = 2 * len(x & y) / (len(x) + len(y)) if x and y else 0.0
         full = max(full, (ratios[flat] / 100 + dice) / 2)
     assert link_mod.best_sentence(entry(a), entry(b)) == float(full)
+
+
+def test_links_hand_over_their_evidence_as_json_text(result):
+    """A large run keeps each link's evidence as one string (kb.model.Evidence), read as a dict."""
+    import json
+    import pickle
+
+    from kb.model import Evidence
+
+    assert result.links and all(isinstance(k.evidence, Evidence) for k in result.links)
+    for k in result.links:
+        as_dict = json.loads(k.evidence.text)
+        assert dict(k.evidence) == as_dict == k.evidence.to_dict()
+        assert k.evidence["why"] == as_dict["why"] and k.evidence.get("scores") == as_dict["scores"]
+        assert k.evidence == as_dict and k.evidence != {**as_dict, "why": as_dict["why"] + "!"}
+        assert pickle.loads(pickle.dumps(k.evidence)) == k.evidence
+    assert Evidence.of({"why": "w", "scores": {"ratio": 0.5}}) == {"why": "w", "scores": {"ratio": 0.5}}
