@@ -331,7 +331,11 @@ def search_command(query, db_path, city, limit, as_json):
 def _connect(db_path: str) -> sqlite3.Connection:
     if not Path(db_path).is_file():
         raise KbError(f"no database at {db_path}: run `kb build --db {db_path}` first")
-    return sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    from .search import prepare_reader
+
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    prepare_reader(conn)
+    return conn
 
 
 @cli.command()

@@ -36,7 +36,18 @@ from typing import Any
 
 from .text import normalize_text
 
-__all__ = ["search", "gram_rows", "grams", "fts_query", "highlight", "snippet", "GRAMS_TABLE", "GRAMS_SQL", "HEADING_WEIGHT", "TEXT_WEIGHT"]
+__all__ = ["prepare_reader", "READ_MMAP_BYTES", "search", "gram_rows", "grams", "fts_query", "highlight", "snippet", "GRAMS_TABLE", "GRAMS_SQL", "HEADING_WEIGHT", "TEXT_WEIGHT"]
+
+# Readers (search, governs, the CLI and Datasette) map the database into memory: a question
+# touches thousands of scattered pages of the index, the docsize table and the clauses, each
+# otherwise copied into the connection's page cache. The database is only read there.
+READ_MMAP_BYTES = 1 << 32
+
+
+def prepare_reader(conn: Any) -> None:
+    """Settings of a connection that only reads the knowledge base."""
+    conn.execute(f"pragma mmap_size = {READ_MMAP_BYTES}")
+
 
 GRAMS_TABLE = "clauses_grams"
 HEADING_WEIGHT = 10.0

@@ -70,6 +70,11 @@ _DOCUMENT_FIELDS = [
 
 
 @hookimpl
+def prepare_connection(conn):
+    kb_search.prepare_reader(conn)
+
+
+@hookimpl
 def register_routes():
     return [
         (r"^/-/kb/?$", index_view),
