@@ -21,9 +21,9 @@ yields to its successor.
 Cost, on 10,000 notices: the full-text match dominates. The 200 best matches are ranked in the
 FTS table alone, each match looked up in the set of clauses that can govern in the city (two
 temp tables of rowids, the province's and the city's, made once per connection: see
-``_eligible``), and only matches within the runs of rowids where those sets lie are read
-(publish writes rows place by place: see ``_runs``); only those 200 are joined to their clauses. Everything else is read in a few
-set-based queries over all answers at once (ids passed as a JSON array), with explicit orders
+``_eligible``), reading only the ranges of rowids where those sets lie (publish writes rows
+place by place: see ``_runs``); only those 200 are joined to their clauses. Everything else is
+read in a few set-based queries over all answers at once (ids passed as a JSON array), with explicit orders
 where the first row wins, so that answers do not depend on which index a query plan uses.
 """
 
@@ -32,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
@@ -307,9 +308,9 @@ def _eligible(conn, sets: list[tuple[str, str]], as_of: str) -> list[str]:
             try:
                 conn.execute(f"create temp table {name} (clause_rowid integer primary key)")
                 conn.execute(f"insert into temp.{name} {_ELIGIBLE_SQL.format(where=where)}", {"place": place, "as_of": as_of})
-                rowids = [r[0] for r in conn.execute(f"select clause_rowid from temp.{name} order by clause_rowid")]
-                gap = max(_RUN_GAP, (conn.execute("select max(rowid) from clauses").fetchone()[0] or 0) // _RUN_GAP_SHARE)
-                conn.executemany(f"insert into temp.{_RUNS_TABLE} values (?, ?, ?)", [(name, lo, hi) for lo, hi in runs_of(rowids, gap, _MAX_RUNS)])
+                rowids = conn.execute(f"select clause_rowid, clause_rowid from temp.{name} order by clause_rowid")
+                runs = runs_of(rowids, _gap(conn), _MAX_RUNS)
+                conn.executemany(f"insert into temp.{_RUNS_TABLE} values (?, ?, ?)", [(name, lo, hi) for lo, hi in runs])
             except sqlite3.Error:
                 conn.execute(f"drop table if exists temp.{name}")  # never leave a half-filled set behind
                 conn.execute(f"delete from temp.{_RUNS_TABLE} where set_name = ?", (name,))
@@ -320,35 +321,30 @@ def _eligible(conn, sets: list[tuple[str, str]], as_of: str) -> list[str]:
     return list(names)
 
 
-def runs_of(rowids: list[int], gap: int = _RUN_GAP, most: int = _MAX_RUNS) -> list[tuple[int, int]]:
-    """Ranges (lo, hi) covering the sorted rowids: neighbours less than gap apart share one, and
-    while there are more than ``most``, the two closest ranges are joined."""
+def runs_of(ranges: Iterable[tuple[int, int]], gap: int = _RUN_GAP, most: int = _MAX_RUNS) -> list[tuple[int, int]]:
+    """Ranges (lo, hi) covering the given ones (in order of lo; a rowid r is (r, r)): those less
+    than gap apart become one, and while there are more than ``most``, the two closest are joined."""
     runs: list[list[int]] = []
-    for rowid in rowids:
-        if runs and rowid - runs[-1][1] < gap:
-            runs[-1][1] = rowid
+    for lo, hi in ranges:
+        if runs and lo - runs[-1][1] < gap:
+            runs[-1][1] = max(runs[-1][1], hi)
         else:
-            runs.append([rowid, rowid])
+            runs.append([lo, hi])
     while len(runs) > most:
         k = min(range(len(runs) - 1), key=lambda i: runs[i + 1][0] - runs[i][1])
         runs[k : k + 2] = [[runs[k][0], runs[k + 1][1]]]
     return [(lo, hi) for lo, hi in runs]
 
 
+def _gap(conn) -> int:
+    return max(_RUN_GAP, (conn.execute("select max(rowid) from clauses").fetchone()[0] or 0) // _RUN_GAP_SHARE)
+
+
 def _runs(conn, tables: list[str]) -> list[tuple[int, int]]:
-    """The ranges to read for the kept sets together: their runs, made again over all of them."""
+    """The ranges to read for the kept sets together: their runs, joined again over all of them."""
     marks = ",".join("?" * len(tables))
-    found = conn.execute(f"select lo, hi from temp.{_RUNS_TABLE} where set_name in ({marks}) order by lo, hi", tables).fetchall()
-    if not found:
-        return []
-    gap = max(_RUN_GAP, (conn.execute("select max(rowid) from clauses").fetchone()[0] or 0) // _RUN_GAP_SHARE)
-    merged: list[list[int]] = []
-    for lo, hi in found:
-        if merged and lo - merged[-1][1] < gap:
-            merged[-1][1] = max(merged[-1][1], hi)
-        else:
-            merged.append([lo, hi])
-    return [(lo, hi) for lo, hi in merged]
+    found = conn.execute(f"select lo, hi from temp.{_RUNS_TABLE} where set_name in ({marks}) order by lo, hi", tables)
+    return runs_of(found, _gap(conn), _MAX_RUNS)
 
 
 def _answers(conn, adds: dict[str, tuple[float, str | None]], as_of: str, known: dict[str, dict]) -> list[Answer]:

@@ -949,9 +949,9 @@ class _Scratch:
     clauses' order in ``documents`` in every file.
 
     Each process is a new Python (``python -c``), given the text alone, pickled into a scratch
-    file (a few hundred MB at 300,000 clauses, about a second) whose name goes down its stdin. Not forked: a forked process shares
-    this one's pages, and every record this one then reads (a reference count written) would be
-    copied, the records' whole size again. Not multiprocessing's spawn: that runs the caller's
+    file (a few hundred MB at 300,000 clauses, about a second) whose name goes down its stdin.
+    Not forked: a forked process shares this one's pages, and every record this one then reads
+    (a reference count written) would be copied, the records' whole size again. Not multiprocessing's spawn: that runs the caller's
     main script again, which a script without a ``__main__`` guard does not survive.
 
     The scratch indexes are built with a larger FTS5 hash (``_FTS_HASHSIZE``): fewer, larger
@@ -1036,7 +1036,8 @@ def _write_search_index() -> None:
     """The other process: one search index into a scratch file, from what stdin holds.
 
     stdin: (path, the file of the pickled texts, table, its CREATE, whether it takes bigrams,
-    parent pid), pickled; rowid = place in texts, from 1. The index takes the clauses a few thousand at a time: their
+    parent pid), pickled; rowid = place in texts, from 1. The index takes the clauses a few
+    thousand at a time: their
     text, or ``search.gram_rows`` of it. If the build is killed, this stops at the next batch.
     """
     # Below the build's own process: that one has the most to do; these two share what is left.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
 
@@ -220,14 +221,15 @@ def test_runs_of_cover_every_rowid_in_at_most_so_many_ranges():
     for _ in range(200):
         rowids = sorted(rng.sample(range(1, 5000), rng.randint(0, 300)))
         gap, most = rng.choice([1, 2, 50, 2048]), rng.randint(1, 20)
-        runs = runs_of(rowids, gap, most)
+        runs = runs_of([(r, r) for r in rowids], gap, most)
         assert len(runs) <= most
         assert all(lo <= hi for lo, hi in runs)
-        assert all(a[1] < b[0] for a, b in zip(runs, runs[1:]))  # disjoint, in order
+        assert all(a[1] < b[0] for a, b in itertools.pairwise(runs))  # disjoint, in order
         assert all(any(lo <= r <= hi for lo, hi in runs) for r in rowids)
         assert all(lo in rowids and hi in rowids for lo, hi in runs)  # no range reaches past the set
         if most >= len(rowids) and gap == 1:
-            assert len(runs) == len(rowids) - sum(b - a == 0 for a, b in zip(rowids, rowids[1:]))
+            assert len(runs) == len(rowids)
+        assert runs_of(runs, gap, most) == runs  # ranges that are already runs stay as they are
 
 
 def test_many_short_runs_give_the_answers_of_inline_queries(kb_db_path, monkeypatch):
