@@ -23,8 +23,9 @@ FTS table alone, each match looked up in the set of clauses that can govern in t
 temp tables of rowids, the province's and the city's, made once per connection: see
 ``_eligible``), reading only the ranges of rowids where those sets lie (publish writes rows
 place by place: see ``_runs``); only those 200 are joined to their clauses. Everything else is
-read in a few set-based queries over all answers at once (ids passed as a JSON array), with explicit orders
-where the first row wins, so that answers do not depend on which index a query plan uses.
+read in a few set-based queries over all answers at once (ids passed as a JSON array), with
+explicit orders where the first row wins, so that answers do not depend on which index a query
+plan uses.
 """
 
 from __future__ import annotations
@@ -125,18 +126,12 @@ limit {_CANDIDATES}
 # per candidate.
 _IDS = "(select value from json_each(:ids))"
 
-_CLAUSES_BY_ROWID_SQL = f"""
+# Clauses with their notice's fields, by rowid (the matches) or by id (the rest of the answers).
+_CLAUSES_SQL = f"""
 select clauses.rowid, clauses.id, clauses.document_id, clauses.path, clauses.heading, clauses.text,
        documents.doc_number, documents.jurisdiction, documents.level, documents.issued
 from clauses join documents on documents.id = clauses.document_id
-where clauses.rowid in {_IDS}
-"""
-
-_CLAUSES_SQL = f"""
-select clauses.id, clauses.path, clauses.heading, clauses.text, clauses.document_id,
-       documents.doc_number, documents.jurisdiction, documents.level, documents.issued
-from clauses join documents on documents.id = clauses.document_id
-where clauses.id in {_IDS}
+where clauses.{{key}} in {_IDS}
 """
 
 # City clauses standing on each provincial clause, in link order.
@@ -274,7 +269,7 @@ def _matches(conn, match: str, city: str, province: str, as_of: str) -> list[dic
         params = {"match": match, "as_of": as_of} | {f"place{k}": place for k, (_, place) in enumerate(sets)}
         sql = _MATCH_SQL.format(eligible=eligible)
     ranked = conn.execute(sql, params).fetchall()
-    by_rowid = {r["rowid"]: r for r in _rows(conn, _CLAUSES_BY_ROWID_SQL, {"ids": _ids(rowid for rowid, _ in ranked)})}
+    by_rowid = {r["rowid"]: r for r in _rows(conn, _CLAUSES_SQL.format(key="rowid"), {"ids": _ids(rowid for rowid, _ in ranked)})}
     return [dict(by_rowid[rowid], rank=rank) for rowid, rank in ranked]
 
 
@@ -353,7 +348,7 @@ def _answers(conn, adds: dict[str, tuple[float, str | None]], as_of: str, known:
     clauses = {clause_id: known[clause_id] for clause_id in adds if clause_id in known}
     missing = [clause_id for clause_id in adds if clause_id not in clauses]
     if missing:
-        clauses.update((c["id"], c) for c in _rows(conn, _CLAUSES_SQL, {"ids": _ids(missing)}))
+        clauses.update((c["id"], c) for c in _rows(conn, _CLAUSES_SQL.format(key="id"), {"ids": _ids(missing)}))
     stands_on = _grouped(_rows(conn, _STANDS_ON_SQL, {"ids": ids}), "source_clause_id")
     basis_docs = {
         clause_id: stands_on[clause_id][0]["document_id"] if clause_id in stands_on else clauses[clause_id]["document_id"]

@@ -52,7 +52,7 @@ import sqlite_utils
 from . import cache, places, search
 from .errors import KbError, NotFoundError
 from .link import LinkState, link
-from .model import Document, Evidence, LinkResult, Source
+from .model import LEVELS, Document, Evidence, LinkResult, Source
 from .parse import CorpusParse, Problem, corpus_files, parse_corpus
 from .timing import extract_time_limits
 from .versions import DocumentVersion, assign_versions
@@ -752,20 +752,18 @@ def _update(db: sqlite_utils.Database, content: _Content, changed: Changes) -> N
         for name, keys in (("kb_rewritten", changed.documents), ("kb_relinked", changed.linked), ("kb_paths", changed.paths)):
             conn.execute(f"create temp table {name} (id text primary key)")
             conn.executemany(f"insert into temp.{name} values (?)", [(k,) for k in sorted(keys)])
-        relinked_clauses = "select id from clauses where document_id in (select id from temp.kb_relinked)"
-        rewritten_clauses = "select id from clauses where document_id in (select id from temp.kb_rewritten)"
-        conn.execute(f"delete from links where source_clause_id in ({relinked_clauses})")
-        conn.execute(f"delete from parameters where clause_id in ({relinked_clauses})")
+        of_relinked = "document_id in (select id from temp.kb_relinked)"
+        of_rewritten = "document_id in (select id from temp.kb_rewritten)"
+        conn.execute(f"delete from links where source_clause_id in (select id from clauses where {of_relinked})")
+        conn.execute(f"delete from parameters where clause_id in (select id from clauses where {of_relinked})")
         conn.execute("delete from coverage where city_document_id in (select id from temp.kb_relinked)")
-        conn.execute(f"delete from time_limits where clause_id in ({rewritten_clauses})")
-        old = conn.execute(
-            "select rowid, heading, text from clauses where document_id in (select id from temp.kb_rewritten)"
-        ).fetchall()
+        conn.execute(f"delete from time_limits where clause_id in (select id from clauses where {of_rewritten})")
+        texts = f"select rowid, heading, text from clauses where {of_rewritten}"
+        old = conn.execute(texts).fetchall()
         conn.executemany(f"insert into [{trigrams}] ([{trigrams}], rowid, heading, text) values ('delete', ?, ?, ?)", old)
         conn.executemany(f"insert into [{grams}] ([{grams}], rowid, heading, text) values ('delete', ?, ?, ?)", search.gram_rows(old))
-        conn.execute("delete from clauses where document_id in (select id from temp.kb_rewritten)")
-        conn.execute("delete from citations where document_id in (select id from temp.kb_rewritten)")
-        conn.execute("delete from clause_versions where document_id in (select id from temp.kb_rewritten)")
+        for table in ("clauses", "citations", "clause_versions"):
+            conn.execute(f"delete from [{table}] where {of_rewritten}")
         conn.execute("delete from documents where id in (select id from temp.kb_rewritten) or placeholder = 1")
         conn.execute("delete from sources where path in (select id from temp.kb_paths)")
         for table in ("doc_relations", "unresolved", "problems", "document_versions"):
@@ -773,16 +771,14 @@ def _update(db: sqlite_utils.Database, content: _Content, changed: Changes) -> N
 
         _insert_clauses(db, content, changed)
         _insert_rows(db, content, changed)
-        new = conn.execute(
-            "select rowid, heading, text from clauses where document_id in (select id from temp.kb_rewritten)"
-        ).fetchall()
+        new = conn.execute(texts).fetchall()
         conn.executemany(f"insert into [{trigrams}] (rowid, heading, text) values (?, ?, ?)", new)
         conn.executemany(f"insert into [{grams}] (rowid, heading, text) values (?, ?, ?)", search.gram_rows(new))
         for name in ("kb_rewritten", "kb_relinked", "kb_paths"):
             conn.execute(f"drop table temp.{name}")
 
 
-_LEVEL_ORDER = {"national": 0, "province": 1, "city": 2, "county": 3}
+_LEVEL_ORDER = {level: k for k, level in enumerate(LEVELS)}
 
 
 def _place_order(doc: Document) -> tuple:
@@ -951,8 +947,9 @@ class _Scratch:
     Each process is a new Python (``python -c``), given the text alone, pickled into a scratch
     file (a few hundred MB at 300,000 clauses, about a second) whose name goes down its stdin.
     Not forked: a forked process shares this one's pages, and every record this one then reads
-    (a reference count written) would be copied, the records' whole size again. Not multiprocessing's spawn: that runs the caller's
-    main script again, which a script without a ``__main__`` guard does not survive.
+    (a reference count written) would be copied, the records' whole size again. Not
+    multiprocessing's spawn: that runs the caller's main script again, which a script without a
+    ``__main__`` guard does not survive.
 
     The scratch indexes are built with a larger FTS5 hash (``_FTS_HASHSIZE``): fewer, larger
     segments, the same index (every term, row, column and offset, so the same matches and bm25
@@ -964,16 +961,18 @@ class _Scratch:
         self.db = db
         path = db.execute("pragma database_list").fetchall()[0][2]  # "" in memory
         where = Path(path) if path else None
-        self.jobs: list[tuple[str, str, Path, subprocess.Popen | None]] = []
-        for table, create in _search_tables():
-            fd, scratch = tempfile.mkstemp(prefix=(where.name if where else "kb") + "-search-", dir=where.parent if where else None)
+
+        def scratch_file(kind: str) -> Path:
+            fd, scratch = tempfile.mkstemp(prefix=(where.name if where else "kb") + kind, dir=where.parent if where else None)
             os.close(fd)
-            self.jobs.append((table, create, Path(scratch), None))
+            return Path(scratch)
+
+        self.jobs: list[tuple[str, str, Path, subprocess.Popen | None]] = [
+            (table, create, scratch_file("-search-"), None) for table, create in _search_tables()
+        ]
         # The texts both processes read: a file, not a pipe (a pickle of every clause's text
         # in memory is a few hundred MB at 300,000 clauses), pickled once for both.
-        fd, texts = tempfile.mkstemp(prefix=(where.name if where else "kb") + "-search-texts-", dir=where.parent if where else None)
-        os.close(fd)
-        self.texts = Path(texts)
+        self.texts = scratch_file("-search-texts-")
 
     def __enter__(self) -> _Scratch:
         return self
@@ -1037,8 +1036,8 @@ def _write_search_index() -> None:
 
     stdin: (path, the file of the pickled texts, table, its CREATE, whether it takes bigrams,
     parent pid), pickled; rowid = place in texts, from 1. The index takes the clauses a few
-    thousand at a time: their
-    text, or ``search.gram_rows`` of it. If the build is killed, this stops at the next batch.
+    thousand at a time: their text, or ``search.gram_rows`` of it. If the build is killed, this
+    stops at the next batch.
     """
     # Below the build's own process: that one has the most to do; these two share what is left.
     os.nice(5)
