@@ -37,7 +37,7 @@ import pickle
 import re
 import zlib
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cached_property
 
@@ -689,11 +689,19 @@ class _Run:
     notice_text: dict[str, str]  # provincial doc id -> its localised text, for novelty
     params: dict[str, list[Parameter]] = field(default_factory=dict)  # clause id -> parameters (a cache)
     exhaustive: bool = False  # score every allowed entry, not the index's candidates (link's brute force)
+    params_by_text: dict[str, list[Parameter]] = field(default_factory=dict)  # text -> parameters of its first clause
 
     def parameters(self, clause: Clause) -> list[Parameter]:
+        """The clause's parameters. They depend on its text alone, and restated texts recur
+        (two in five clause texts at 10,000 notices): a text read once is copied, not re-read."""
         found = self.params.get(clause.id)
         if found is None:
-            found = self.params[clause.id] = params_mod.extract_parameters(clause.id, clause.text)
+            same = self.params_by_text.get(clause.text)
+            if same is None:
+                found = self.params_by_text[clause.text] = params_mod.extract_parameters(clause.id, clause.text)
+            else:
+                found = [replace(p, clause_id=clause.id) for p in same]
+            self.params[clause.id] = found
         return found
 
 
