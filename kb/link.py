@@ -750,6 +750,7 @@ class Reuse:
     recomputed: list[str] = field(default_factory=list)  # doc ids
     reused: int = 0
     reasons: dict[str, str] = field(default_factory=dict)  # doc id -> why it was recomputed
+    partial: bool = False  # the result's lists hold the recomputed documents' shares only
 
 
 def document_fingerprint(doc: Document) -> str:
@@ -768,7 +769,12 @@ PARALLEL_MIN_CLAUSES = 20_000  # below this, forking workers costs more than it 
 
 
 def link(
-    documents: list[Document], workers: int | None = None, previous: LinkState | None = None, code: str = "", exhaustive: bool = False
+    documents: list[Document],
+    workers: int | None = None,
+    previous: LinkState | None = None,
+    code: str = "",
+    exhaustive: bool = False,
+    complete: bool = True,
 ) -> LinkResult:
     """Run the link stage over parsed documents.
 
@@ -779,7 +785,10 @@ def link(
 
     With `previous` (the state of an earlier run by the same `code`), only documents a change
     touches are recomputed (see ``_touched``); the others keep their earlier share. The new
-    state is ``result.state``; what was recomputed is ``result.reuse``.
+    state is ``result.state``; what was recomputed is ``result.reuse``. With ``complete``
+    false, an incremental run's lists (links, parameters, unresolved, coverage) hold the
+    recomputed documents' shares only, which is all an incremental publish writes: unpickling
+    every share costs more than the rest of a one-file rebuild. ``complete_result`` fills them.
 
     ``exhaustive``: the brute force the index is measured against (scripts/bench) -- every
     clause is scored against every provincial clause it may stand on, not only the index's
@@ -791,10 +800,12 @@ def link(
     with collector_paused():
         if exhaustive:
             return _link(documents, workers, None, code + ":exhaustive", exhaustive=True)
-        return _link(documents, workers, previous, code)
+        return _link(documents, workers, previous, code, complete=complete)
 
 
-def _link(documents: list[Document], workers: int | None, previous: LinkState | None, code: str, exhaustive: bool = False) -> LinkResult:
+def _link(
+    documents: list[Document], workers: int | None, previous: LinkState | None, code: str, exhaustive: bool = False, complete: bool = True
+) -> LinkResult:
     global _RUN
     result = LinkResult()
     _ENTRY_CACHE.clear()
@@ -833,15 +844,36 @@ def _link(documents: list[Document], workers: int | None, previous: LinkState | 
         _ENTRY_CACHE.clear()
     del run, index, notice_text  # the index's arrays and entries: room for the shares unpickled next
     kept = {d.id: Kept(fp, *done[i]) if i in done else previous.documents[d.id] for i, (d, fp) in enumerate(zip(documents, fingerprints))}
-    outputs = [k.output() for k in kept.values()]
     result.reuse.recomputed = [documents[i].id for i in todo]
     result.reuse.reused = len(documents) - len(todo)
     result.state = LinkState(code, kept, implemented)
+    if previous is not None and not complete:
+        result.reuse.partial = True
+        _merge(result, documents, [documents[i].id for i in todo])
+    else:
+        _merge(result, documents, [d.id for d in documents])
+    return result
+
+
+def complete_result(result: LinkResult, documents: list[Document]) -> None:
+    """Fill a partial result (``link(..., complete=False)``) with every document's share, from its state."""
+    if result.reuse is not None and result.reuse.partial:
+        for name in ("parameters", "links", "unresolved", "coverage"):
+            getattr(result, name).clear()
+        result.reuse.partial = False
+        _merge(result, documents, [d.id for d in documents])
+
+
+def _merge(result: LinkResult, documents: list[Document], ids: list[str]) -> None:
+    """The shares of documents ``ids`` (in document order) into the result's lists, and the
+    coverage of the city notices among them."""
+    outputs = [result.state.documents[i].output() for i in ids]
     for part in ("parameters", "links", "sibling_links", "unresolved", "succession"):
         for out in outputs:
             getattr(result, "links" if part in ("sibling_links", "succession") else part).extend(getattr(out, part))
-    result.coverage = _coverage(documents, implemented, result.links, {d.id: d for d in documents})
-    return result
+    docs_by_id = {d.id: d for d in documents}
+    city = [docs_by_id[i] for i in ids if _is_city(docs_by_id[i])]
+    result.coverage = _coverage(city, result.state.implemented, result.links, docs_by_id)
 
 
 def _scope_key(doc: Document) -> str:
@@ -887,7 +919,8 @@ def _touched(run: _Run, fingerprints: list[str], previous: LinkState) -> Reuse:
 
     - a document that is new or changed (its fingerprint differs);
     - a city notice whose implemented notices changed, or whose links, sibling links, best
-      unresolved candidate or runner-up candidates stood on a changed or removed notice;
+      unresolved candidate or runner-up candidates stood on a changed or removed notice, or
+      that implements one (its coverage lists that notice's clauses);
     - a provincial notice whose succession stood on a changed or removed notice;
     - a city clause (or provincial, for succession) for which a clause of a changed notice
       now scores at least as high as what it stands on: found through an index of the
@@ -912,6 +945,11 @@ def _touched(run: _Run, fingerprints: list[str], previous: LinkState) -> Reuse:
         hit = previous.documents[d.id].stood_on & moved
         if hit:
             reuse.reasons[d.id] = "stood on a changed notice: " + ", ".join(sorted(hit))
+            continue
+        # Its coverage lists the clauses of the notices it implements.
+        hit = run.implemented.get(d.id, set()) & moved
+        if hit and _is_city(d):
+            reuse.reasons[d.id] = "implements a changed notice: " + ", ".join(sorted(hit))
     fresh = [run.docs_by_id[i] for i in sorted(moved & current)]
     if fresh:
         _better_candidates(run, fresh, previous, reuse)
@@ -1156,18 +1194,17 @@ def _succession(run: _Run, doc: Document) -> list[Link]:
     return links
 
 
-def _coverage(documents, implemented, links, docs_by_id) -> list[Coverage]:
+def _coverage(cities: list[Document], implemented, links, docs_by_id) -> list[Coverage]:
+    """Which clauses of the notices each city notice implements it restates (links: at least the city notices')."""
     by_city_doc: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    clause_doc = {c.id: d.id for d in documents for c in d.clauses}
+    clause_doc = {c.id: d.id for d in cities for c in d.clauses}
     for link_ in links:
         if link_.relation == "succeeds":
             continue
         by_city_doc[clause_doc[link_.source_clause_id]][link_.target_clause_id].append(link_.source_clause_id)
     out = []
-    for city_id, targets in sorted(implemented.items()):
-        city = docs_by_id.get(city_id)
-        if city is None or not _is_city(city):
-            continue
+    for city_id in sorted(d.id for d in cities if d.id in implemented):
+        city, targets = docs_by_id[city_id], implemented[city_id]
         restated = by_city_doc.get(city_id, {})
         for prov_id in sorted(targets):
             prov = docs_by_id.get(prov_id)

@@ -51,7 +51,7 @@ import sqlite_utils
 
 from . import cache, places, search
 from .errors import KbError, NotFoundError
-from .link import LinkState, link
+from .link import LinkState, complete_result, link
 from .model import LEVELS, Document, Evidence, LinkResult, Source
 from .parse import CorpusParse, Problem, corpus_files, parse_corpus
 from .timing import extract_time_limits
@@ -756,6 +756,7 @@ def _update(db: sqlite_utils.Database, content: _Content, changed: Changes) -> N
         of_rewritten = "document_id in (select id from temp.kb_rewritten)"
         conn.execute(f"delete from links where source_clause_id in (select id from clauses where {of_relinked})")
         conn.execute(f"delete from parameters where clause_id in (select id from clauses where {of_relinked})")
+        conn.execute(f"delete from unresolved where clause_id in (select id from clauses where {of_relinked})")
         conn.execute("delete from coverage where city_document_id in (select id from temp.kb_relinked)")
         conn.execute(f"delete from time_limits where clause_id in (select id from clauses where {of_rewritten})")
         texts = f"select rowid, heading, text from clauses where {of_rewritten}"
@@ -766,7 +767,7 @@ def _update(db: sqlite_utils.Database, content: _Content, changed: Changes) -> N
             conn.execute(f"delete from [{table}] where {of_rewritten}")
         conn.execute("delete from documents where id in (select id from temp.kb_rewritten) or placeholder = 1")
         conn.execute("delete from sources where path in (select id from temp.kb_paths)")
-        for table in ("doc_relations", "unresolved", "problems", "document_versions"):
+        for table in ("doc_relations", "problems", "document_versions"):
             conn.execute(f"delete from [{table}]")
 
         _insert_clauses(db, content, changed)
@@ -836,7 +837,10 @@ def publish(
         _write_all(db, content)
 
     problem_paths = {p.path for p in parsed.problems if p.severity == "error"}
-    relations = Counter(k.relation for k in linked.links)
+    # The linker's figures are read from the tables: an incremental build's result holds
+    # only the shares it recomputed.
+    relations = dict(db.execute("select relation, count(*) from links group by relation").fetchall())
+    tally = {name: db.execute(f"select count(*) from [{name}]").fetchone()[0] for name in ("unresolved", "coverage", "parameters")}
     severities = Counter(p.severity for p in parsed.problems)
     counts = {
         "files": len(parsed.files) + len(problem_paths - {f.source.path for f in parsed.files}),
@@ -845,9 +849,7 @@ def publish(
         "placeholders": len(placeholders),
         "clauses": sum(len(d.clauses) for d in documents),
         "links": dict(sorted(relations.items())),
-        "unresolved": len(linked.unresolved),
-        "coverage": len(linked.coverage),
-        "parameters": len(linked.parameters),
+        **tally,
         "citations": sum(len(d.citations) for d in documents),
         "problems": dict(sorted(severities.items())),
     }
@@ -1160,6 +1162,7 @@ def _insert_rows(db: sqlite_utils.Database, content: _Content, only: Changes | N
                 "explanation": u.explanation,
             }
             for u in linked.unresolved
+            if relinked(clause_doc.get(u.clause_id))
         ),
     )
     _insert_tuples(
@@ -1312,7 +1315,7 @@ def build(
     parsed = parse_corpus(corpus, on_file=on_file, workers=workers, cache_dir=here / "parse")
     latest, versions = assign_versions(parsed.documents)
     previous = None if full else cache.load_pickle(here / "link.pickle")
-    linked = link(latest, workers=workers, previous=previous if isinstance(previous, LinkState) else None, code=code)
+    linked = link(latest, workers=workers, previous=previous if isinstance(previous, LinkState) else None, code=code, complete=False)
     previous = None
 
     hashes = {f.source.path: f.source.sha256 for f in parsed.files}
@@ -1336,6 +1339,8 @@ def build(
     )
 
     changed = None if full else _changes(db_path, here, parsed, linked, latest, hashes)
+    if changed is None:  # the whole database is written: every document's share
+        complete_result(linked, latest)
     _remove_stale_temps(db_path)
     _remove_stale_temps(here / "link.pickle")
     # The linker's state (every document's share, pickled: 250 MB at 10,000 notices) waits on

@@ -145,3 +145,47 @@ def test_a_failed_build_leaves_the_previous_state(corpus, tmp_path, monkeypatch)
     with pytest.raises(RuntimeError):
         build(corpus, db)
     assert state.read_bytes() == saved  # the state still matches the database in place
+
+
+def _latest(corpus: Path) -> list:
+    from kb.parse import parse_corpus
+    from kb.versions import assign_versions
+
+    return assign_versions(parse_corpus(corpus, workers=1).documents)[0]
+
+
+def test_a_partial_link_holds_the_recomputed_shares_and_completes_to_a_full_run(corpus):
+    from kb.link import complete_result, link
+
+    first = link(_latest(corpus), workers=1)
+    _edit(corpus / DALIAN, "执行期限自本文印发之日起12个月", "执行期限自本文印发之日起18个月")
+    documents = _latest(corpus)
+    partial = link(documents, workers=1, previous=first.state, complete=False)
+    full = link(documents, workers=1)
+    dalian = "大人社发〔2020〕391号"
+    assert partial.reuse.partial and partial.reuse.recomputed == [dalian]
+    assert partial.links and {k.source_clause_id.split(":")[0] for k in partial.links} == {dalian}
+    assert partial.coverage and {c.city_document_id for c in partial.coverage} == {dalian}
+    assert [c for c in full.coverage if c.city_document_id == dalian] == partial.coverage
+    assert len(partial.links) < len(full.links)
+    complete_result(partial, documents)
+    assert not partial.reuse.partial
+    for name in ("links", "unresolved", "coverage", "parameters"):
+        assert getattr(partial, name) == getattr(full, name), name
+
+
+def test_a_city_implementing_a_changed_notice_is_relinked_for_its_coverage(corpus):
+    """Even when none of its links or candidates stood on that notice: its coverage rows list
+    the notice's clauses."""
+    from kb.link import Kept, LinkState, link
+
+    first = link(_latest(corpus), workers=1)
+    _edit(corpus / P25, "可预拨不超过50%的一次性吸纳就业补贴", "可预拨不超过40%的一次性吸纳就业补贴")
+    p25 = "辽政办发〔2020〕25号"
+    implementing = sorted(d for d, targets in first.state.implemented.items() if p25 in targets)
+    assert implementing
+    # As if nothing of theirs had stood on 25号.
+    kept = {d: Kept(k.fingerprint, k.stood_on - {p25}, k.blob) for d, k in first.state.documents.items()}
+    again = link(_latest(corpus), workers=1, previous=LinkState(first.state.code, kept, first.state.implemented))
+    for city in implementing:
+        assert again.reuse.reasons[city].startswith("implements a changed notice"), again.reuse.reasons.get(city)
