@@ -189,3 +189,28 @@ def test_a_city_implementing_a_changed_notice_is_relinked_for_its_coverage(corpu
     again = link(_latest(corpus), workers=1, previous=LinkState(first.state.code, kept, first.state.implemented))
     for city in implementing:
         assert again.reuse.reasons[city].startswith("implements a changed notice"), again.reuse.reasons.get(city)
+
+
+def test_the_index_is_saved_and_reused_until_a_provincial_notice_changes(corpus, monkeypatch):
+    from kb import link as link_mod
+
+    first = link_mod.link(_latest(corpus), workers=1)
+    assert first.state.index is not None
+    _edit(corpus / DALIAN, "执行期限自本文印发之日起12个月", "执行期限自本文印发之日起18个月")
+    documents = _latest(corpus)
+    full = link_mod.link(documents, workers=1)
+    assert full.state.index.key == first.state.index.key  # the same provincial notices
+
+    def rebuilt(*args):
+        raise AssertionError("the index was rebuilt")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(link_mod, "_build_index", rebuilt)
+        again = link_mod.link(documents, workers=1, previous=first.state)
+    assert again.state.index is first.state.index
+    for name in ("links", "unresolved", "coverage", "parameters"):
+        assert getattr(again, name) == getattr(full, name), name
+
+    _edit(corpus / P25, "可预拨不超过50%的一次性吸纳就业补贴", "可预拨不超过40%的一次性吸纳就业补贴")
+    after = link_mod.link(_latest(corpus), workers=1, previous=again.state)
+    assert after.state.index.key != first.state.index.key

@@ -263,6 +263,8 @@ def test_forked_workers_give_the_serial_result(synthetic_documents):
     assert forked.unresolved == serial.unresolved
     assert forked.parameters == serial.parameters
     assert forked.coverage == serial.coverage
+    # the index is saved in this process while the workers link, as it is without them
+    assert forked.state.index == serial.state.index
 
 
 
