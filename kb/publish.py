@@ -41,6 +41,7 @@ import sys
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -1312,46 +1313,52 @@ def build(
     here = cache.code_dir(cache_root, code)
     if full:
         shutil.rmtree(here, ignore_errors=True)
-    parsed = parse_corpus(corpus, on_file=on_file, workers=workers, cache_dir=here / "parse")
-    latest, versions = assign_versions(parsed.documents)
-    previous = None if full else cache.load_pickle(here / "link.pickle")
-    linked = link(latest, workers=workers, previous=previous if isinstance(previous, LinkState) else None, code=code, complete=False)
-    previous = None
-
-    hashes = {f.source.path: f.source.sha256 for f in parsed.files}
-    for path in files:
-        rel = path.relative_to(corpus).as_posix()
-        if rel not in hashes:  # a file that failed to parse: hashed here, it has no Source
-            hashes[rel] = _sha256(path)
-    history = _previous_builds(db_path)
-    info = BuildInfo(
-        id=max((b["id"] for b in history), default=0) + 1,
-        started=started,
-        code_version=code_version(),
-        corpus=str(corpus),
-        corpus_hash=corpus_hash(hashes),
-        incremental={
-            "files_parsed": len(parsed.parsed_paths),
-            "files_from_cache": len(parsed.cached_paths),
-            "documents_linked": len(linked.reuse.recomputed),
-            "documents_reused": linked.reuse.reused,
-        },
-    )
-
-    changed = None if full else _changes(db_path, here, parsed, linked, latest, hashes)
-    if changed is None:  # the whole database is written: every document's share
-        complete_result(linked, latest)
     _remove_stale_temps(db_path)
-    _remove_stale_temps(here / "link.pickle")
-    # The linker's state (every document's share, pickled: 250 MB at 10,000 notices) waits on
-    # disk, not in memory, for the build to land.
-    state_file = cache.pickle_beside(here / "link.pickle", linked.state)
-    linked.state = None
     fd, temp = tempfile.mkstemp(prefix=f"{db_path.name}.tmp-{os.getpid()}-", dir=db_path.parent)
     os.close(fd)
+    # The database this code wrote last is copied while the corpus is parsed and linked: an
+    # incremental publish updates the copy (a second of I/O at 10,000 notices that would
+    # otherwise come after them). Dropped if the publish turns out to be a whole write.
+    copying = None if full or not _written_last(db_path, here) else _in_background(shutil.copyfile, db_path, temp)
+    state_file = None
     try:
-        if changed is not None:
-            shutil.copyfile(db_path, temp)  # the old database is only read
+        parsed = parse_corpus(corpus, on_file=on_file, workers=workers, cache_dir=here / "parse")
+        latest, versions = assign_versions(parsed.documents)
+        previous = None if full else cache.load_pickle(here / "link.pickle")
+        linked = link(latest, workers=workers, previous=previous if isinstance(previous, LinkState) else None, code=code, complete=False)
+        previous = None
+
+        hashes = {f.source.path: f.source.sha256 for f in parsed.files}
+        for path in files:
+            rel = path.relative_to(corpus).as_posix()
+            if rel not in hashes:  # a file that failed to parse: hashed here, it has no Source
+                hashes[rel] = _sha256(path)
+        history = _previous_builds(db_path)
+        info = BuildInfo(
+            id=max((b["id"] for b in history), default=0) + 1,
+            started=started,
+            code_version=code_version(),
+            corpus=str(corpus),
+            corpus_hash=corpus_hash(hashes),
+            incremental={
+                "files_parsed": len(parsed.parsed_paths),
+                "files_from_cache": len(parsed.cached_paths),
+                "documents_linked": len(linked.reuse.recomputed),
+                "documents_reused": linked.reuse.reused,
+            },
+        )
+
+        changed = None if copying is None else _changes(db_path, here, parsed, linked, latest, hashes)
+        if copying is not None:
+            copying.result()
+        if changed is None:  # the whole database is written: every document's share, into an empty file
+            complete_result(linked, latest)
+            open(temp, "wb").close()
+        _remove_stale_temps(here / "link.pickle")
+        # The linker's state (every document's share, pickled: 250 MB at 10,000 notices) waits on
+        # disk, not in memory, for the build to land.
+        state_file = cache.pickle_beside(here / "link.pickle", linked.state)
+        linked.state = None
         db = sqlite_utils.Database(temp)
         try:
             if changed is None:
@@ -1363,14 +1370,26 @@ def build(
             db.close()
         os.replace(temp, db_path)
     except BaseException:
+        if copying is not None:
+            copying.cancel() or copying.exception()  # a running copy is waited for: its file goes next
         Path(temp).unlink(missing_ok=True)
-        state_file.unlink(missing_ok=True)
+        if state_file is not None:
+            state_file.unlink(missing_ok=True)
         raise
     # Only a build that landed leaves state for the next one.
     os.replace(state_file, here / "link.pickle")
     cache.save_pickle(here / _PUBLISHED, {"id": info.id, "finished": info.finished, "file": _identity(db_path)})
     cache.prune(cache_root, keep=code)
     return BuildReport(str(db_path), info, parsed.problems, changed)
+
+
+def _in_background(function: Callable, *args) -> Future:
+    """function(*args) in a thread of its own (a file copy: the kernel's work, the GIL released)."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-build")
+    try:
+        return pool.submit(function, *args)
+    finally:
+        pool.shutdown(wait=False)
 
 
 # Beside the linker's state in the code's cache: which build of the database this code wrote last.
@@ -1381,6 +1400,14 @@ def _identity(path: Path) -> tuple[int, int, int]:
     """The file as the file system knows it: a copy over it, a replacement or a write changes it."""
     st = path.stat()
     return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _written_last(db_path: Path, here: Path) -> dict | None:
+    """The record of the build this code wrote last, if the file at db_path is still that database."""
+    record = cache.load_pickle(here / _PUBLISHED)
+    if not db_path.is_file() or not isinstance(record, dict) or record.get("file") != _identity(db_path):
+        return None
+    return record
 
 
 # Past this share of documents to rewrite, writing the whole database costs no more.
@@ -1399,10 +1426,8 @@ def _changes(
     rewrite or relink are at most ``_MAX_CHANGED_SHARE`` of them.
     """
     reuse = linked.reuse
-    if reuse is None or not db_path.is_file():
-        return None
-    record = cache.load_pickle(here / _PUBLISHED)
-    if not isinstance(record, dict) or record.get("file") != _identity(db_path):
+    record = _written_last(db_path, here)
+    if reuse is None or record is None:
         return None
     try:
         conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)

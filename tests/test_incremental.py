@@ -145,6 +145,7 @@ def test_a_failed_build_leaves_the_previous_state(corpus, tmp_path, monkeypatch)
     with pytest.raises(RuntimeError):
         build(corpus, db)
     assert state.read_bytes() == saved  # the state still matches the database in place
+    assert list(tmp_path.glob("kb.db.tmp-*")) == []  # the copy it was updating is gone
 
 
 def _latest(corpus: Path) -> list:
