@@ -730,9 +730,25 @@ class Kept:
     fingerprint: str
     stood_on: frozenset[str]
     blob: bytes
+    clauses: frozenset[str] = frozenset()  # a provincial or national notice's clause_keys
 
     def output(self) -> _DocLinks:
         return pickle.loads(zlib.decompress(self.blob))
+
+
+def clause_keys(doc: Document) -> frozenset[str]:
+    """A key per linkable clause of a notice others stand on: what scoring reads of it (id,
+    position, heading, text, the notice's date and place). After a change, only clauses with
+    a new key can outscore anything; the rest score as they did."""
+    if doc.level not in ("province", "national"):
+        return frozenset()
+    return frozenset(_clause_key(c, doc) for c in doc.clauses if _linkable(c))
+
+
+def _clause_key(clause: Clause, doc: Document) -> str:
+    # and what decides who may stand on it: the notice's date and place
+    what = [clause.id, clause.position, clause.heading, clause.text, doc.issued, doc.level, doc.province, doc.jurisdiction]
+    return hashlib.blake2b(json.dumps(what, ensure_ascii=False).encode(), digest_size=12).hexdigest()
 
 
 @dataclass
@@ -846,7 +862,9 @@ def _link(
         _RUN = None
         _ENTRY_CACHE.clear()
     del run, index, notice_text  # the index's arrays and entries: room for the shares unpickled next
-    kept = {d.id: Kept(fp, *done[i]) if i in done else previous.documents[d.id] for i, (d, fp) in enumerate(zip(documents, fingerprints))}
+    kept = {
+        d.id: Kept(fp, *done[i], clause_keys(d)) if i in done else previous.documents[d.id] for i, (d, fp) in enumerate(zip(documents, fingerprints))
+    }
     result.reuse.recomputed = [documents[i].id for i in todo]
     result.reuse.reused = len(documents) - len(todo)
     result.state = LinkState(code, kept, implemented, saved)
@@ -1017,18 +1035,30 @@ SUCCESSION_SHARE = 0.1  # a restated sentence inside a long clause shares less
 
 
 def _shares_enough(index: ClauseIndex, mini: ClauseIndex, query: _Entry, allowed, share: float = RESTATEMENT_SHARE) -> bool:
-    """Could any clause of the small index restate the query? Cheap: trigram counts only."""
+    """Could any clause of the small index restate the query? Cheap: trigram counts only (the
+    small index's first: most queries share nothing with it)."""
+    shared = int(mini.counts(query, allowed).max())
+    if not shared:
+        return False
     indexed = min(QUERY_TRIGRAMS, index.known(query))
-    return bool(indexed) and int(mini.counts(query, allowed).max()) >= share * indexed
+    return bool(indexed) and shared >= share * indexed
+
+
+def changed_clauses(documents: list[Document], previous: LinkState) -> list[tuple[Clause, Document]]:
+    """The linkable clauses of these notices whose ``clause_keys`` the previous run did not have."""
+    out = []
+    for doc in documents:
+        before = previous.documents[doc.id].clauses if doc.id in previous.documents else frozenset()
+        out += [(c, doc) for c in doc.clauses if _linkable(c) and _clause_key(c, doc) not in before]
+    return out
 
 
 def _better_candidates(run: _Run, fresh: list[Document], previous: LinkState, reuse: Reuse) -> None:
-    """Mark documents for which a clause of a changed provincial notice may now be the best candidate."""
+    """Mark documents for which a new or changed clause of a changed provincial notice may now
+    be the best candidate (its unchanged clauses score as they did: ``clause_keys``)."""
     mini = ClauseIndex()
-    for doc in fresh:
-        for clause in doc.clauses:
-            if _linkable(clause):
-                mini.add(_entry(clause, doc))
+    for clause, doc in changed_clauses(fresh, previous):
+        mini.add(_entry(clause, doc))
     if not mini.entries:
         return
     mini.freeze()

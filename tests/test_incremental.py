@@ -215,3 +215,17 @@ def test_the_index_is_saved_and_reused_until_a_provincial_notice_changes(corpus,
     _edit(corpus / P25, "可预拨不超过50%的一次性吸纳就业补贴", "可预拨不超过40%的一次性吸纳就业补贴")
     after = link_mod.link(_latest(corpus), workers=1, previous=again.state)
     assert after.state.index.key != first.state.index.key
+
+
+def test_only_the_changed_clauses_of_a_changed_notice_are_checked_against_every_other(corpus):
+    from kb.link import changed_clauses, link
+
+    first = link(_latest(corpus), workers=1)
+    p25 = "辽政办发〔2020〕25号"
+    _edit(corpus / P25, "可预拨不超过50%的一次性吸纳就业补贴", "可预拨不超过40%的一次性吸纳就业补贴")
+    notice = next(d for d in _latest(corpus) if d.id == p25)
+    changed = changed_clauses([notice], first.state)
+    assert [c.id for c, _ in changed] == [c.id for c in notice.clauses if "不超过40%的一次性吸纳就业补贴" in c.text]
+    assert len(changed) == 1 and len(notice.clauses) > 10
+    # a notice the previous run did not have: every linkable clause is new
+    assert len(changed_clauses([notice], type(first.state)(first.state.code))) > 10
