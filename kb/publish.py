@@ -870,7 +870,11 @@ def publish(
         },
         replace=True,
     )
-    db.analyze()
+    if changed is None:
+        db.analyze()
+    else:  # the tables an update wrote; the search indexes' own tables are read by rowid only
+        for table in _TABLES:
+            db.analyze(table)
     return counts
 
 
@@ -1322,7 +1326,7 @@ def build(
     copying = None if full or not _written_last(db_path, here) else _in_background(shutil.copyfile, db_path, temp)
     state_file = None
     try:
-        parsed = parse_corpus(corpus, on_file=on_file, workers=workers, cache_dir=here / "parse")
+        parsed = parse_corpus(corpus, on_file=on_file, workers=workers, cache_dir=here / "parse", files=files)
         latest, versions = assign_versions(parsed.documents)
         previous = None if full else cache.load_pickle(here / "link.pickle")
         linked = link(latest, workers=workers, previous=previous if isinstance(previous, LinkState) else None, code=code, complete=False)

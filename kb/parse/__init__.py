@@ -175,6 +175,7 @@ def parse_corpus(
     on_file: Callable[[str], object] | None = None,
     workers: int | None = None,
     cache_dir: str | Path | None = None,
+    files: list[Path] | None = None,
 ) -> CorpusParse:
     """Parse every file under corpus; a file that fails is a Problem, the rest go on.
 
@@ -183,6 +184,7 @@ def parse_corpus(
     file there under ``cache_key`` and read it back instead of parsing when the key matches. The
     result is the same whatever the workers and cache: files, problems and ``on_file`` calls come
     in sorted path order. Only point cache_dir at a directory this build owns: entries are pickles.
+    files: ``corpus_files(corpus)``, when the caller has just listed them.
     """
     corpus = Path(corpus)
     manifest = load_manifest(corpus)
@@ -190,7 +192,7 @@ def parse_corpus(
         # corpus_files would read the entries as notices (it skips dot-files, not dot-directories)
         raise KbError(f"{cache_dir}: the parse cache is inside the corpus {corpus}; put it outside, next to the database")
     cache = _Cache(Path(cache_dir)) if cache_dir is not None else None
-    jobs = [_Job(path, path.relative_to(corpus).as_posix()) for path in corpus_files(corpus)]
+    jobs = [_Job(path, path.relative_to(corpus).as_posix()) for path in (corpus_files(corpus) if files is None else files)]
     for job in jobs:
         job.entry = manifest.get(job.rel)
     # Cached entries are unpickled here, not in a worker that would only pickle them again
