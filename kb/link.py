@@ -746,7 +746,6 @@ def clause_keys(doc: Document) -> frozenset[str]:
 
 
 def _clause_key(clause: Clause, doc: Document) -> str:
-    # and what decides who may stand on it: the notice's date and place
     what = [clause.id, clause.position, clause.heading, clause.text, doc.issued, doc.level, doc.province, doc.jurisdiction]
     return hashlib.blake2b(json.dumps(what, ensure_ascii=False).encode(), digest_size=12).hexdigest()
 
@@ -996,9 +995,9 @@ def _touched(run: _Run, fingerprints: list[str], previous: LinkState) -> Reuse:
       unresolved candidate or runner-up candidates stood on a changed or removed notice, or
       that implements one (its coverage lists that notice's clauses);
     - a provincial notice whose succession stood on a changed or removed notice;
-    - a city clause (or provincial, for succession) for which a clause of a changed notice
-      now scores at least as high as what it stands on: found through an index of the
-      changed notices' clauses only, so the check costs a small fraction of a full run.
+    - a city clause (or provincial, for succession) for which a new or changed clause of a
+      changed notice (``changed_clauses``) now scores at least as high as what it stands on:
+      found through an index of those clauses only, so the check costs a fraction of a full run.
     """
     reuse = Reuse()
     docs = run.documents

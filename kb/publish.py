@@ -1321,8 +1321,8 @@ def build(
     fd, temp = tempfile.mkstemp(prefix=f"{db_path.name}.tmp-{os.getpid()}-", dir=db_path.parent)
     os.close(fd)
     # The database this code wrote last is copied while the corpus is parsed and linked: an
-    # incremental publish updates the copy (a second of I/O at 10,000 notices that would
-    # otherwise come after them). Dropped if the publish turns out to be a whole write.
+    # incremental publish updates the copy (two seconds of I/O at 10,000 notices that would
+    # otherwise come after them). Emptied if the publish turns out to be a whole write.
     copying = None if full or not _written_last(db_path, here) else _in_background(shutil.copyfile, db_path, temp)
     state_file = None
     try:
@@ -1359,8 +1359,8 @@ def build(
             complete_result(linked, latest)
             open(temp, "wb").close()
         _remove_stale_temps(here / "link.pickle")
-        # The linker's state (every document's share, pickled: 250 MB at 10,000 notices) waits on
-        # disk, not in memory, for the build to land.
+        # The linker's state (every document's share and the index, pickled: 125 MB at 10,000
+        # notices) waits on disk, not in memory, for the build to land.
         state_file = cache.pickle_beside(here / "link.pickle", linked.state)
         linked.state = None
         db = sqlite_utils.Database(temp)
@@ -1374,8 +1374,8 @@ def build(
             db.close()
         os.replace(temp, db_path)
     except BaseException:
-        if copying is not None:
-            copying.cancel() or copying.exception()  # a running copy is waited for: its file goes next
+        if copying is not None and not copying.cancel():
+            copying.exception()  # a running copy is waited for: its file is removed next
         Path(temp).unlink(missing_ok=True)
         if state_file is not None:
             state_file.unlink(missing_ok=True)
