@@ -442,10 +442,10 @@ class Changes:
       ``clauses`` (with their rows of both search indexes), ``time_limits``, ``citations`` and
       ``clause_versions`` rows;
     - linked: ids of documents the linker recomputed (and the above): their ``links``
-      (by source clause), ``parameters`` and ``coverage`` (by city notice) rows.
+      (by source clause), ``parameters``, ``unresolved`` and ``coverage`` (by city notice) rows.
 
     The small tables that depend on every document (placeholder ``documents`` rows,
-    ``doc_relations``, ``unresolved``, ``problems``, ``document_versions``) are written whole.
+    ``doc_relations``, ``problems``, ``document_versions``) are written whole.
     """
 
     paths: set[str]
@@ -1074,8 +1074,8 @@ def _insert_rows(db: sqlite_utils.Database, content: _Content, only: Changes | N
     """The rows of every other table but ``builds``, each in the order (so the ids) it always had.
 
     With only, the rows of its documents (citations, clause versions) and of the documents it
-    names as relinked (links, parameters, coverage), and every row of the small tables that
-    depend on all documents (doc_relations, unresolved, problems, document_versions).
+    names as relinked (links, parameters, unresolved, coverage), and every row of the small
+    tables that depend on all documents (doc_relations, problems, document_versions).
     """
     parsed, linked, build, documents, versions, ids = (
         content.parsed, content.linked, content.build, content.documents, content.versions, content.ids
