@@ -177,28 +177,65 @@ class _Entry:
 _NO_GRAMS = np.zeros(0, dtype=np.int64)
 
 
-def _trigram_codes(s: str, alphabet: np.ndarray | None = None) -> np.ndarray:
+def _trigram_codes(s: str, alphabet: np.ndarray | None = None, ranks: np.ndarray | None = None) -> np.ndarray:
     """The distinct trigrams of s as sorted int64 codes.
 
     A code is three character numbers side by side: code points (21 bits each), or, with an
     ``alphabet`` (the sorted code points of an index), ranks in it, and then trigrams with a
     character outside it are dropped (the index cannot have them). Either way numeric order
-    is the order of the trigram strings, so a tie broken by code is broken as by the trigram."""
+    is the order of the trigram strings, so a tie broken by code is broken as by the trigram.
+    ``ranks`` (the alphabet's ``_rank_table``, when the caller keeps one) ranks them faster."""
     if len(s) < 3:
         return _NO_GRAMS
-    points = np.frombuffer(s.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+    points = np.frombuffer(s.encode("utf-32-le"), dtype=np.uint32)
     bits = 21
-    if alphabet is not None:
-        ranks = np.searchsorted(alphabet, points)
-        ranks[ranks == len(alphabet)] = 0
-        known = alphabet[ranks] == points
-        points = np.where(known, ranks, -1)
+    if alphabet is not None and ranks is not None:
+        points = ranks[points].astype(np.int64)
         bits = _bits(len(alphabet))
+    elif alphabet is not None:
+        points = points.astype(np.int64)
+        found = np.searchsorted(alphabet, points)
+        found[found == len(alphabet)] = 0
+        points = np.where(alphabet[found] == points, found, -1)
+        bits = _bits(len(alphabet))
+    else:
+        points = points.astype(np.int64)
     codes = _codes(points, bits)
     if alphabet is not None:
         codes = codes[(points[:-2] >= 0) & (points[1:-1] >= 0) & (points[2:] >= 0)]
     codes.sort()
     return _distinct(codes)
+
+
+def _rank_table(alphabet: np.ndarray) -> np.ndarray:
+    """Each code point's rank in alphabet (-1 when absent), so that a text's characters are
+    ranked by one gather in C rather than a ``searchsorted`` per text."""
+    table = np.full(0x110000, -1, dtype=np.int32)
+    table[alphabet] = np.arange(len(alphabet), dtype=np.int32)
+    return table
+
+
+def _trigram_pairs(texts: list[str], ranks: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """(owner, code) of every distinct trigram of each text whose characters all have a rank
+    (``_rank_table``), ordered by owner, then code: ``_trigram_codes`` of many texts at once.
+    Joined with a NUL (never ranked), so no trigram crosses a joint."""
+    if not texts:
+        return _NO_GRAMS, _NO_GRAMS
+    points = ranks[np.frombuffer("\0".join(texts).encode("utf-32-le"), dtype=np.uint32)].astype(np.int64)
+    if len(points) < 3:
+        return _NO_GRAMS, _NO_GRAMS
+    real = (points[:-2] >= 0) & (points[1:-1] >= 0) & (points[2:] >= 0)
+    sizes = np.fromiter((len(t) + 1 for t in texts), dtype=np.int64, count=len(texts))
+    owners = np.repeat(np.arange(len(texts), dtype=np.int64), sizes)[: len(points) - 2][real]
+    codes = _codes(points, bits)[real]
+    owner_bits = _bits(len(texts))
+    if 3 * bits + owner_bits <= _PACKED_BITS:
+        pairs = _distinct(np.sort((owners << (3 * bits)) | codes))
+        return pairs >> (3 * bits), pairs & ((1 << (3 * bits)) - 1)
+    order = np.lexsort((codes, owners))
+    owners, codes = owners[order], codes[order]
+    fresh = np.concatenate(([True], (codes[1:] != codes[:-1]) | (owners[1:] != owners[:-1])))
+    return owners[fresh], codes[fresh]
 
 
 def _distinct(ordered: np.ndarray) -> np.ndarray:
@@ -282,6 +319,7 @@ class ClauseIndex:
     _marked: np.ndarray | None = field(default=None, repr=False)  # counts_in's scratch: one flag per gram, all False between calls
     blocks: list[tuple[int, int]] = field(default_factory=list)  # [lo, hi) of each scope's entries, when each is contiguous
     _block_starts: np.ndarray | None = field(default=None, repr=False)  # [gram row, block j]: where block j's postings of that gram start
+    _ranks: np.ndarray | None = field(default=None, repr=False)  # _rank_table(alphabet)
 
     def add(self, entry: _Entry) -> None:
         k = len(self.entries)
@@ -296,6 +334,7 @@ class ClauseIndex:
         """Postings to arrays (or ``postings``, as an earlier freeze of the same entries made
         them), and the per-entry date and province used by ``allowed``."""
         self.alphabet, self.grams, self.starts, self.postings = postings or _postings([e.local for e in self.entries])
+        self._ranks = _rank_table(self.alphabet)
         self.headings = {h: np.array(ks, dtype=np.int64) for h, ks in self.headings.items()}
         self.scopes = {"": 0}
         for e in self.entries:
@@ -342,18 +381,62 @@ class ClauseIndex:
         """The query's trigrams found in the index: their codes, rows in ``grams``, posting lengths."""
         if not len(self.grams):
             return _NO_GRAMS, _NO_GRAMS, _NO_GRAMS
-        codes = _trigram_codes(query.local, self.alphabet)
+        codes = _trigram_codes(query.local, self.alphabet, self._ranks)
         if not len(codes):
             return _NO_GRAMS, _NO_GRAMS, _NO_GRAMS
-        rows = np.searchsorted(self.grams, codes)
-        rows[rows == len(self.grams)] = 0
-        found = self.grams[rows] == codes
+        rows, found = self._rows(codes)
         codes, rows = codes[found], rows[found]
         return codes, rows, self.starts[rows + 1] - self.starts[rows]
 
-    def known(self, query: _Entry) -> int:
-        """How many of the query's trigrams the index has."""
-        return len(self._lookup(query)[0])
+    def _rows(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where each code is in ``grams``, and whether it is there."""
+        rows = np.searchsorted(self.grams, codes)
+        rows[rows == len(self.grams)] = 0
+        return rows, self.grams[rows] == codes
+
+    def _pairs(self, queries: list[_Entry]) -> tuple[np.ndarray, np.ndarray]:
+        """(query number, row in ``grams``) of every distinct indexed trigram of each query, by query."""
+        if not len(self.grams):
+            return _NO_GRAMS, _NO_GRAMS
+        owners, codes = _trigram_pairs([q.local for q in queries], self._ranks, _bits(len(self.alphabet)))
+        rows, found = self._rows(codes)
+        return owners[found], rows[found]
+
+    def known_all(self, queries: list[_Entry]) -> np.ndarray:
+        """How many of each query's trigrams the index has (``len(_lookup(q)[0])``), all at once."""
+        owners, _ = self._pairs(queries)
+        return np.bincount(owners, minlength=len(queries))
+
+    def most_shared(self, queries: list[_Entry], allowed: np.ndarray) -> np.ndarray:
+        """``counts(q, allowed).max()`` of each query, all at once: for a small index (the
+        changed clauses of an incremental run), whose counts are a queries x entries table.
+
+        Each query's rarest trigrams are chosen as ``rarest`` does (fewest postings, then by
+        code); a query whose own clause is indexed (``rarest`` and ``counts`` leave that
+        clause out) is counted on its own."""
+        n, size = len(queries), len(self.entries)
+        if not n or not size:
+            return np.zeros(n, dtype=np.int64)
+        step = max(1, 4_000_000 // size)  # a bound on the table's cells
+        if n > step:
+            return np.concatenate([self.most_shared(queries[i : i + step], allowed) for i in range(0, n, step)])
+        owners, rows = self._pairs(queries)
+        lengths = self.starts[rows + 1] - self.starts[rows]
+        order = np.lexsort((rows, lengths, owners))  # rows follow codes: ties by code
+        owners, rows, lengths = owners[order], rows[order], lengths[order]
+        keep = np.arange(len(owners)) - np.searchsorted(owners, owners) < QUERY_TRIGRAMS
+        owners, rows, lengths = owners[keep], rows[keep], lengths[keep]
+        # every posting of those trigrams, in one gather, each with its query
+        at = np.repeat(self.starts[rows] - (np.cumsum(lengths) - lengths), lengths) + np.arange(int(lengths.sum()))
+        entries = self.postings[at].astype(np.int64)
+        who = np.repeat(owners, lengths)
+        ok = allowed[entries]
+        table = np.bincount(who[ok] * size + entries[ok], minlength=n * size).reshape(n, size)
+        shared = table.max(axis=1)
+        for i, query in enumerate(queries):
+            if query.clause.id in self.positions:
+                shared[i] = self.counts(query, allowed).max()
+        return shared
 
     def rarest(self, query: _Entry) -> np.ndarray:
         """Rows (in ``grams``) of the query's rarest indexed trigrams, at most QUERY_TRIGRAMS."""
@@ -1033,14 +1116,17 @@ RESTATEMENT_SHARE = 0.3  # true restatements share >= 0.56 of the query's indexe
 SUCCESSION_SHARE = 0.1  # a restated sentence inside a long clause shares less
 
 
-def _shares_enough(index: ClauseIndex, mini: ClauseIndex, query: _Entry, allowed, share: float = RESTATEMENT_SHARE) -> bool:
-    """Could any clause of the small index restate the query? Cheap: trigram counts only (the
-    small index's first: most queries share nothing with it)."""
-    shared = int(mini.counts(query, allowed).max())
-    if not shared:
-        return False
-    indexed = min(QUERY_TRIGRAMS, index.known(query))
-    return bool(indexed) and shared >= share * indexed
+def _shares_enough(index: ClauseIndex, mini: ClauseIndex, queries: list[_Entry], allowed: np.ndarray, share: float = RESTATEMENT_SHARE) -> list[bool]:
+    """Could any clause of the small index restate each query? Cheap: trigram counts only, of
+    one document's clauses at once: with a clause of the small index, a query must share at
+    least ``share`` of as many trigrams as it would look up in the whole index."""
+    shared = mini.most_shared(queries, allowed)
+    out = np.zeros(len(queries), dtype=bool)
+    some = np.flatnonzero(shared)
+    if len(some):
+        indexed = np.minimum(QUERY_TRIGRAMS, index.known_all([queries[i] for i in some.tolist()]))
+        out[some] = (indexed > 0) & (shared[some] >= share * indexed)
+    return out.tolist()
 
 
 def changed_clauses(documents: list[Document], previous: LinkState) -> list[tuple[Clause, Document]]:
@@ -1065,48 +1151,50 @@ def _better_candidates(run: _Run, fresh: list[Document], previous: LinkState, re
         if doc.id in reuse.reasons:
             continue
         kept = previous.documents[doc.id]  # unpickled only for a document a changed clause may concern
-        if _is_city(doc):
-            allowed = mini.allowed_for_city(doc)
-            if not allowed.any():
-                continue
-            standing = None
-            implements_ids = run.implemented.get(doc.id, set())
-            named = [mini.doc_range[i] for i in sorted(implements_ids) if i in mini.doc_range]
-            for clause in doc.clauses:
-                if not _linkable(clause):
-                    continue
-                query = _entry(clause, doc)
-                if not _shares_enough(run.index, mini, query, allowed):
-                    continue
-                scored = _score_candidates(mini, query, allowed, named, implements_ids)
-                if scored and standing is None:
-                    out = kept.output()
-                    standing = {l.source_clause_id: l.score for l in out.links + out.sibling_links}
-                    standing.update({u.clause_id: u.best_score for u in out.unresolved})
-                if scored and scored[0][0] >= standing.get(clause.id, 0.0) - 1e-9:
-                    reuse.reasons[doc.id] = f"{clause.id} may now stand on {scored[0][2].clause.id}"
-                    break
-        elif doc.level in ("province", "national") and doc.issued:
-            allowed = mini.allowed_for_successor(doc)
-            if not allowed.any():
-                continue
-            nearest = None
-            for clause in doc.clauses:
-                if not _linkable(clause):
-                    continue
-                query = _entry(clause, doc)
-                if not _shares_enough(run.index, mini, query, allowed, SUCCESSION_SHARE):
-                    continue
-                if nearest is None:
-                    nearest = {l.source_clause_id: _doc_of(l.target_clause_id) for l in kept.output().succession}
-                for k in mini.candidates(query, allowed, share=0.0):
-                    entry = mini.entries[k]
-                    was = run.docs_by_id.get(nearest.get(clause.id, ""))
-                    if restatement_score(query, entry) >= SUCCEEDS_THRESHOLD and (was is None or (entry.doc.issued or "") >= (was.issued or "")):
-                        reuse.reasons[doc.id] = f"{clause.id} may now succeed {entry.clause.id}"
-                        break
-                if doc.id in reuse.reasons:
-                    break
+        succession = not _is_city(doc)
+        if succession and not (doc.level in ("province", "national") and doc.issued):
+            continue
+        allowed = mini.allowed_for_successor(doc) if succession else mini.allowed_for_city(doc)
+        if not allowed.any():
+            continue
+        queries = [_entry(clause, doc) for clause in doc.clauses if _linkable(clause)]
+        enough = _shares_enough(run.index, mini, queries, allowed, SUCCESSION_SHARE if succession else RESTATEMENT_SHARE)
+        queries = [q for q, ok in zip(queries, enough) if ok]
+        why = _succeeds_anew(run, mini, queries, allowed, kept) if succession else _stands_anew(run, mini, queries, allowed, kept, doc)
+        if why:
+            reuse.reasons[doc.id] = why
+
+
+def _stands_anew(run: _Run, mini: ClauseIndex, queries: list[_Entry], allowed: np.ndarray, kept: Kept, doc: Document) -> str | None:
+    """Why a city notice must be relinked: a clause for which a clause of the small index now
+    scores at least as high as what it stands on (or None)."""
+    standing = None
+    implements_ids = run.implemented.get(doc.id, set())
+    named = [mini.doc_range[i] for i in sorted(implements_ids) if i in mini.doc_range]
+    for query in queries:
+        scored = _score_candidates(mini, query, allowed, named, implements_ids)
+        if scored and standing is None:
+            out = kept.output()
+            standing = {l.source_clause_id: l.score for l in out.links + out.sibling_links}
+            standing.update({u.clause_id: u.best_score for u in out.unresolved})
+        if scored and scored[0][0] >= standing.get(query.clause.id, 0.0) - 1e-9:
+            return f"{query.clause.id} may now stand on {scored[0][2].clause.id}"
+    return None
+
+
+def _succeeds_anew(run: _Run, mini: ClauseIndex, queries: list[_Entry], allowed: np.ndarray, kept: Kept) -> str | None:
+    """Why a provincial notice's succession must be made again: a clause that may now succeed
+    a clause of the small index rather than (or as well as) what it succeeded (or None)."""
+    nearest = None
+    for query in queries:
+        if nearest is None:
+            nearest = {l.source_clause_id: _doc_of(l.target_clause_id) for l in kept.output().succession}
+        was = run.docs_by_id.get(nearest.get(query.clause.id, ""))
+        for k in mini.candidates(query, allowed, share=0.0):
+            entry = mini.entries[k]
+            if restatement_score(query, entry) >= SUCCEEDS_THRESHOLD and (was is None or (entry.doc.issued or "") >= (was.issued or "")):
+                return f"{query.clause.id} may now succeed {entry.clause.id}"
+    return None
 
 
 def _link_document(i: int) -> _DocLinks:

@@ -304,6 +304,8 @@ def test_index_postings_equal_sets_of_trigrams(texts):
     for text in texts[:3]:
         codes = set(link_mod._trigram_codes(text + "新字", alphabet).tolist())
         assert codes == {c for c, g in zip(grams.tolist(), got) if g in link_mod._trigrams(text + "新字")}
+        ranked = link_mod._trigram_codes(text + "新字", alphabet, link_mod._rank_table(alphabet))
+        assert ranked.tolist() == link_mod._trigram_codes(text + "新字", alphabet).tolist()
 
 
 @given(st.lists(st.text(alphabet=_ALPHABET, max_size=30), max_size=12))
@@ -347,6 +349,35 @@ def test_index_counts_equal_shared_rare_trigrams(texts, query_text, excluded_blo
     assert index.counts(query, allowed).tolist() == expected
     lo, hi = 1, max(1, len(texts) - 1)
     assert index.counts_in(query, allowed, index.rarest(query), lo, hi).tolist() == expected[lo:hi]
+
+
+@given(st.lists(st.text(alphabet=_ALPHABET, min_size=3, max_size=30), min_size=1, max_size=12),
+       st.lists(st.text(alphabet=_ALPHABET, max_size=30), min_size=1, max_size=6), st.booleans(), st.integers(min_value=-1, max_value=2))
+@settings(max_examples=300, deadline=None)
+def test_counts_of_many_queries_at_once_equal_one_at_a_time(texts, query_texts, with_own, excluded_block):
+    """An incremental run checks each document's clauses against the changed ones at once
+    (``most_shared``, ``known_all``); the answers must be those of one query at a time, the
+    rarest-trigram cut (48 looked up) and an indexed query's own
+    clause (left out) included."""
+    from kb.model import Clause, Document
+
+    docs = [Document(id=f"d{b}", doc_number=None, title="t", level="national" if b == 0 else "province", jurisdiction=p, province=p,
+                     issued=None, issuers=[]) for b, p in enumerate((None, "甲省", "乙省"))]
+    block = [k * 3 // len(texts) for k in range(len(texts))]
+    index = link_mod.ClauseIndex()
+    for k, text in enumerate(texts):
+        doc = docs[block[k]]
+        index.add(link_mod._Entry(Clause(id=f"{doc.id}:{k}", document_id=doc.id, path=str(k), label=str(k), kind="item", heading=None, text=text), doc, text, text, "", []))
+    index.freeze()
+    # Queries restating several indexed texts share many of their trigrams, more than 48 of them.
+    query_texts = [t + "".join(texts[(i + j) % len(texts)] for j in range(i + 1)) for i, t in enumerate(query_texts)]
+    queries = [link_mod._Entry(Clause(id=f"q:{i}", document_id="q", path=str(i), label=str(i), kind="item", heading=None, text=t), docs[1], t, t, "", [])
+               for i, t in enumerate(query_texts)]
+    if with_own:
+        queries.insert(len(queries) // 2, index.entries[-1])
+    allowed = np.array([k % 3 != 1 and block[k] != excluded_block for k in range(len(texts))])
+    assert index.most_shared(queries, allowed).tolist() == [int(index.counts(q, allowed).max()) for q in queries]
+    assert index.known_all(queries).tolist() == [len(index._lookup(q)[0]) for q in queries]
 
 
 @given(st.lists(st.text(alphabet=_ALPHABET, min_size=12, max_size=40), min_size=1, max_size=5),
