@@ -866,7 +866,7 @@ def document_fingerprint(doc: Document) -> str:
 
 
 _RUN: _Run | None = None  # set for the length of one link() call; read by forked workers
-PARALLEL_MIN_CLAUSES = 20_000  # below this, forking workers costs more than it saves
+PARALLEL_MIN_CLAUSES = 2_000  # below this, forking workers costs more than it saves (a second or two of work)
 
 
 def link(
@@ -925,19 +925,23 @@ def _link(
         index, notice_text = _build_index([d for d, _ in indexed])
         saved = None
     _RUN = run = _Run(documents, index, implemented, {d.id: d for d in documents}, notice_text, exhaustive=exhaustive)
+
+    def how_many(indices: list[int]) -> int:
+        """Workers for documents ``indices``: the CPU count if they have enough clauses, or as asked."""
+        if workers is not None:
+            return workers
+        return (os.cpu_count() or 1) if sum(len(documents[i].clauses) for i in indices) >= PARALLEL_MIN_CLAUSES else 1
+
     try:
         if previous is not None and previous.code == code:
-            result.reuse = _touched(run, fingerprints, previous)
+            result.reuse = _touched(run, fingerprints, previous, how_many(list(range(len(documents)))))
             todo = [i for i, d in enumerate(documents) if d.id in result.reuse.reasons]
         else:
             result.reuse = Reuse(reasons={d.id: "full run" for d in documents})
             todo = list(range(len(documents)))
-        n_clauses = sum(len(documents[i].clauses) for i in todo)
-        if workers is None:
-            workers = (os.cpu_count() or 1) if n_clauses >= PARALLEL_MIN_CLAUSES else 1
         # A fresh index is saved for the next run here, while the workers link.
         save = None if saved is not None or exhaustive else lambda: SavedIndex.of(key, index, notice_text)
-        shares, made = _map_documents(todo, workers, meanwhile=save)
+        shares, made = _map(_link_document_kept, todo, how_many(todo), meanwhile=save)
         done = dict(zip(todo, shares))
         saved = saved or made
     finally:
@@ -983,17 +987,17 @@ def _scope_key(doc: Document) -> str:
     return doc.province if doc.level == "province" and doc.province else ""
 
 
-def _map_documents(todo: list[int], workers: int, meanwhile: Callable[[], object] | None = None) -> tuple[list[tuple[frozenset[str], bytes]], object]:
-    """Each document's ``_link_document_kept``, and what ``meanwhile`` returns: it runs in this
-    process while the workers link (this process would only wait)."""
+def _map(task: Callable[[int], object], todo: list[int], workers: int, meanwhile: Callable[[], object] | None = None) -> tuple[list, object]:
+    """``task`` of each document number in todo, and what ``meanwhile`` returns: it runs in this
+    process while the workers work (this process would only wait)."""
     n = len(todo)
     if workers <= 1 or n < 2:
-        shares = [_link_document_kept(i) for i in todo]
-        return shares, meanwhile() if meanwhile else None
-    # Forked workers see the run's index without pickling it; chunks keep the traffic small.
+        done = [task(i) for i in todo]
+        return done, meanwhile() if meanwhile else None
+    # Forked workers see the run (_RUN: documents, index) without pickling it; chunks keep the traffic small.
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(workers) as pool:
-        pending = pool.map_async(_link_document_kept, todo, chunksize=max(1, min(64, n // (workers * 8))))
+        pending = pool.map_async(task, todo, chunksize=max(1, min(64, n // (workers * 8))))
         made = meanwhile() if meanwhile else None
         return pending.get(), made
 
@@ -1070,7 +1074,7 @@ def _doc_of(clause_id: str) -> str:
     return clause_id.split(":", 1)[0]
 
 
-def _touched(run: _Run, fingerprints: list[str], previous: LinkState) -> Reuse:
+def _touched(run: _Run, fingerprints: list[str], previous: LinkState, workers: int = 1) -> Reuse:
     """The documents whose share of the result a change can alter, each with the reason.
 
     - a document that is new or changed (its fingerprint differs);
@@ -1080,7 +1084,8 @@ def _touched(run: _Run, fingerprints: list[str], previous: LinkState) -> Reuse:
     - a provincial notice whose succession stood on a changed or removed notice;
     - a city clause (or provincial, for succession) for which a new or changed clause of a
       changed notice (``changed_clauses``) now scores at least as high as what it stands on:
-      found through an index of those clauses only, so the check costs a fraction of a full run.
+      found through an index of those clauses only, so the check costs a fraction of a full run
+      (over ``workers`` forked processes).
     """
     reuse = Reuse()
     docs = run.documents
@@ -1108,7 +1113,7 @@ def _touched(run: _Run, fingerprints: list[str], previous: LinkState) -> Reuse:
             reuse.reasons[d.id] = "implements a changed notice: " + ", ".join(sorted(hit))
     fresh = [run.docs_by_id[i] for i in sorted(moved & current)]
     if fresh:
-        _better_candidates(run, fresh, previous, reuse)
+        _better_candidates(run, fresh, previous, reuse, workers)
     return reuse
 
 
@@ -1138,31 +1143,45 @@ def changed_clauses(documents: list[Document], previous: LinkState) -> list[tupl
     return out
 
 
-def _better_candidates(run: _Run, fresh: list[Document], previous: LinkState, reuse: Reuse) -> None:
+_CHECK: tuple[ClauseIndex, LinkState] | None = None  # the small index and the previous state, for _check_document
+
+
+def _better_candidates(run: _Run, fresh: list[Document], previous: LinkState, reuse: Reuse, workers: int = 1) -> None:
     """Mark documents for which a new or changed clause of a changed provincial notice may now
     be the best candidate (its unchanged clauses score as they did: ``clause_keys``)."""
+    global _CHECK
     mini = ClauseIndex()
     for clause, doc in changed_clauses(fresh, previous):
         mini.add(_entry(clause, doc))
     if not mini.entries:
         return
     mini.freeze()
-    for doc in run.documents:
-        if doc.id in reuse.reasons:
-            continue
-        kept = previous.documents[doc.id]  # unpickled only for a document a changed clause may concern
-        succession = not _is_city(doc)
-        if succession and not (doc.level in ("province", "national") and doc.issued):
-            continue
-        allowed = mini.allowed_for_successor(doc) if succession else mini.allowed_for_city(doc)
-        if not allowed.any():
-            continue
-        queries = [_entry(clause, doc) for clause in doc.clauses if _linkable(clause)]
-        enough = _shares_enough(run.index, mini, queries, allowed, SUCCESSION_SHARE if succession else RESTATEMENT_SHARE)
-        queries = [q for q, ok in zip(queries, enough) if ok]
-        why = _succeeds_anew(run, mini, queries, allowed, kept) if succession else _stands_anew(run, mini, queries, allowed, kept, doc)
+    todo = [i for i, doc in enumerate(run.documents) if doc.id not in reuse.reasons]
+    _CHECK = (mini, previous)
+    try:
+        whys, _ = _map(_check_document, todo, workers)
+    finally:
+        _CHECK = None
+    for i, why in zip(todo, whys):
         if why:
-            reuse.reasons[doc.id] = why
+            reuse.reasons[run.documents[i].id] = why
+
+
+def _check_document(i: int) -> str | None:
+    """Why document i must be relinked after the change ``_CHECK`` holds (or None)."""
+    run, (mini, previous) = _RUN, _CHECK
+    doc = run.documents[i]
+    kept = previous.documents[doc.id]  # unpickled only for a document a changed clause may concern
+    succession = not _is_city(doc)
+    if succession and not (doc.level in ("province", "national") and doc.issued):
+        return None
+    allowed = mini.allowed_for_successor(doc) if succession else mini.allowed_for_city(doc)
+    if not allowed.any():
+        return None
+    queries = [_entry(clause, doc) for clause in doc.clauses if _linkable(clause)]
+    enough = _shares_enough(run.index, mini, queries, allowed, SUCCESSION_SHARE if succession else RESTATEMENT_SHARE)
+    queries = [q for q, ok in zip(queries, enough) if ok]
+    return _succeeds_anew(run, mini, queries, allowed, kept) if succession else _stands_anew(run, mini, queries, allowed, kept, doc)
 
 
 def _stands_anew(run: _Run, mini: ClauseIndex, queries: list[_Entry], allowed: np.ndarray, kept: Kept, doc: Document) -> str | None:

@@ -268,6 +268,32 @@ def test_forked_workers_give_the_serial_result(synthetic_documents):
 
 
 
+def test_the_check_after_a_provincial_change_gives_the_serial_result_over_forked_workers(synthetic_documents):
+    """After a provincial notice changes, every other document is checked against its changed
+    clauses (``_better_candidates``, over forked workers for a large corpus): the same documents
+    must be marked, for the same reasons, and relinked to the same links as in one process."""
+    from dataclasses import replace
+
+    first = link(synthetic_documents, workers=1)
+    notices = [d for d in synthetic_documents if d.level == "province" and d.issued]
+    # A provincial clause now restates a clause of a city notice that did not stand on it, word
+    # for word: only the check can find that the city notice may now stand on it.
+    notice, city = next((n, c) for n in notices for c in synthetic_documents
+                        if link_mod._is_city(c) and c.province == n.province and (c.issued or "") >= n.issued
+                        and n.id not in first.state.documents[c.id].stood_on | first.state.implemented.get(c.id, set()))
+    words = next(c.text for c in city.clauses if link_mod._linkable(c) and len(c.text) > 40)
+    k = next(k for k, c in enumerate(notice.clauses) if link_mod._linkable(c))
+    clauses = notice.clauses[:k] + [replace(notice.clauses[k], text=words)] + notice.clauses[k + 1 :]
+    changed = replace(notice, clauses=clauses, source=replace(notice.source, sha256="0" * 64))
+    documents = [changed if d is notice else d for d in synthetic_documents]
+    serial = link(documents, workers=1, previous=first.state)
+    forked = link(documents, workers=2, previous=first.state)
+    assert any("may now" in why for why in serial.reuse.reasons.values()), serial.reuse.reasons
+    assert city.id in serial.reuse.reasons
+    assert forked.reuse.reasons == serial.reuse.reasons
+    assert forked.links == serial.links and forked.unresolved == serial.unresolved
+
+
 def test_exhaustive_and_indexed_agree_on_synthetic_notices(synthetic_documents):
     """The index prunes candidates that would not have won: all-pairs scoring of 80 notices
     finds the same links (scripts/bench measures the same at scale)."""
