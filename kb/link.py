@@ -922,7 +922,7 @@ def _link(
     if saved is not None and saved.key == key:
         index, notice_text = saved.restore([d for d, _ in indexed])
     else:
-        index, notice_text = _build_index([d for d, _ in indexed])
+        index, notice_text = _build_index([d for d, _ in indexed], saved, [fp for _, fp in indexed])
         saved = None
     _RUN = run = _Run(documents, index, implemented, {d.id: d for d in documents}, notice_text, exhaustive=exhaustive)
 
@@ -940,7 +940,7 @@ def _link(
             result.reuse = Reuse(reasons={d.id: "full run" for d in documents})
             todo = list(range(len(documents)))
         # A fresh index is saved for the next run here, while the workers link.
-        save = None if saved is not None or exhaustive else lambda: SavedIndex.of(key, index, notice_text)
+        save = None if saved is not None or exhaustive else lambda: SavedIndex.of(key, index, notice_text, indexed)
         shares, made = _map(_link_document_kept, todo, how_many(todo), meanwhile=save)
         done = dict(zip(todo, shares))
         saved = saved or made
@@ -1002,12 +1002,26 @@ def _map(task: Callable[[int], object], todo: list[int], workers: int, meanwhile
         return pending.get(), made
 
 
-def _build_index(indexed: list[Document]) -> tuple[ClauseIndex, dict[str, str]]:
+def _build_index(indexed: list[Document], saved: SavedIndex | None = None, fingerprints: list[str] | None = None) -> tuple[ClauseIndex, dict[str, str]]:
     """The index of the provincial and national notices' linkable clauses (in scope order), and
-    each notice's localised text (for novelty)."""
+    each notice's localised text (for novelty). With an earlier run's index (``saved``) and the
+    notices' ``fingerprints``, a notice unchanged since then takes its localised forms from it:
+    after one notice changed, only that one is localised again (the trigrams are sorted afresh)."""
+    forms, texts, where = [], {}, {}
+    if saved is not None and fingerprints is not None:
+        forms, texts = saved.texts()
+        at = 0
+        for doc_id, fingerprint, n in saved.layout:
+            where[(doc_id, fingerprint)] = at
+            at += n
     index = ClauseIndex()
     notice_text: dict[str, str] = {}
-    for doc in indexed:
+    for k, doc in enumerate(indexed):
+        at = where.get((doc.id, fingerprints[k])) if where else None
+        if at is not None and doc.id in texts:
+            _restore_entries(index, doc, forms, at)
+            notice_text[doc.id] = texts[doc.id]
+            continue
         locals_ = []
         for clause in doc.clauses:
             entry = _entry(clause, doc)
@@ -1018,36 +1032,53 @@ def _build_index(indexed: list[Document]) -> tuple[ClauseIndex, dict[str, str]]:
     return index.freeze(), notice_text
 
 
+def _restore_entries(index: ClauseIndex, doc: Document, forms: list[tuple], at: int) -> int:
+    """Add doc's linkable clauses to the index with the localised forms saved from ``at`` on; the next unused form."""
+    for clause in doc.clauses:
+        if _linkable(clause):
+            local_text, heading, localisation = forms[at]
+            at += 1
+            entry = _Entry(clause, doc, heading + local_text, local_text, heading, localisation)
+            _ENTRY_CACHE[id(clause)] = entry
+            index.add(entry)
+    return at
+
+
 @dataclass(slots=True)
 class SavedIndex:
-    """A run's index, for the next run over the same provincial and national notices (``key``:
-    their fingerprints): every clause's localised form, each notice's localised text and the
-    postings, pickled and compressed once. Rebuilding them (localising 80,000 clauses and
-    sorting their trigrams) cost a third of a one-file rebuild at 10,000 notices."""
+    """A run's index, for the next run (``key``: the fingerprints of the notices it holds):
+    every clause's localised form and each notice's localised text (pickled and compressed
+    once), and the postings (numbers: stored as they are; compressing them cost a second and
+    saved 30 MB). Rebuilding them (localising 80,000 clauses and sorting their trigrams) cost
+    a third of a one-file rebuild at 10,000 notices. ``layout`` says which notice (id and
+    fingerprint) each run of forms belongs to, so a run over other notices reuses those of the
+    unchanged ones (``_build_index``)."""
 
     key: str
-    blob: bytes
+    blob: bytes  # zlib(pickle((forms, notice_text)))
+    postings: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+    layout: tuple[tuple[str, str, int], ...]  # (doc id, fingerprint, number of forms) in index order
 
     @classmethod
-    def of(cls, key: str, index: ClauseIndex, notice_text: dict[str, str]) -> SavedIndex:
+    def of(cls, key: str, index: ClauseIndex, notice_text: dict[str, str], indexed: list[tuple[Document, str]]) -> SavedIndex:
         forms = [(e.local_text, e.heading, e.localisation) for e in index.entries]
-        postings = (index.alphabet, index.grams, index.starts, index.postings)
-        return cls(key, zlib.compress(pickle.dumps((forms, notice_text, postings), protocol=pickle.HIGHEST_PROTOCOL), 1))
+        layout = tuple((d.id, fp, sum(1 for c in d.clauses if _linkable(c))) for d, fp in indexed)
+        blob = zlib.compress(pickle.dumps((forms, notice_text), protocol=pickle.HIGHEST_PROTOCOL), 1)
+        return cls(key, blob, (index.alphabet, index.grams, index.starts, index.postings), layout)
+
+    def texts(self) -> tuple[list[tuple], dict[str, str]]:
+        """Every clause's localised form (local text, heading, localisation), and each notice's localised text."""
+        return pickle.loads(zlib.decompress(self.blob))
 
     def restore(self, indexed: list[Document]) -> tuple[ClauseIndex, dict[str, str]]:
         """The index over ``indexed`` (the documents ``key`` was made from, in scope order),
         its entries bound to their clauses of this run."""
-        forms, notice_text, postings = pickle.loads(zlib.decompress(self.blob))
+        forms, notice_text = self.texts()
         index = ClauseIndex()
-        at = iter(forms)
+        at = 0
         for doc in indexed:
-            for clause in doc.clauses:
-                if _linkable(clause):
-                    local_text, heading, localisation = next(at)
-                    entry = _Entry(clause, doc, heading + local_text, local_text, heading, localisation)
-                    _ENTRY_CACHE[id(clause)] = entry
-                    index.add(entry)
-        return index.freeze(postings), notice_text
+            at = _restore_entries(index, doc, forms, at)
+        return index.freeze(self.postings), notice_text
 
 
 def _link_document_kept(i: int) -> tuple[frozenset[str], bytes]:

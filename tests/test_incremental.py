@@ -217,6 +217,37 @@ def test_the_index_is_saved_and_reused_until_a_provincial_notice_changes(corpus,
     assert after.state.index.key != first.state.index.key
 
 
+def test_after_a_provincial_change_the_index_localises_that_notice_alone(corpus, monkeypatch):
+    """The index over the changed notices takes the localised forms of the unchanged ones from
+    the saved index, and is the index a run from nothing builds."""
+    from kb import link as link_mod
+
+    first = link_mod.link(_latest(corpus), workers=1)
+    _edit(corpus / P25, "可预拨不超过50%的一次性吸纳就业补贴", "可预拨不超过40%的一次性吸纳就业补贴")
+    documents = _latest(corpus)
+    indexed = sorted((d for d in documents if d.level in ("province", "national")), key=link_mod._scope_key)
+    fingerprints = [link_mod.document_fingerprint(d) for d in indexed]
+    assert len(indexed) >= 2
+
+    localised = []
+    make_entry = link_mod._make_entry
+    monkeypatch.setattr(link_mod, "_make_entry", lambda clause, doc: localised.append(doc.id) or make_entry(clause, doc))
+    link_mod._ENTRY_CACHE.clear()
+    partly, partly_text = link_mod._build_index(indexed, first.state.index, fingerprints)
+    assert set(localised) == {"辽政办发〔2020〕25号"}
+    link_mod._ENTRY_CACHE.clear()
+    fresh, fresh_text = link_mod._build_index(indexed)
+    link_mod._ENTRY_CACHE.clear()
+    assert len(set(localised)) == len(indexed)
+
+    def forms(index):
+        return [(e.clause.id, e.local, e.local_text, e.heading, e.localisation) for e in index.entries]
+
+    assert forms(partly) == forms(fresh) and partly_text == fresh_text
+    for name in ("alphabet", "grams", "starts", "postings"):
+        assert getattr(partly, name).tolist() == getattr(fresh, name).tolist(), name
+
+
 def test_only_the_changed_clauses_of_a_changed_notice_are_checked_against_every_other(corpus):
     from kb.link import changed_clauses, link
 
