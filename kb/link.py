@@ -1044,7 +1044,7 @@ def _restore_entries(index: ClauseIndex, doc: Document, forms: list[tuple], at: 
     return at
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # arrays: compared field by field where needed
 class SavedIndex:
     """A run's index, for the next run (``key``: the fingerprints of the notices it holds):
     every clause's localised form and each notice's localised text (pickled and compressed
