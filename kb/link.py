@@ -407,19 +407,19 @@ class ClauseIndex:
         owners, _ = self._pairs(queries)
         return np.bincount(owners, minlength=len(queries))
 
-    def most_shared(self, queries: list[_Entry], allowed: np.ndarray) -> np.ndarray:
-        """``counts(q, allowed).max()`` of each query, all at once: for a small index (the
-        changed clauses of an incremental run), whose counts are a queries x entries table.
+    def counts_all(self, queries: list[_Entry], allowed: np.ndarray) -> np.ndarray:
+        """``counts(q, allowed)`` of each query, as the rows of one table made at once: for a
+        small index (the changed clauses of an incremental run).
 
         Each query's rarest trigrams are chosen as ``rarest`` does (fewest postings, then by
         code); a query whose own clause is indexed (``rarest`` and ``counts`` leave that
         clause out) is counted on its own."""
         n, size = len(queries), len(self.entries)
         if not n or not size:
-            return np.zeros(n, dtype=np.int64)
+            return np.zeros((n, size), dtype=np.int64)
         step = max(1, 4_000_000 // size)  # a bound on the table's cells
         if n > step:
-            return np.concatenate([self.most_shared(queries[i : i + step], allowed) for i in range(0, n, step)])
+            return np.concatenate([self.counts_all(queries[i : i + step], allowed) for i in range(0, n, step)])
         owners, rows = self._pairs(queries)
         lengths = self.starts[rows + 1] - self.starts[rows]
         order = np.lexsort((rows, lengths, owners))  # rows follow codes: ties by code
@@ -432,11 +432,10 @@ class ClauseIndex:
         who = np.repeat(owners, lengths)
         ok = allowed[entries]
         table = np.bincount(who[ok] * size + entries[ok], minlength=n * size).reshape(n, size)
-        shared = table.max(axis=1)
         for i, query in enumerate(queries):
             if query.clause.id in self.positions:
-                shared[i] = self.counts(query, allowed).max()
-        return shared
+                table[i] = self.counts(query, allowed)
+        return table
 
     def rarest(self, query: _Entry) -> np.ndarray:
         """Rows (in ``grams``) of the query's rarest indexed trigrams, at most QUERY_TRIGRAMS."""
@@ -1152,11 +1151,12 @@ RESTATEMENT_SHARE = 0.3  # true restatements share >= 0.56 of the query's indexe
 SUCCESSION_SHARE = 0.1  # a restated sentence inside a long clause shares less
 
 
-def _shares_enough(index: ClauseIndex, mini: ClauseIndex, queries: list[_Entry], allowed: np.ndarray, share: float = RESTATEMENT_SHARE) -> list[bool]:
-    """Could any clause of the small index restate each query? Cheap: trigram counts only, of
-    one document's clauses at once: with a clause of the small index, a query must share at
-    least ``share`` of as many trigrams as it would look up in the whole index."""
-    shared = mini.most_shared(queries, allowed)
+def _shares_enough(index: ClauseIndex, counts: np.ndarray, queries: list[_Entry], share: float = RESTATEMENT_SHARE) -> list[bool]:
+    """Could any clause of the small index restate each query? Cheap: trigram counts only
+    (``counts``: the small index's ``counts_all``), of one document's clauses at once: with a
+    clause of the small index, a query must share at least ``share`` of as many trigrams as
+    it would look up in the whole index."""
+    shared = counts.max(axis=1) if counts.size else np.zeros(len(queries), dtype=np.int64)
     out = np.zeros(len(queries), dtype=bool)
     some = np.flatnonzero(shared)
     if len(some):
@@ -1210,19 +1210,20 @@ def _check_document(i: int) -> str | None:
     if not allowed.any():
         return None
     queries = [_entry(clause, doc) for clause in doc.clauses if _linkable(clause)]
-    enough = _shares_enough(run.index, mini, queries, allowed, SUCCESSION_SHARE if succession else RESTATEMENT_SHARE)
-    queries = [q for q, ok in zip(queries, enough) if ok]
-    return _succeeds_anew(run, mini, queries, allowed, kept) if succession else _stands_anew(run, mini, queries, allowed, kept, doc)
+    counts = mini.counts_all(queries, allowed)
+    enough = _shares_enough(run.index, counts, queries, SUCCESSION_SHARE if succession else RESTATEMENT_SHARE)
+    chosen = [(q, counts[i]) for i, q in enumerate(queries) if enough[i]]
+    return _succeeds_anew(run, mini, chosen, allowed, kept) if succession else _stands_anew(run, mini, chosen, allowed, kept, doc)
 
 
-def _stands_anew(run: _Run, mini: ClauseIndex, queries: list[_Entry], allowed: np.ndarray, kept: Kept, doc: Document) -> str | None:
-    """Why a city notice must be relinked: a clause for which a clause of the small index now
-    scores at least as high as what it stands on (or None)."""
+def _stands_anew(run: _Run, mini: ClauseIndex, queries: list[tuple[_Entry, np.ndarray]], allowed: np.ndarray, kept: Kept, doc: Document) -> str | None:
+    """Why a city notice must be relinked: a clause (with its counts in the small index) for
+    which a clause of the small index now scores at least as high as what it stands on (or None)."""
     standing = None
     implements_ids = run.implemented.get(doc.id, set())
     named = [mini.doc_range[i] for i in sorted(implements_ids) if i in mini.doc_range]
-    for query in queries:
-        scored = _score_candidates(mini, query, allowed, named, implements_ids)
+    for query, counts in queries:
+        scored = _score_candidates(mini, query, allowed, named, implements_ids, counts=counts)
         if scored and standing is None:
             out = kept.output()
             standing = {l.source_clause_id: l.score for l in out.links + out.sibling_links}
@@ -1232,15 +1233,16 @@ def _stands_anew(run: _Run, mini: ClauseIndex, queries: list[_Entry], allowed: n
     return None
 
 
-def _succeeds_anew(run: _Run, mini: ClauseIndex, queries: list[_Entry], allowed: np.ndarray, kept: Kept) -> str | None:
-    """Why a provincial notice's succession must be made again: a clause that may now succeed
-    a clause of the small index rather than (or as well as) what it succeeded (or None)."""
+def _succeeds_anew(run: _Run, mini: ClauseIndex, queries: list[tuple[_Entry, np.ndarray]], allowed: np.ndarray, kept: Kept) -> str | None:
+    """Why a provincial notice's succession must be made again: a clause (with its counts in
+    the small index) that may now succeed a clause of the small index rather than (or as well
+    as) what it succeeded (or None)."""
     nearest = None
-    for query in queries:
+    for query, counts in queries:
         if nearest is None:
             nearest = {l.source_clause_id: _doc_of(l.target_clause_id) for l in kept.output().succession}
         was = run.docs_by_id.get(nearest.get(query.clause.id, ""))
-        for k in mini.candidates(query, allowed, share=0.0):
+        for k in mini.candidates(query, allowed, counts=counts, share=0.0):
             entry = mini.entries[k]
             if restatement_score(query, entry) >= SUCCEEDS_THRESHOLD and (was is None or (entry.doc.issued or "") >= (was.issued or "")):
                 return f"{query.clause.id} may now succeed {entry.clause.id}"
@@ -1311,10 +1313,13 @@ def _link_via_siblings(run: _Run, doc: Document, out: _DocLinks) -> None:
     out.unresolved = still
 
 
-def _score_candidates(index: ClauseIndex, query: _Entry, allowed, named: list[tuple[int, int]], preferred_docs: set[str], exhaustive: bool = False):
+def _score_candidates(
+    index: ClauseIndex, query: _Entry, allowed, named: list[tuple[int, int]], preferred_docs: set[str], exhaustive: bool = False, counts: np.ndarray | None = None
+):
     """Score the best candidates of the notice the city names, then, unless one of them is
     beyond reach of any other notice's clause, the best candidates of the whole index
-    (``exhaustive``: every allowed entry instead)."""
+    (``exhaustive``: every allowed entry instead). ``counts``: the query's ``index.counts``,
+    when they were made already."""
     scored, seen = [], set()
 
     def score(k: int) -> None:
@@ -1327,14 +1332,16 @@ def _score_candidates(index: ClauseIndex, query: _Entry, allowed, named: list[tu
         for k in np.flatnonzero(allowed).tolist():  # allowed leaves the query's own notice out
             score(k)
     else:
-        rarest = index.rarest(query)
+        rarest = index.rarest(query) if counts is None else None
         for lo, hi in named:
-            for k in _top(index.counts_in(query, allowed, rarest, lo, hi), NAMED_CANDIDATES, offset=lo):
+            # counts_in: the same counts, read from the notice's own trigrams
+            part = index.counts_in(query, allowed, rarest, lo, hi) if counts is None else counts[lo:hi]
+            for k in _top(part, NAMED_CANDIDATES, offset=lo):
                 score(k)
         # A named clause scoring above 1.0 with its bonus outranks every clause of another notice
         # (they cap at 1.0): the search of the whole index could not change the answer.
         if not scored or max(s[0] for s in scored) <= 1.0:
-            for k in index.candidates(query, allowed, counts=index.counts(query, allowed, rarest)):
+            for k in index.candidates(query, allowed, counts=index.counts(query, allowed, rarest) if counts is None else counts):
                 if k not in seen:
                     score(k)
     # Ranked on the uncapped score, so the bonus still decides between two verbatim matches.
