@@ -394,49 +394,6 @@ class ClauseIndex:
         rows[rows == len(self.grams)] = 0
         return rows, self.grams[rows] == codes
 
-    def _pairs(self, queries: list[_Entry]) -> tuple[np.ndarray, np.ndarray]:
-        """(query number, row in ``grams``) of every distinct indexed trigram of each query, by query."""
-        if not len(self.grams):
-            return _NO_GRAMS, _NO_GRAMS
-        owners, codes = _trigram_pairs([q.local for q in queries], self._ranks, _bits(len(self.alphabet)))
-        rows, found = self._rows(codes)
-        return owners[found], rows[found]
-
-    def known_all(self, queries: list[_Entry]) -> np.ndarray:
-        """How many of each query's trigrams the index has (``len(_lookup(q)[0])``), all at once."""
-        owners, _ = self._pairs(queries)
-        return np.bincount(owners, minlength=len(queries))
-
-    def counts_all(self, queries: list[_Entry], allowed: np.ndarray) -> np.ndarray:
-        """``counts(q, allowed)`` of each query, as the rows of one table made at once: for a
-        small index (the changed clauses of an incremental run).
-
-        Each query's rarest trigrams are chosen as ``rarest`` does (fewest postings, then by
-        code); a query whose own clause is indexed (``rarest`` and ``counts`` leave that
-        clause out) is counted on its own."""
-        n, size = len(queries), len(self.entries)
-        if not n or not size:
-            return np.zeros((n, size), dtype=np.int64)
-        step = max(1, 4_000_000 // size)  # a bound on the table's cells
-        if n > step:
-            return np.concatenate([self.counts_all(queries[i : i + step], allowed) for i in range(0, n, step)])
-        owners, rows = self._pairs(queries)
-        lengths = self.starts[rows + 1] - self.starts[rows]
-        order = np.lexsort((rows, lengths, owners))  # rows follow codes: ties by code
-        owners, rows, lengths = owners[order], rows[order], lengths[order]
-        keep = np.arange(len(owners)) - np.searchsorted(owners, owners) < QUERY_TRIGRAMS
-        owners, rows, lengths = owners[keep], rows[keep], lengths[keep]
-        # every posting of those trigrams, in one gather, each with its query
-        at = np.repeat(self.starts[rows] - (np.cumsum(lengths) - lengths), lengths) + np.arange(int(lengths.sum()))
-        entries = self.postings[at].astype(np.int64)
-        who = np.repeat(owners, lengths)
-        ok = allowed[entries]
-        table = np.bincount(who[ok] * size + entries[ok], minlength=n * size).reshape(n, size)
-        for i, query in enumerate(queries):
-            if query.clause.id in self.positions:
-                table[i] = self.counts(query, allowed)
-        return table
-
     def rarest(self, query: _Entry) -> np.ndarray:
         """Rows (in ``grams``) of the query's rarest indexed trigrams, at most QUERY_TRIGRAMS."""
         own = self.positions.get(query.clause.id)
@@ -1008,9 +965,9 @@ def _build_index(indexed: list[Document], saved: SavedIndex | None = None, finge
     after one notice changed, only that one is localised again (the trigrams are sorted afresh)."""
     forms, texts, where = [], {}, {}
     if saved is not None and fingerprints is not None:
-        forms, texts = saved.texts()
+        forms, texts, _ = saved.texts()
         at = 0
-        for doc_id, fingerprint, n in saved.layout:
+        for doc_id, fingerprint, n, *_ in saved.layout:
             where[(doc_id, fingerprint)] = at
             at += n
     index = ClauseIndex()
@@ -1054,25 +1011,27 @@ class SavedIndex:
     unchanged ones (``_build_index``)."""
 
     key: str
-    blob: bytes  # zlib(pickle((forms, notice_text)))
+    blob: bytes  # zlib(pickle((forms, notice_text, clause keys)))
     postings: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
-    layout: tuple[tuple[str, str, int], ...]  # (doc id, fingerprint, number of forms) in index order
+    layout: tuple[tuple, ...]  # (doc id, fingerprint, number of forms, level, issued, province, jurisdiction) in index order
 
     @classmethod
     def of(cls, key: str, index: ClauseIndex, notice_text: dict[str, str], indexed: list[tuple[Document, str]]) -> SavedIndex:
         forms = [(e.local_text, e.heading, e.localisation) for e in index.entries]
-        layout = tuple((d.id, fp, sum(1 for c in d.clauses if _linkable(c))) for d, fp in indexed)
-        blob = zlib.compress(pickle.dumps((forms, notice_text), protocol=pickle.HIGHEST_PROTOCOL), 1)
+        keys = [_clause_key(e.clause, e.doc) for e in index.entries]
+        layout = tuple((d.id, fp, sum(1 for c in d.clauses if _linkable(c)), d.level, d.issued, d.province, d.jurisdiction) for d, fp in indexed)
+        blob = zlib.compress(pickle.dumps((forms, notice_text, keys), protocol=pickle.HIGHEST_PROTOCOL), 1)
         return cls(key, blob, (index.alphabet, index.grams, index.starts, index.postings), layout)
 
-    def texts(self) -> tuple[list[tuple], dict[str, str]]:
-        """Every clause's localised form (local text, heading, localisation), and each notice's localised text."""
+    def texts(self) -> tuple[list[tuple], dict[str, str], list[str]]:
+        """Every clause's localised form (local text, heading, localisation), each notice's
+        localised text, and every clause's ``_clause_key``."""
         return pickle.loads(zlib.decompress(self.blob))
 
     def restore(self, indexed: list[Document]) -> tuple[ClauseIndex, dict[str, str]]:
         """The index over ``indexed`` (the documents ``key`` was made from, in scope order),
         its entries bound to their clauses of this run."""
-        forms, notice_text = self.texts()
+        forms, notice_text, _ = self.texts()
         index = ClauseIndex()
         at = 0
         for doc in indexed:
@@ -1112,10 +1071,10 @@ def _touched(run: _Run, fingerprints: list[str], previous: LinkState, workers: i
       unresolved candidate or runner-up candidates stood on a changed or removed notice, or
       that implements one (its coverage lists that notice's clauses);
     - a provincial notice whose succession stood on a changed or removed notice;
-    - a city clause (or provincial, for succession) for which a new or changed clause of a
-      changed notice (``changed_clauses``) now scores at least as high as what it stands on:
-      found through an index of those clauses only, so the check costs a fraction of a full run
-      (over ``workers`` forked processes).
+    - a document whose candidates may differ now (``_retrieval_changed``): the rarest
+      trigrams of one of its clauses changed with the index, or a clause that left or joined
+      it (``changed_clauses``, as ``clause_keys`` say) shares one of them or its heading.
+      Checked document by document over ``workers`` forked processes.
     """
     reuse = Reuse()
     docs = run.documents
@@ -1141,28 +1100,9 @@ def _touched(run: _Run, fingerprints: list[str], previous: LinkState, workers: i
         hit = run.implemented.get(d.id, set()) & moved
         if hit and _is_city(d):
             reuse.reasons[d.id] = "implements a changed notice: " + ", ".join(sorted(hit))
-    fresh = [run.docs_by_id[i] for i in sorted(moved & current)]
-    if fresh:
-        _better_candidates(run, fresh, previous, reuse, workers)
+    if moved:
+        _retrieval_changes(run, [run.docs_by_id[i] for i in sorted(moved & current)], previous, reuse, moved, workers)
     return reuse
-
-
-RESTATEMENT_SHARE = 0.3  # true restatements share >= 0.56 of the query's indexed trigrams (synthetic truth)
-SUCCESSION_SHARE = 0.1  # a restated sentence inside a long clause shares less
-
-
-def _shares_enough(index: ClauseIndex, counts: np.ndarray, queries: list[_Entry], share: float = RESTATEMENT_SHARE) -> list[bool]:
-    """Could any clause of the small index restate each query? Cheap: trigram counts only
-    (``counts``: the small index's ``counts_all``), of one document's clauses at once: with a
-    clause of the small index, a query must share at least ``share`` of as many trigrams as
-    it would look up in the whole index."""
-    shared = counts.max(axis=1) if counts.size else np.zeros(len(queries), dtype=np.int64)
-    out = np.zeros(len(queries), dtype=bool)
-    some = np.flatnonzero(shared)
-    if len(some):
-        indexed = np.minimum(QUERY_TRIGRAMS, index.known_all([queries[i] for i in some.tolist()]))
-        out[some] = (indexed > 0) & (shared[some] >= share * indexed)
-    return out.tolist()
 
 
 def changed_clauses(documents: list[Document], previous: LinkState) -> list[tuple[Clause, Document]]:
@@ -1174,23 +1114,84 @@ def changed_clauses(documents: list[Document], previous: LinkState) -> list[tupl
     return out
 
 
-_CHECK: tuple[ClauseIndex, LinkState] | None = None  # the small index and the previous state, for _check_document
+def _gone_clauses(saved: SavedIndex, moved: set[str], docs_by_id: dict[str, Document]) -> list[_Entry]:
+    """The previous run's index entries this run's no longer has: clauses of changed or removed
+    notices whose ``clause_keys`` are gone, as they were (localised text, heading, the notice's
+    date and place), each in a stand-in notice (its id plus ``"\\0before"``)."""
+    forms, _, keys = saved.texts()
+    out, at = [], 0
+    for doc_id, _, n, level, issued, province, jurisdiction in saved.layout:
+        if doc_id in moved:
+            now = clause_keys(docs_by_id[doc_id]) if doc_id in docs_by_id else frozenset()
+            before = Document(id=doc_id + "\0before", doc_number=None, title="", level=level, jurisdiction=jurisdiction, province=province, issued=issued, issuers=[])
+            for k in range(at, at + n):
+                if keys[k] not in now:
+                    local_text, heading, localisation = forms[k]
+                    clause = Clause(id=f"{before.id}:{k}", document_id=before.id, path=str(k), label="", kind="item", heading=heading or None, text=local_text)
+                    out.append(_Entry(clause, before, heading + local_text, local_text, heading, localisation))
+        at += n
+    return out
 
 
-def _better_candidates(run: _Run, fresh: list[Document], previous: LinkState, reuse: Reuse, workers: int = 1) -> None:
-    """Mark documents for which a new or changed clause of a changed provincial notice may now
-    be the best candidate (its unchanged clauses score as they did: ``clause_keys``)."""
+@dataclass
+class _Change:
+    """What an incremental run's check reads (``_retrieval_changed``): the clauses that left
+    and joined the index, how many more clauses hold each trigram now, and the index's trigrams
+    in code point order. Trigrams here are code point codes (``_trigram_codes`` without an
+    alphabet): they mean the same in the previous run's index and in this one's."""
+
+    swapped: ClauseIndex  # the clauses gone (as they were) and new: who may stand on them
+    grams: list[np.ndarray]  # per entry of swapped: its trigrams
+    delta_codes: np.ndarray  # the trigrams whose number of clauses changed (sorted) ...
+    delta: np.ndarray  # ... and by how much (now - before)
+    index_codes: np.ndarray  # the index's trigrams in code point order ...
+    index_rows: np.ndarray  # ... and their rows in ``index.grams``
+    identity: np.ndarray  # a _rank_table of code points themselves
+
+
+def _change_of(index: ClauseIndex, gone: list[_Entry], new: list[_Entry]) -> _Change:
+    swapped = ClauseIndex()
+    for entry in gone + new:
+        swapped.add(entry)
+    swapped.freeze()
+    grams = [_trigram_codes(e.local) for e in swapped.entries]
+    codes = np.concatenate(grams + [_NO_GRAMS])
+    signs = np.concatenate([np.full(len(g), -1 if k < len(gone) else 1, dtype=np.int64) for k, g in enumerate(grams)] + [_NO_GRAMS])
+    order = np.argsort(codes, kind="stable")
+    codes, signs = codes[order], signs[order]
+    firsts = np.flatnonzero(np.concatenate(([True], codes[1:] != codes[:-1]))) if len(codes) else _NO_GRAMS
+    sums = np.add.reduceat(signs, firsts) if len(codes) else _NO_GRAMS
+    bits = _bits(len(index.alphabet))
+    mask = (1 << bits) - 1
+    alphabet = index.alphabet.astype(np.int64)
+    g = index.grams
+    points = (alphabet[g >> (2 * bits)] << 42) | (alphabet[(g >> bits) & mask] << 21) | alphabet[g & mask] if len(g) else _NO_GRAMS
+    by_point = np.argsort(points, kind="stable")
+    identity = np.arange(0x110000, dtype=np.int32)
+    identity[0] = -1  # the joint of _trigram_pairs
+    return _Change(swapped, grams, codes[firsts][sums != 0], sums[sums != 0], points[by_point], by_point, identity)
+
+
+_CHECK: _Change | None = None  # for _retrieval_changed in forked workers
+
+
+def _retrieval_changes(run: _Run, fresh: list[Document], previous: LinkState, reuse: Reuse, moved: set[str], workers: int = 1) -> None:
+    """Mark the documents whose candidates a change of the index may alter (``_retrieval_changed``),
+    over ``workers`` forked processes. Without the previous run's index (its clauses as they
+    were), every document is marked."""
     global _CHECK
-    mini = ClauseIndex()
-    for clause, doc in changed_clauses(fresh, previous):
-        mini.add(_entry(clause, doc))
-    if not mini.entries:
-        return
-    mini.freeze()
     todo = [i for i, doc in enumerate(run.documents) if doc.id not in reuse.reasons]
-    _CHECK = (mini, previous)
+    if previous.index is None:
+        for i in todo:
+            reuse.reasons[run.documents[i].id] = "no index of the previous run to compare with"
+        return
+    gone = _gone_clauses(previous.index, moved, run.docs_by_id)
+    new = [_entry(clause, doc) for clause, doc in changed_clauses(fresh, previous)]
+    if not gone and not new:
+        return
+    _CHECK = _change_of(run.index, gone, new)
     try:
-        whys, _ = _map(_check_document, todo, workers)
+        whys, _ = _map(_retrieval_changed, todo, workers)
     finally:
         _CHECK = None
     for i, why in zip(todo, whys):
@@ -1198,55 +1199,70 @@ def _better_candidates(run: _Run, fresh: list[Document], previous: LinkState, re
             reuse.reasons[run.documents[i].id] = why
 
 
-def _check_document(i: int) -> str | None:
-    """Why document i must be relinked after the change ``_CHECK`` holds (or None)."""
-    run, (mini, previous) = _RUN, _CHECK
+def _found(sorted_codes: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each code is in sorted_codes, and whether it is there."""
+    if not len(sorted_codes):
+        return np.zeros(len(codes), dtype=np.int64), np.zeros(len(codes), dtype=bool)
+    at = np.searchsorted(sorted_codes, codes)
+    at[at == len(sorted_codes)] = 0
+    return at, sorted_codes[at] == codes
+
+
+def _retrieval_changed(i: int) -> str | None:
+    """Why document i's share may differ after the change ``_CHECK`` holds (or None).
+
+    A clause's candidates are the index entries sharing its rarest trigrams (``rarest``: the
+    48 held by the fewest clauses, then by code) and the entries with its heading. Entries that
+    stayed have the same trigrams, so the candidates and their scores can change only if
+    - the rarest trigrams themselves changed: the number of clauses holding one of the query's
+      trigrams changed (``delta``), moving it into or out of the 48 (all at once, any trigram
+      of any notice: the counts are the whole index's); or
+    - a clause that left or joined the index, and that the document may stand on (its
+      province or the nation, issued before it), shares one of them or its heading.
+    Otherwise every candidate keeps its count, its rank and its score, and the share is the same.
+    """
+    run, change = _RUN, _CHECK
     doc = run.documents[i]
-    kept = previous.documents[doc.id]  # unpickled only for a document a changed clause may concern
-    succession = not _is_city(doc)
-    if succession and not (doc.level in ("province", "national") and doc.issued):
-        return None
-    allowed = mini.allowed_for_successor(doc) if succession else mini.allowed_for_city(doc)
-    if not allowed.any():
-        return None
+    if _is_city(doc):
+        allowed = change.swapped.allowed_for_city(doc)
+    elif doc.level in ("province", "national") and doc.issued:
+        allowed = change.swapped.allowed_for_successor(doc)
+    else:
+        return None  # not linked: its share holds parameters only
     queries = [_entry(clause, doc) for clause in doc.clauses if _linkable(clause)]
-    counts = mini.counts_all(queries, allowed)
-    enough = _shares_enough(run.index, counts, queries, SUCCESSION_SHARE if succession else RESTATEMENT_SHARE)
-    chosen = [(q, counts[i]) for i, q in enumerate(queries) if enough[i]]
-    return _succeeds_anew(run, mini, chosen, allowed, kept) if succession else _stands_anew(run, mini, chosen, allowed, kept, doc)
+    if not queries:
+        return None
+    index = run.index
+    owners, codes = _trigram_pairs([q.local for q in queries], change.identity, 21)
+    at, found = _found(change.index_codes, codes)
+    rows = change.index_rows[at] if len(change.index_rows) else at
+    now = np.where(found, index.starts[rows + 1] - index.starts[rows], 0)
+    at, moved = _found(change.delta_codes, codes)
+    before = now - np.where(moved, change.delta[at] if len(change.delta) else 0, 0)
+    indexed = np.array([q.clause.id in index.positions for q in queries])[owners]
 
+    def chosen(lengths: np.ndarray) -> np.ndarray:
+        # as rarest(): indexed trigrams, less those only the query's own clause holds; the 48 rarest, ties by code
+        usable = (lengths > 0) & ~(indexed & (lengths == 1))
+        order = np.lexsort((codes, np.where(usable, lengths, np.iinfo(np.int64).max), owners))
+        ranked = np.empty(len(order), dtype=np.int64)
+        ranked[order] = np.arange(len(order)) - np.searchsorted(owners[order], owners[order])
+        return usable & (ranked < QUERY_TRIGRAMS)
 
-def _stands_anew(run: _Run, mini: ClauseIndex, queries: list[tuple[_Entry, np.ndarray]], allowed: np.ndarray, kept: Kept, doc: Document) -> str | None:
-    """Why a city notice must be relinked: a clause (with its counts in the small index) for
-    which a clause of the small index now scores at least as high as what it stands on (or None)."""
-    standing = None
-    implements_ids = run.implemented.get(doc.id, set())
-    named = [mini.doc_range[i] for i in sorted(implements_ids) if i in mini.doc_range]
-    for query, counts in queries:
-        scored = _score_candidates(mini, query, allowed, named, implements_ids, counts=counts)
-        if scored and standing is None:
-            out = kept.output()
-            standing = {l.source_clause_id: l.score for l in out.links + out.sibling_links}
-            standing.update({u.clause_id: u.best_score for u in out.unresolved})
-        if scored and scored[0][0] >= standing.get(query.clause.id, 0.0) - 1e-9:
-            return f"{query.clause.id} may now stand on {scored[0][2].clause.id}"
-    return None
-
-
-def _succeeds_anew(run: _Run, mini: ClauseIndex, queries: list[tuple[_Entry, np.ndarray]], allowed: np.ndarray, kept: Kept) -> str | None:
-    """Why a provincial notice's succession must be made again: a clause (with its counts in
-    the small index) that may now succeed a clause of the small index rather than (or as well
-    as) what it succeeded (or None)."""
-    nearest = None
-    for query, counts in queries:
-        if nearest is None:
-            nearest = {l.source_clause_id: _doc_of(l.target_clause_id) for l in kept.output().succession}
-        was = run.docs_by_id.get(nearest.get(query.clause.id, ""))
-        for k in mini.candidates(query, allowed, counts=counts, share=0.0):
-            entry = mini.entries[k]
-            if restatement_score(query, entry) >= SUCCEEDS_THRESHOLD and (was is None or (entry.doc.issued or "") >= (was.issued or "")):
-                return f"{query.clause.id} may now succeed {entry.clause.id}"
-    return None
+    rarest_now = chosen(now)
+    differs = np.flatnonzero(rarest_now != chosen(before))
+    if len(differs):
+        return f"the rarest trigrams of {queries[owners[differs[0]]].clause.id} changed"
+    mine = np.flatnonzero(allowed).tolist()
+    if not mine:
+        return None
+    theirs = np.unique(np.concatenate([change.grams[k] for k in mine]))
+    shared = np.flatnonzero(rarest_now & _found(theirs, codes)[1])
+    if len(shared):
+        return f"{queries[owners[shared[0]]].clause.id} shares a rare trigram with a changed clause"
+    headings = {change.swapped.entries[k].heading for k in mine} - {""}
+    same = next((q for q in queries if q.heading in headings), None)
+    return f"{same.clause.id} has the heading of a changed clause" if same is not None else None
 
 
 def _link_document(i: int) -> _DocLinks:

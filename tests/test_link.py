@@ -270,30 +270,40 @@ def test_forked_workers_give_the_serial_result(synthetic_documents):
 
 
 
-def test_the_check_after_a_provincial_change_gives_the_serial_result_over_forked_workers(synthetic_documents):
-    """After a provincial notice changes, every other document is checked against its changed
-    clauses (``_better_candidates``, over forked workers for a large corpus): the same documents
-    must be marked, for the same reasons, and relinked to the same links as in one process."""
+@pytest.mark.parametrize("edit", ["restates a city clause", "adds a sentence"])
+def test_after_a_provincial_change_an_incremental_link_is_a_full_link(synthetic_documents, edit):
+    """After a provincial notice changes, every other document is checked (``_retrieval_changed``,
+    over forked workers for a large corpus) and the ones the change may concern are linked
+    again: the result must be a full link's, links, evidence (runner-up candidates included)
+    and unresolved clauses alike, with forked workers as in one process. The index's counts are
+    the whole corpus's, so an edit anywhere moves which trigrams are rarest for clauses of
+    every province: a check of scores alone missed those (runner-ups, and some targets, differed)."""
     from dataclasses import replace
 
     first = link(synthetic_documents, workers=1)
     notices = [d for d in synthetic_documents if d.level == "province" and d.issued]
-    # A provincial clause now restates a clause of a city notice that did not stand on it, word
-    # for word: only the check can find that the city notice may now stand on it.
+    # A clause of a city notice that did not stand on the notice: only the check can find it.
     notice, city = next((n, c) for n in notices for c in synthetic_documents
                         if link_mod._is_city(c) and c.province == n.province and (c.issued or "") >= n.issued
                         and n.id not in first.state.documents[c.id].stood_on | first.state.implemented.get(c.id, set()))
-    words = next(c.text for c in city.clauses if link_mod._linkable(c) and len(c.text) > 40)
-    k = next(k for k, c in enumerate(notice.clauses) if link_mod._linkable(c))
+    k = next(k for k, c in enumerate(notice.clauses) if link_mod._linkable(c) and len(c.text) > 40)
+    if edit == "restates a city clause":
+        words = next(c.text for c in city.clauses if link_mod._linkable(c) and len(c.text) > 40)
+    else:
+        text = notice.clauses[k].text
+        words = text[: len(text) // 2] + "各地要按季度报送工作进展情况。" + text[len(text) // 2 :]
     clauses = notice.clauses[:k] + [replace(notice.clauses[k], text=words)] + notice.clauses[k + 1 :]
     changed = replace(notice, clauses=clauses, source=replace(notice.source, sha256="0" * 64))
     documents = [changed if d is notice else d for d in synthetic_documents]
+    full = link(documents, workers=1)
     serial = link(documents, workers=1, previous=first.state)
     forked = link(documents, workers=2, previous=first.state)
-    assert any("may now" in why for why in serial.reuse.reasons.values()), serial.reuse.reasons
-    assert city.id in serial.reuse.reasons
-    assert forked.reuse.reasons == serial.reuse.reasons
-    assert forked.links == serial.links and forked.unresolved == serial.unresolved
+    assert serial.reuse.reused > 0 and forked.reuse.reasons == serial.reuse.reasons
+    if edit == "restates a city clause":
+        assert city.id in serial.reuse.reasons
+    for result in (serial, forked):
+        assert result.links == full.links and [l.evidence for l in result.links] == [l.evidence for l in full.links]
+        assert result.unresolved == full.unresolved and result.coverage == full.coverage
 
 
 def test_exhaustive_and_indexed_agree_on_synthetic_notices(synthetic_documents):
@@ -377,35 +387,6 @@ def test_index_counts_equal_shared_rare_trigrams(texts, query_text, excluded_blo
     assert index.counts(query, allowed).tolist() == expected
     lo, hi = 1, max(1, len(texts) - 1)
     assert index.counts_in(query, allowed, index.rarest(query), lo, hi).tolist() == expected[lo:hi]
-
-
-@given(st.lists(st.text(alphabet=_ALPHABET, min_size=3, max_size=30), min_size=1, max_size=12),
-       st.lists(st.text(alphabet=_ALPHABET, max_size=30), min_size=1, max_size=6), st.booleans(), st.integers(min_value=-1, max_value=2))
-@settings(max_examples=300, deadline=None)
-def test_counts_of_many_queries_at_once_equal_one_at_a_time(texts, query_texts, with_own, excluded_block):
-    """An incremental run checks each document's clauses against the changed ones at once
-    (``counts_all``, ``known_all``); the answers must be those of one query at a time, the
-    rarest-trigram cut (48 looked up) and an indexed query's own
-    clause (left out) included."""
-    from kb.model import Clause, Document
-
-    docs = [Document(id=f"d{b}", doc_number=None, title="t", level="national" if b == 0 else "province", jurisdiction=p, province=p,
-                     issued=None, issuers=[]) for b, p in enumerate((None, "甲省", "乙省"))]
-    block = [k * 3 // len(texts) for k in range(len(texts))]
-    index = link_mod.ClauseIndex()
-    for k, text in enumerate(texts):
-        doc = docs[block[k]]
-        index.add(link_mod._Entry(Clause(id=f"{doc.id}:{k}", document_id=doc.id, path=str(k), label=str(k), kind="item", heading=None, text=text), doc, text, text, "", []))
-    index.freeze()
-    # Queries restating several indexed texts share many of their trigrams, more than 48 of them.
-    query_texts = [t + "".join(texts[(i + j) % len(texts)] for j in range(i + 1)) for i, t in enumerate(query_texts)]
-    queries = [link_mod._Entry(Clause(id=f"q:{i}", document_id="q", path=str(i), label=str(i), kind="item", heading=None, text=t), docs[1], t, t, "", [])
-               for i, t in enumerate(query_texts)]
-    if with_own:
-        queries.insert(len(queries) // 2, index.entries[-1])
-    allowed = np.array([k % 3 != 1 and block[k] != excluded_block for k in range(len(texts))])
-    assert index.counts_all(queries, allowed).tolist() == [index.counts(q, allowed).tolist() for q in queries]
-    assert index.known_all(queries).tolist() == [len(index._lookup(q)[0]) for q in queries]
 
 
 @given(st.lists(st.text(alphabet=_ALPHABET, min_size=12, max_size=40), min_size=1, max_size=5),
