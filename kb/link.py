@@ -402,9 +402,9 @@ class ClauseIndex:
         if own is not None and len(rows):
             keep = ~((lengths == 1) & (self.postings[self.starts[rows]] == own))
             codes, rows, lengths = codes[keep], rows[keep], lengths[keep]
-        # Rarest first; ties by the trigram (its code), so the choice does not depend on the
-        # order of a set (which differs between runs with Python's hash randomisation).
-        return rows[np.lexsort((codes, lengths))[:QUERY_TRIGRAMS]]
+        # Rarest first, by _rarity; ties by the trigram (its code), so the choice does not depend
+        # on the order of a set (which differs between runs with Python's hash randomisation).
+        return rows[np.lexsort((codes, _rarity(lengths)))[:QUERY_TRIGRAMS]]
 
     def hits(self, rarest: np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
         """The postings of those trigrams, concatenated: an entry appears once for every one
@@ -482,6 +482,16 @@ class ClauseIndex:
             taken = set(found)
             found += [k for k in same.tolist() if k not in taken and k != own]
         return found
+
+
+def _rarity(lengths: np.ndarray) -> np.ndarray:
+    """How rare a trigram held by ``lengths`` clauses (at least 1) is, for choosing a query's
+    rarest: the power of two below the count (1, 2-3, 4-7, ...). Counted exactly, a clause
+    edited anywhere moved the choice for a third of all clauses (a posting list one longer
+    overtakes its neighbour), and an exact incremental run had to link them all again; by
+    powers of two, a list one longer seldom changes class. Candidates and links at 1,000
+    notices: recall 1.0 as before, precision 0.9951 (0.9959), every brute-force link found."""
+    return np.frexp(lengths.astype(np.float64))[1].astype(np.int64) - 1
 
 
 def _runs(values: np.ndarray) -> list[tuple[int, int]]:
@@ -1212,7 +1222,7 @@ def _retrieval_changed(i: int) -> str | None:
     """Why document i's share may differ after the change ``_CHECK`` holds (or None).
 
     A clause's candidates are the index entries sharing its rarest trigrams (``rarest``: the
-    48 held by the fewest clauses, then by code) and the entries with its heading. Entries that
+    48 held by the fewest clauses, by ``_rarity``, then by code) and the entries with its heading. Entries that
     stayed have the same trigrams, so the candidates and their scores can change only if
     - the rarest trigrams themselves changed: the number of clauses holding one of the query's
       trigrams changed (``delta``), moving it into or out of the 48 (all at once, any trigram
@@ -1244,7 +1254,7 @@ def _retrieval_changed(i: int) -> str | None:
     def chosen(lengths: np.ndarray) -> np.ndarray:
         # as rarest(): indexed trigrams, less those only the query's own clause holds; the 48 rarest, ties by code
         usable = (lengths > 0) & ~(indexed & (lengths == 1))
-        order = np.lexsort((codes, np.where(usable, lengths, np.iinfo(np.int64).max), owners))
+        order = np.lexsort((codes, np.where(usable, _rarity(np.maximum(lengths, 1)), np.iinfo(np.int64).max), owners))
         ranked = np.empty(len(order), dtype=np.int64)
         ranked[order] = np.arange(len(order)) - np.searchsorted(owners[order], owners[order])
         return usable & (ranked < QUERY_TRIGRAMS)
