@@ -1021,21 +1021,21 @@ class SavedIndex:
     unchanged ones (``_build_index``)."""
 
     key: str
-    blob: bytes  # zlib(pickle((forms, notice_text, clause keys)))
+    blob: bytes  # zlib(pickle((forms, notice_text, (clause key, clause id) of each form)))
     postings: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
     layout: tuple[tuple, ...]  # (doc id, fingerprint, number of forms, level, issued, province, jurisdiction) in index order
 
     @classmethod
     def of(cls, key: str, index: ClauseIndex, notice_text: dict[str, str], indexed: list[tuple[Document, str]]) -> SavedIndex:
         forms = [(e.local_text, e.heading, e.localisation) for e in index.entries]
-        keys = [_clause_key(e.clause, e.doc) for e in index.entries]
+        keys = [(_clause_key(e.clause, e.doc), e.clause.id) for e in index.entries]
         layout = tuple((d.id, fp, sum(1 for c in d.clauses if _linkable(c)), d.level, d.issued, d.province, d.jurisdiction) for d, fp in indexed)
         blob = zlib.compress(pickle.dumps((forms, notice_text, keys), protocol=pickle.HIGHEST_PROTOCOL), 1)
         return cls(key, blob, (index.alphabet, index.grams, index.starts, index.postings), layout)
 
-    def texts(self) -> tuple[list[tuple], dict[str, str], list[str]]:
+    def texts(self) -> tuple[list[tuple], dict[str, str], list[tuple[str, str]]]:
         """Every clause's localised form (local text, heading, localisation), each notice's
-        localised text, and every clause's ``_clause_key``."""
+        localised text, and every clause's ``_clause_key`` and id."""
         return pickle.loads(zlib.decompress(self.blob))
 
     def restore(self, indexed: list[Document]) -> tuple[ClauseIndex, dict[str, str]]:
@@ -1127,7 +1127,8 @@ def changed_clauses(documents: list[Document], previous: LinkState) -> list[tupl
 def _gone_clauses(saved: SavedIndex, moved: set[str], docs_by_id: dict[str, Document]) -> list[_Entry]:
     """The previous run's index entries this run's no longer has: clauses of changed or removed
     notices whose ``clause_keys`` are gone, as they were (localised text, heading, the notice's
-    date and place), each in a stand-in notice (its id plus ``"\\0before"``)."""
+    date and place), each in a stand-in notice (its id plus ``"\\0before"``), the clause's
+    own id as its path."""
     forms, _, keys = saved.texts()
     out, at = [], 0
     for doc_id, _, n, level, issued, province, jurisdiction in saved.layout:
@@ -1135,9 +1136,10 @@ def _gone_clauses(saved: SavedIndex, moved: set[str], docs_by_id: dict[str, Docu
             now = clause_keys(docs_by_id[doc_id]) if doc_id in docs_by_id else frozenset()
             before = Document(id=doc_id + "\0before", doc_number=None, title="", level=level, jurisdiction=jurisdiction, province=province, issued=issued, issuers=[])
             for k in range(at, at + n):
-                if keys[k] not in now:
+                key, clause_id = keys[k]
+                if key not in now:
                     local_text, heading, localisation = forms[k]
-                    clause = Clause(id=f"{before.id}:{k}", document_id=before.id, path=str(k), label="", kind="item", heading=heading or None, text=local_text)
+                    clause = Clause(id=f"{before.id}:{k}", document_id=before.id, path=clause_id, label="", kind="item", heading=heading or None, text=local_text)
                     out.append(_Entry(clause, before, heading + local_text, local_text, heading, localisation))
         at += n
     return out
@@ -1157,9 +1159,11 @@ class _Change:
     index_codes: np.ndarray  # the index's trigrams in code point order ...
     index_rows: np.ndarray  # ... and their rows in ``index.grams``
     identity: np.ndarray  # a _rank_table of code points themselves
+    partner: list[int | None]  # per entry of swapped: the other version of the same clause (gone <-> new)
+    kept: dict[str, Kept]  # the previous run's shares
 
 
-def _change_of(index: ClauseIndex, gone: list[_Entry], new: list[_Entry]) -> _Change:
+def _change_of(index: ClauseIndex, gone: list[_Entry], new: list[_Entry], kept: dict[str, Kept]) -> _Change:
     swapped = ClauseIndex()
     for entry in gone + new:
         swapped.add(entry)
@@ -1179,7 +1183,10 @@ def _change_of(index: ClauseIndex, gone: list[_Entry], new: list[_Entry]) -> _Ch
     by_point = np.argsort(points, kind="stable")
     identity = np.arange(0x110000, dtype=np.int32)
     identity[0] = -1  # the joint of _trigram_pairs
-    return _Change(swapped, grams, codes[firsts][sums != 0], sums[sums != 0], points[by_point], by_point, identity)
+    was = {e.clause.path: k for k, e in enumerate(gone)}
+    now = {e.clause.id: len(gone) + k for k, e in enumerate(new)}
+    partner = [now.get(e.clause.path) for e in gone] + [was.get(e.clause.id) for e in new]
+    return _Change(swapped, grams, codes[firsts][sums != 0], sums[sums != 0], points[by_point], by_point, identity, partner, kept)
 
 
 _CHECK: _Change | None = None  # for _retrieval_changed in forked workers
@@ -1199,7 +1206,7 @@ def _retrieval_changes(run: _Run, fresh: list[Document], previous: LinkState, re
     new = [_entry(clause, doc) for clause, doc in changed_clauses(fresh, previous)]
     if not gone and not new:
         return
-    _CHECK = _change_of(run.index, gone, new)
+    _CHECK = _change_of(run.index, gone, new, previous.documents)
     try:
         whys, _ = _map(_retrieval_changed, todo, workers)
     finally:
@@ -1230,6 +1237,9 @@ def _retrieval_changed(i: int) -> str | None:
     - a clause that left or joined the index, and that the document may stand on (its
       province or the nation, issued before it), shares one of them or its heading.
     Otherwise every candidate keeps its count, its rank and its score, and the share is the same.
+    A clause edited in place whose count for the query is the same (no rare trigram of the
+    query among those the edit added or removed) changes only its score: the document is
+    linked again only if that score may now rank it among what the query keeps (``_may_rank``).
     """
     run, change = _RUN, _CHECK
     doc = run.documents[i]
@@ -1263,16 +1273,73 @@ def _retrieval_changed(i: int) -> str | None:
     differs = np.flatnonzero(rarest_now != chosen(before))
     if len(differs):
         return f"the rarest trigrams of {queries[owners[differs[0]]].clause.id} changed"
-    mine = np.flatnonzero(allowed).tolist()
-    if not mine:
-        return None
-    theirs = np.unique(np.concatenate([change.grams[k] for k in mine]))
-    shared = np.flatnonzero(rarest_now & _found(theirs, codes)[1])
-    if len(shared):
-        return f"{queries[owners[shared[0]]].clause.id} shares a rare trigram with a changed clause"
-    headings = {change.swapped.entries[k].heading for k in mine} - {""}
-    same = next((q for q in queries if q.heading in headings), None)
-    return f"{same.clause.id} has the heading of a changed clause" if same is not None else None
+    mine = set(np.flatnonzero(allowed).tolist())
+    entries = change.swapped.entries
+    rescore = set()  # (query, new version) of a clause edited where it stands: its count is the same, its score new
+    for k in sorted(mine):
+        concerned = set(owners[rarest_now & _found(change.grams[k], codes)[1]].tolist())
+        if entries[k].heading:
+            concerned |= {j for j, q in enumerate(queries) if q.heading == entries[k].heading}
+        other = change.partner[k]
+        for j in sorted(concerned):
+            if other is None or other not in mine:
+                return f"{queries[j].clause.id} may stand on a clause that left or joined the index"
+            if _count_moved(change, min(k, other), max(k, other), queries[j], codes[rarest_now & (owners == j)]):
+                return f"{queries[j].clause.id} counts a clause edited in place differently"
+            rescore.add((j, max(k, other)))
+    if rescore:
+        share = change.kept[doc.id].output()
+        for j, k in sorted(rescore):
+            if _may_rank(run, doc, queries[j], entries[k], share):
+                return f"{queries[j].clause.id} may rank {entries[k].clause.id} among its best"
+    return None
+
+
+def _count_moved(change: _Change, gone: int, new: int, query: _Entry, rarest: np.ndarray) -> bool:
+    """Could the query's count of a clause edited in place, or its heading match, differ
+    between the two versions (or their notice's date and place)?"""
+    before, now = change.swapped.entries[gone], change.swapped.entries[new]
+    if (before.doc.level, before.doc.issued, before.doc.province, before.doc.jurisdiction) != (now.doc.level, now.doc.issued, now.doc.province, now.doc.jurisdiction):
+        return True
+    if query.heading and (before.heading == query.heading) != (now.heading == query.heading):
+        return True
+    edited = np.setxor1d(change.grams[gone], change.grams[new], assume_unique=True)
+    return bool(np.intersect1d(rarest, edited, assume_unique=True).size)
+
+
+def _may_rank(run: _Run, doc: Document, query: _Entry, entry: _Entry, share: _DocLinks) -> bool:
+    """Could an edited clause (``entry``, now), with the count it had, change what the query
+    keeps: its best candidate and runner-ups (city), or the clause it succeeds?
+
+    Its old version ranked below them (else the document stood on its notice and is linked
+    again anyway), so only a new score reaching them matters, and only if it is scored at all
+    (one of the query's candidates)."""
+    index = run.index
+    k = index.positions[entry.clause.id]
+    if _is_city(doc):
+        allowed = index.allowed_for_city(doc)
+        preferred = run.implemented.get(doc.id, set())
+        rarest = index.rarest(query)
+        candidates = set(index.candidates(query, allowed, counts=index.counts(query, allowed, rarest)))
+        for i in sorted(preferred):
+            if i in index.doc_range:
+                lo, hi = index.doc_range[i]
+                candidates.update(_top(index.counts_in(query, allowed, rarest, lo, hi), NAMED_CANDIDATES, offset=lo))
+        if k not in candidates:
+            return False
+        score = min(similarity(query, entry)["combined"] + (IMPLEMENTED_BONUS if entry.doc.id in preferred else 0.0), 1.0)
+        link_ = next((l for l in share.links if l.source_clause_id == query.clause.id), None)
+        if link_ is not None:
+            kept = [link_.score] + [c["score"] for c in link_.evidence.get("candidates", [])]
+            return len(kept) < 4 or score >= min(kept) - 5e-4  # stored rounded to 3 places
+        unresolved = next((u for u in share.unresolved if u.clause_id == query.clause.id), None)
+        return unresolved is None or score >= unresolved.best_score - 5e-4  # else a sibling link: no scores kept
+    if k not in index.candidates(query, index.allowed_for_successor(doc), share=0.0):
+        return False
+    if restatement_score(query, entry) < SUCCEEDS_THRESHOLD:
+        return False
+    succeeds = next((l for l in share.succession if l.source_clause_id == query.clause.id), None)
+    return succeeds is None or (entry.doc.issued or "") >= (run.docs_by_id[_doc_of(succeeds.target_clause_id)].issued or "")
 
 
 def _link_document(i: int) -> _DocLinks:

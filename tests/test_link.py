@@ -306,6 +306,48 @@ def test_after_a_provincial_change_an_incremental_link_is_a_full_link(synthetic_
         assert result.unresolved == full.unresolved and result.coverage == full.coverage
 
 
+def test_an_edited_clause_matters_to_a_clause_it_did_not_rank_only_if_it_now_may(synthetic_documents):
+    """``_may_rank``: a provincial clause among a city clause's candidates, but below what it
+    keeps (its best candidate when unresolved, its best four when linked), concerns it after
+    an edit only if its new score may reach them."""
+    from dataclasses import replace
+
+    first = link(synthetic_documents, workers=1)
+    link_mod._ENTRY_CACHE.clear()
+    indexed = sorted((d for d in synthetic_documents if d.level in ("province", "national")), key=link_mod._scope_key)
+    index, notice_text = link_mod._build_index(indexed)
+    implemented = link_mod._implemented_ids(synthetic_documents, link_mod.document_relations(synthetic_documents))
+    run = link_mod._Run(synthetic_documents, index, implemented, {d.id: d for d in synthetic_documents}, notice_text)
+
+    def below_what_it_keeps():
+        # an unresolved city clause's candidate scoring below its best one, or a linked
+        # clause's below its best four (with fewer kept, any candidate may enter them)
+        for doc in synthetic_documents:
+            if not link_mod._is_city(doc):
+                continue
+            share = first.state.documents[doc.id].output()
+            clauses = {c.id: c for c in doc.clauses}
+            kept = [(u.clause_id, {u.best_candidate_id}, [u.best_score]) for u in share.unresolved]
+            kept += [(l.source_clause_id, {l.target_clause_id} | {c["clause_id"] for c in l.evidence["candidates"]},
+                      [l.score] + [c["score"] for c in l.evidence["candidates"]]) for l in share.links]
+            for clause_id, best, scores in kept:
+                if clause_id not in {u.clause_id for u in share.unresolved} and len(scores) < 4:
+                    continue
+                query = link_mod._entry(clauses[clause_id], doc)
+                for k in index.candidates(query, index.allowed_for_city(doc)):
+                    entry = index.entries[k]
+                    score = link_mod.similarity(query, entry)["combined"] + (link_mod.IMPLEMENTED_BONUS if entry.doc.id in implemented.get(doc.id, set()) else 0)
+                    if entry.clause.id not in best and score < min(scores) - 0.01:
+                        return doc, query, entry, share
+        raise AssertionError("no candidate below what a clause keeps in the synthetic corpus")
+
+    doc, query, entry, share = below_what_it_keeps()
+    assert not link_mod._may_rank(run, doc, query, entry, share)
+    # the same clause (same place in the index, same candidates), now restating the city clause
+    restating = replace(entry, local=query.local, local_text=query.local_text, heading=query.heading)
+    assert link_mod._may_rank(run, doc, query, restating, share)
+
+
 def test_exhaustive_and_indexed_agree_on_synthetic_notices(synthetic_documents):
     """The index prunes candidates that would not have won: all-pairs scoring of 80 notices
     finds the same links (scripts/bench measures the same at scale)."""
