@@ -1284,43 +1284,54 @@ def _retrieval_changed(i: int) -> str | None:
         for j in sorted(concerned):
             if other is None or other not in mine:
                 return f"{queries[j].clause.id} may stand on a clause that left or joined the index"
-            if _count_moved(change, min(k, other), max(k, other), queries[j], codes[rarest_now & (owners == j)]):
-                return f"{queries[j].clause.id} counts a clause edited in place differently"
-            rescore.add((j, max(k, other)))
+            gone, new = min(k, other), max(k, other)
+            before = _count_before(change, gone, new, queries[j], codes[rarest_now & (owners == j)])
+            if before == -1:
+                return f"{queries[j].clause.id} may stand on a clause whose heading, date or place changed"
+            rescore.add((j, new, before))
     if rescore:
         share = change.kept[doc.id].output()
-        for j, k in sorted(rescore):
-            if _may_rank(run, doc, queries[j], entries[k], share):
+        for j, k, before in sorted(rescore):
+            if _may_rank(run, doc, queries[j], entries[k], share, before):
                 return f"{queries[j].clause.id} may rank {entries[k].clause.id} among its best"
     return None
 
 
-def _count_moved(change: _Change, gone: int, new: int, query: _Entry, rarest: np.ndarray) -> bool:
-    """Could the query's count of a clause edited in place, or its heading match, differ
-    between the two versions (or their notice's date and place)?"""
+def _count_before(change: _Change, gone: int, new: int, query: _Entry, rarest: np.ndarray) -> int | None:
+    """The query's count of a clause edited in place, as it was, if it differs from now's (else
+    None); -1 when its heading match or its notice's date and place changed (then anything may)."""
     before, now = change.swapped.entries[gone], change.swapped.entries[new]
     if (before.doc.level, before.doc.issued, before.doc.province, before.doc.jurisdiction) != (now.doc.level, now.doc.issued, now.doc.province, now.doc.jurisdiction):
-        return True
+        return -1
     if query.heading and (before.heading == query.heading) != (now.heading == query.heading):
-        return True
-    edited = np.setxor1d(change.grams[gone], change.grams[new], assume_unique=True)
-    return bool(np.intersect1d(rarest, edited, assume_unique=True).size)
+        return -1
+    was = np.intersect1d(rarest, change.grams[gone], assume_unique=True).size
+    return None if was == np.intersect1d(rarest, change.grams[new], assume_unique=True).size else was
 
 
-def _may_rank(run: _Run, doc: Document, query: _Entry, entry: _Entry, share: _DocLinks) -> bool:
-    """Could an edited clause (``entry``, now), with the count it had, change what the query
-    keeps: its best candidate and runner-ups (city), or the clause it succeeds?
+def _may_rank(run: _Run, doc: Document, query: _Entry, entry: _Entry, share: _DocLinks, before: int | None = None) -> bool:
+    """Could an edited clause (``entry``, now) change what the query keeps: its best candidate
+    and runner-ups (city), or the clause it succeeds?
 
     Its old version ranked below them (else the document stood on its notice and is linked
-    again anyway), so only a new score reaching them matters, and only if it is scored at all
-    (one of the query's candidates)."""
+    again anyway). With ``before`` (its count as it was, when the edit changed it), the other
+    candidates must be the ones they were: the candidates are read with both counts. Then only
+    a new score reaching what the query keeps matters, and only if it is scored at all. (The
+    notice a city names is not the edited one: a city implementing a changed notice is linked
+    again anyway.)"""
     index = run.index
     k = index.positions[entry.clause.id]
     if _is_city(doc):
         allowed = index.allowed_for_city(doc)
         preferred = run.implemented.get(doc.id, set())
         rarest = index.rarest(query)
-        candidates = set(index.candidates(query, allowed, counts=index.counts(query, allowed, rarest)))
+        counts = index.counts(query, allowed, rarest)
+        candidates = set(index.candidates(query, allowed, counts=counts))
+        if before is not None:
+            was = counts.copy()
+            was[k] = before
+            if candidates - {k} != set(index.candidates(query, allowed, counts=was)) - {k}:
+                return True
         for i in sorted(preferred):
             if i in index.doc_range:
                 lo, hi = index.doc_range[i]
@@ -1334,7 +1345,15 @@ def _may_rank(run: _Run, doc: Document, query: _Entry, entry: _Entry, share: _Do
             return len(kept) < 4 or score >= min(kept) - 5e-4  # stored rounded to 3 places
         unresolved = next((u for u in share.unresolved if u.clause_id == query.clause.id), None)
         return unresolved is None or score >= unresolved.best_score - 5e-4  # else a sibling link: no scores kept
-    if k not in index.candidates(query, index.allowed_for_successor(doc), share=0.0):
+    allowed = index.allowed_for_successor(doc)
+    counts = index.counts(query, allowed)
+    candidates = set(index.candidates(query, allowed, counts=counts, share=0.0))
+    if before is not None:
+        was = counts.copy()
+        was[k] = before
+        if candidates - {k} != set(index.candidates(query, allowed, counts=was, share=0.0)) - {k}:
+            return True
+    if k not in candidates:
         return False
     if restatement_score(query, entry) < SUCCEEDS_THRESHOLD:
         return False
