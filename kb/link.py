@@ -1237,9 +1237,9 @@ def _retrieval_changed(i: int) -> str | None:
     - a clause that left or joined the index, and that the document may stand on (its
       province or the nation, issued before it), shares one of them or its heading.
     Otherwise every candidate keeps its count, its rank and its score, and the share is the same.
-    A clause edited in place whose count for the query is the same (no rare trigram of the
-    query among those the edit added or removed) changes only its score: the document is
-    linked again only if that score may now rank it among what the query keeps (``_may_rank``).
+    A clause edited in place (the same id, date and place) concerns a query only if the
+    query's other candidates change with its count, or its new score may rank it among what the
+    query keeps (``_may_rank``).
     """
     run, change = _RUN, _CHECK
     doc = run.documents[i]
