@@ -1229,8 +1229,9 @@ def _retrieval_changed(i: int) -> str | None:
     """Why document i's share may differ after the change ``_CHECK`` holds (or None).
 
     A clause's candidates are the index entries sharing its rarest trigrams (``rarest``: the
-    48 held by the fewest clauses, by ``_rarity``, then by code) and the entries with its heading. Entries that
-    stayed have the same trigrams, so the candidates and their scores can change only if
+    48 held by the fewest clauses, by ``_rarity``, then by code) and the entries with its
+    heading. Entries that stayed have the same trigrams, so the candidates and their scores can
+    change only if
     - the rarest trigrams themselves changed: the number of clauses holding one of the query's
       trigrams changed (``delta``), moving it into or out of the 48 (all at once, any trigram
       of any notice: the counts are the whole index's); or
@@ -1275,7 +1276,7 @@ def _retrieval_changed(i: int) -> str | None:
         return f"the rarest trigrams of {queries[owners[differs[0]]].clause.id} changed"
     mine = set(np.flatnonzero(allowed).tolist())
     entries = change.swapped.entries
-    rescore = set()  # (query, new version) of a clause edited where it stands: its count is the same, its score new
+    rescore = set()  # (query, new version of a clause edited in place, the query's count of it before if the edit changed it)
     for k in sorted(mine):
         concerned = set(owners[rarest_now & _found(change.grams[k], codes)[1]].tolist())
         if entries[k].heading:
@@ -1285,14 +1286,14 @@ def _retrieval_changed(i: int) -> str | None:
             if other is None or other not in mine:
                 return f"{queries[j].clause.id} may stand on a clause that left or joined the index"
             gone, new = min(k, other), max(k, other)
-            before = _count_before(change, gone, new, queries[j], codes[rarest_now & (owners == j)])
-            if before == -1:
+            count = _count_before(change, gone, new, queries[j], codes[rarest_now & (owners == j)])
+            if count == -1:
                 return f"{queries[j].clause.id} may stand on a clause whose heading, date or place changed"
-            rescore.add((j, new, before))
+            rescore.add((j, new, count))
     if rescore:
         share = change.kept[doc.id].output()
-        for j, k, before in sorted(rescore):
-            if _may_rank(run, doc, queries[j], entries[k], share, before):
+        for j, k, count in sorted(rescore, key=lambda t: (t[0], t[1])):
+            if _may_rank(run, doc, queries[j], entries[k], share, count):
                 return f"{queries[j].clause.id} may rank {entries[k].clause.id} among its best"
     return None
 
