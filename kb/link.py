@@ -489,8 +489,9 @@ def _rarity(lengths: np.ndarray) -> np.ndarray:
     rarest: the power of two below the count (1, 2-3, 4-7, ...). Counted exactly, a clause
     edited anywhere moved the choice for a third of all clauses (a posting list one longer
     overtakes its neighbour), and an exact incremental run had to link them all again; by
-    powers of two, a list one longer seldom changes class. Candidates and links at 1,000
-    notices: recall 1.0 as before, precision 0.9951 (0.9959), every brute-force link found."""
+    powers of two, a list one longer seldom changes class. At 10,000 notices: recall 0.9998
+    (was 1.0: 31 of 184,183 true links missed), precision 0.9964 (0.997), the same share of the
+    brute-force links found (99.94%)."""
     return np.frexp(lengths.astype(np.float64))[1].astype(np.int64) - 1
 
 
