@@ -384,15 +384,9 @@ class ClauseIndex:
         codes = _trigram_codes(query.local, self.alphabet, self._ranks)
         if not len(codes):
             return _NO_GRAMS, _NO_GRAMS, _NO_GRAMS
-        rows, found = self._rows(codes)
+        rows, found = _found(self.grams, codes)
         codes, rows = codes[found], rows[found]
         return codes, rows, self.starts[rows + 1] - self.starts[rows]
-
-    def _rows(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Where each code is in ``grams``, and whether it is there."""
-        rows = np.searchsorted(self.grams, codes)
-        rows[rows == len(self.grams)] = 0
-        return rows, self.grams[rows] == codes
 
     def rarest(self, query: _Entry) -> np.ndarray:
         """Rows (in ``grams``) of the query's rarest indexed trigrams, at most QUERY_TRIGRAMS."""
@@ -886,10 +880,11 @@ def _link(
     indexed = [(d, fp) for d, fp in sorted(zip(documents, fingerprints), key=lambda t: _scope_key(t[0])) if d.level in ("province", "national")]
     key = hashlib.sha256("\n".join(fp for _, fp in indexed).encode()).hexdigest()
     saved = previous.index if previous is not None and previous.code == code and not exhaustive else None
+    unpacked = saved.texts() if saved is not None else None  # read once: the index and the check both need it
     if saved is not None and saved.key == key:
-        index, notice_text = saved.restore([d for d, _ in indexed])
+        index, notice_text = saved.restore([d for d, _ in indexed], unpacked)
     else:
-        index, notice_text = _build_index([d for d, _ in indexed], saved, [fp for _, fp in indexed])
+        index, notice_text = _build_index([d for d, _ in indexed], saved, [fp for _, fp in indexed], unpacked)
         saved = None
     _RUN = run = _Run(documents, index, implemented, {d.id: d for d in documents}, notice_text, exhaustive=exhaustive)
 
@@ -901,11 +896,12 @@ def _link(
 
     try:
         if previous is not None and previous.code == code:
-            result.reuse = _touched(run, fingerprints, previous, how_many(list(range(len(documents)))))
+            result.reuse = _touched(run, fingerprints, previous, how_many(list(range(len(documents)))), unpacked)
             todo = [i for i, d in enumerate(documents) if d.id in result.reuse.reasons]
         else:
             result.reuse = Reuse(reasons={d.id: "full run" for d in documents})
             todo = list(range(len(documents)))
+        unpacked = None  # not needed by the workers that link next
         # A fresh index is saved for the next run here, while the workers link.
         save = None if saved is not None or exhaustive else lambda: SavedIndex.of(key, index, notice_text, indexed)
         shares, made = _map(_link_document_kept, todo, how_many(todo), meanwhile=save)
@@ -969,14 +965,17 @@ def _map(task: Callable[[int], object], todo: list[int], workers: int, meanwhile
         return pending.get(), made
 
 
-def _build_index(indexed: list[Document], saved: SavedIndex | None = None, fingerprints: list[str] | None = None) -> tuple[ClauseIndex, dict[str, str]]:
+def _build_index(
+    indexed: list[Document], saved: SavedIndex | None = None, fingerprints: list[str] | None = None, unpacked: tuple | None = None
+) -> tuple[ClauseIndex, dict[str, str]]:
     """The index of the provincial and national notices' linkable clauses (in scope order), and
-    each notice's localised text (for novelty). With an earlier run's index (``saved``) and the
-    notices' ``fingerprints``, a notice unchanged since then takes its localised forms from it:
-    after one notice changed, only that one is localised again (the trigrams are sorted afresh)."""
+    each notice's localised text (for novelty). With an earlier run's index (``saved``; its
+    ``texts()`` as ``unpacked`` when already read) and the notices' ``fingerprints``, a notice
+    unchanged since then takes its localised forms from it: after one notice changed, only that
+    one is localised again (the trigrams are sorted afresh)."""
     forms, texts, where = [], {}, {}
     if saved is not None and fingerprints is not None:
-        forms, texts, _ = saved.texts()
+        forms, texts, _ = unpacked or saved.texts()
         at = 0
         for doc_id, fingerprint, n, *_ in saved.layout:
             where[(doc_id, fingerprint)] = at
@@ -1039,10 +1038,10 @@ class SavedIndex:
         localised text, and every clause's ``_clause_key`` and id."""
         return pickle.loads(zlib.decompress(self.blob))
 
-    def restore(self, indexed: list[Document]) -> tuple[ClauseIndex, dict[str, str]]:
+    def restore(self, indexed: list[Document], unpacked: tuple | None = None) -> tuple[ClauseIndex, dict[str, str]]:
         """The index over ``indexed`` (the documents ``key`` was made from, in scope order),
-        its entries bound to their clauses of this run."""
-        forms, notice_text, _ = self.texts()
+        its entries bound to their clauses of this run (``unpacked``: ``texts()``, when read already)."""
+        forms, notice_text, _ = unpacked or self.texts()
         index = ClauseIndex()
         at = 0
         for doc in indexed:
@@ -1074,7 +1073,7 @@ def _doc_of(clause_id: str) -> str:
     return clause_id.split(":", 1)[0]
 
 
-def _touched(run: _Run, fingerprints: list[str], previous: LinkState, workers: int = 1) -> Reuse:
+def _touched(run: _Run, fingerprints: list[str], previous: LinkState, workers: int = 1, unpacked: tuple | None = None) -> Reuse:
     """The documents whose share of the result a change can alter, each with the reason.
 
     - a document that is new or changed (its fingerprint differs);
@@ -1085,7 +1084,8 @@ def _touched(run: _Run, fingerprints: list[str], previous: LinkState, workers: i
     - a document whose candidates may differ now (``_retrieval_changed``): the rarest
       trigrams of one of its clauses changed with the index, or a clause that left or joined
       it (``changed_clauses``, as ``clause_keys`` say) shares one of them or its heading.
-      Checked document by document over ``workers`` forked processes.
+      Checked document by document over ``workers`` forked processes (``unpacked``: the
+      previous index's ``texts()``, when read already).
     """
     reuse = Reuse()
     docs = run.documents
@@ -1112,7 +1112,7 @@ def _touched(run: _Run, fingerprints: list[str], previous: LinkState, workers: i
         if hit and _is_city(d):
             reuse.reasons[d.id] = "implements a changed notice: " + ", ".join(sorted(hit))
     if moved:
-        _retrieval_changes(run, [run.docs_by_id[i] for i in sorted(moved & current)], previous, reuse, moved, workers)
+        _retrieval_changes(run, [run.docs_by_id[i] for i in sorted(moved & current)], previous, reuse, moved, workers, unpacked)
     return reuse
 
 
@@ -1125,12 +1125,12 @@ def changed_clauses(documents: list[Document], previous: LinkState) -> list[tupl
     return out
 
 
-def _gone_clauses(saved: SavedIndex, moved: set[str], docs_by_id: dict[str, Document]) -> list[_Entry]:
+def _gone_clauses(saved: SavedIndex, moved: set[str], docs_by_id: dict[str, Document], unpacked: tuple | None = None) -> list[_Entry]:
     """The previous run's index entries this run's no longer has: clauses of changed or removed
     notices whose ``clause_keys`` are gone, as they were (localised text, heading, the notice's
     date and place), each in a stand-in notice (its id plus ``"\\0before"``), the clause's
     own id as its path."""
-    forms, _, keys = saved.texts()
+    forms, _, keys = unpacked or saved.texts()
     out, at = [], 0
     for doc_id, _, n, level, issued, province, jurisdiction in saved.layout:
         if doc_id in moved:
@@ -1193,7 +1193,9 @@ def _change_of(index: ClauseIndex, gone: list[_Entry], new: list[_Entry], kept: 
 _CHECK: _Change | None = None  # for _retrieval_changed in forked workers
 
 
-def _retrieval_changes(run: _Run, fresh: list[Document], previous: LinkState, reuse: Reuse, moved: set[str], workers: int = 1) -> None:
+def _retrieval_changes(
+    run: _Run, fresh: list[Document], previous: LinkState, reuse: Reuse, moved: set[str], workers: int = 1, unpacked: tuple | None = None
+) -> None:
     """Mark the documents whose candidates a change of the index may alter (``_retrieval_changed``),
     over ``workers`` forked processes. Without the previous run's index (its clauses as they
     were), every document is marked."""
@@ -1203,7 +1205,7 @@ def _retrieval_changes(run: _Run, fresh: list[Document], previous: LinkState, re
         for i in todo:
             reuse.reasons[run.documents[i].id] = "no index of the previous run to compare with"
         return
-    gone = _gone_clauses(previous.index, moved, run.docs_by_id)
+    gone = _gone_clauses(previous.index, moved, run.docs_by_id, unpacked)
     new = [_entry(clause, doc) for clause, doc in changed_clauses(fresh, previous)]
     if not gone and not new:
         return
@@ -1293,8 +1295,9 @@ def _retrieval_changed(i: int) -> str | None:
             rescore.add((j, new, count))
     if rescore:
         share = change.kept[doc.id].output()
+        may_stand = index.allowed_for_city(doc) if _is_city(doc) else index.allowed_for_successor(doc)  # in the whole index
         for j, k, count in sorted(rescore, key=lambda t: (t[0], t[1])):
-            if _may_rank(run, doc, queries[j], entries[k], share, count):
+            if _may_rank(run, doc, queries[j], entries[k], share, count, may_stand):
                 return f"{queries[j].clause.id} may rank {entries[k].clause.id} among its best"
     return None
 
@@ -1311,7 +1314,9 @@ def _count_before(change: _Change, gone: int, new: int, query: _Entry, rarest: n
     return None if was == np.intersect1d(rarest, change.grams[new], assume_unique=True).size else was
 
 
-def _may_rank(run: _Run, doc: Document, query: _Entry, entry: _Entry, share: _DocLinks, before: int | None = None) -> bool:
+def _may_rank(
+    run: _Run, doc: Document, query: _Entry, entry: _Entry, share: _DocLinks, before: int | None = None, allowed: np.ndarray | None = None
+) -> bool:
     """Could an edited clause (``entry``, now) change what the query keeps: its best candidate
     and runner-ups (city), or the clause it succeeds?
 
@@ -1320,11 +1325,11 @@ def _may_rank(run: _Run, doc: Document, query: _Entry, entry: _Entry, share: _Do
     candidates must be the ones they were: the candidates are read with both counts. Then only
     a new score reaching what the query keeps matters, and only if it is scored at all. (The
     notice a city names is not the edited one: a city implementing a changed notice is linked
-    again anyway.)"""
+    again anyway.) ``allowed``: the document's ``allowed_for_city`` (or ``_for_successor``), when made already."""
     index = run.index
     k = index.positions[entry.clause.id]
     if _is_city(doc):
-        allowed = index.allowed_for_city(doc)
+        allowed = index.allowed_for_city(doc) if allowed is None else allowed
         preferred = run.implemented.get(doc.id, set())
         rarest = index.rarest(query)
         counts = index.counts(query, allowed, rarest)
@@ -1347,7 +1352,7 @@ def _may_rank(run: _Run, doc: Document, query: _Entry, entry: _Entry, share: _Do
             return len(kept) < 4 or score >= min(kept) - 5e-4  # stored rounded to 3 places
         unresolved = next((u for u in share.unresolved if u.clause_id == query.clause.id), None)
         return unresolved is None or score >= unresolved.best_score - 5e-4  # else a sibling link: no scores kept
-    allowed = index.allowed_for_successor(doc)
+    allowed = index.allowed_for_successor(doc) if allowed is None else allowed
     counts = index.counts(query, allowed)
     candidates = set(index.candidates(query, allowed, counts=counts, share=0.0))
     if before is not None:
