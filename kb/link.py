@@ -400,6 +400,24 @@ class ClauseIndex:
         # on the order of a set (which differs between runs with Python's hash randomisation).
         return rows[np.lexsort((codes, _rarity(lengths)))[:QUERY_TRIGRAMS]]
 
+    def rarest_of(self, queries: list[_Entry]) -> list[np.ndarray]:
+        """``rarest`` of each query, in the same order: a document's clauses at once, so the
+        numpy calls are a dozen per document, not a dozen per clause (at 10,000 notices, each
+        clause's own calls cost more than the work they did)."""
+        if not len(self.grams) or not queries:
+            return [_NO_GRAMS for _ in queries]
+        owners, codes = _trigram_pairs([q.local for q in queries], self._ranks, _bits(len(self.alphabet)))
+        rows, found = _found(self.grams, codes)
+        owners, codes, rows = owners[found], codes[found], rows[found]
+        lengths = self.starts[rows + 1] - self.starts[rows]
+        own = np.array([self.positions.get(q.clause.id, -1) for q in queries], dtype=np.int64)
+        keep = ~((lengths == 1) & (self.postings[self.starts[rows]] == own[owners]))
+        owners, codes, rows, lengths = owners[keep], codes[keep], rows[keep], lengths[keep]
+        order = np.lexsort((codes, _rarity(lengths), owners))
+        bounds = np.searchsorted(owners[order], np.arange(len(queries) + 1)).tolist()
+        chosen = rows[order]
+        return [chosen[lo : min(hi, lo + QUERY_TRIGRAMS)] for lo, hi in zip(bounds, bounds[1:])]
+
     def hits(self, rarest: np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
         """The postings of those trigrams, concatenated: an entry appears once for every one
         of them it has. With ``allowed``, only those in the scopes (``blocks``) holding an
@@ -455,9 +473,9 @@ class ClauseIndex:
         from lo); kept for the run."""
         found = self._by_range.get((lo, hi))
         if found is None:
-            parts = [self._lookup(self.entries[k])[1] for k in range(lo, hi)]
-            rows = np.concatenate(parts) if parts else _NO_GRAMS
-            found = self._by_range[(lo, hi)] = (rows, np.repeat(np.arange(hi - lo), [len(p) for p in parts]))
+            owners, codes = _trigram_pairs([self.entries[k].local for k in range(lo, hi)], self._ranks, _bits(len(self.alphabet)))
+            rows, there = _found(self.grams, codes)  # every one is there: these are indexed texts
+            found = self._by_range[(lo, hi)] = (rows[there], owners[there])
         return found
 
     def candidates(self, query: _Entry, allowed: np.ndarray, limit: int = MAX_CANDIDATES, counts: np.ndarray | None = None, share: float = CANDIDATE_SHARE) -> list[int]:
@@ -1386,11 +1404,10 @@ def _link_city(run: _Run, doc: Document, out: _DocLinks) -> None:
     implements_ids = run.implemented.get(doc.id, set())
     allowed = index.allowed_for_city(doc)
     named = [index.doc_range[i] for i in sorted(implements_ids) if i in index.doc_range]
-    for clause in doc.clauses:
-        if not _linkable(clause):
-            continue
-        query = _entry(clause, doc)
-        scored = _score_candidates(index, query, allowed, named, implements_ids, run.exhaustive)
+    queries = [_entry(clause, doc) for clause in doc.clauses if _linkable(clause)]
+    for query, rarest in zip(queries, index.rarest_of(queries) if not run.exhaustive else [None] * len(queries)):
+        clause = query.clause
+        scored = _score_candidates(index, query, allowed, named, implements_ids, run.exhaustive, rarest=rarest)
         best = scored[0] if scored else None
         if best is None or best[0] < LINK_THRESHOLD:
             out.unresolved.append(_unresolved(clause, doc, best, implements_ids, run.docs_by_id))
@@ -1433,12 +1450,19 @@ def _link_via_siblings(run: _Run, doc: Document, out: _DocLinks) -> None:
 
 
 def _score_candidates(
-    index: ClauseIndex, query: _Entry, allowed, named: list[tuple[int, int]], preferred_docs: set[str], exhaustive: bool = False, counts: np.ndarray | None = None
+    index: ClauseIndex,
+    query: _Entry,
+    allowed,
+    named: list[tuple[int, int]],
+    preferred_docs: set[str],
+    exhaustive: bool = False,
+    counts: np.ndarray | None = None,
+    rarest: np.ndarray | None = None,
 ):
     """Score the best candidates of the notice the city names, then, unless one of them is
     beyond reach of any other notice's clause, the best candidates of the whole index
     (``exhaustive``: every allowed entry instead). ``counts``: the query's ``index.counts``,
-    when they were made already."""
+    and ``rarest`` its ``index.rarest``, when they were made already."""
     scored, seen = [], set()
 
     def score(k: int) -> None:
@@ -1451,7 +1475,8 @@ def _score_candidates(
         for k in np.flatnonzero(allowed).tolist():  # allowed leaves the query's own notice out
             score(k)
     else:
-        rarest = index.rarest(query) if counts is None else None
+        if counts is None and rarest is None:
+            rarest = index.rarest(query)
         for lo, hi in named:
             # counts_in: the same counts, read from the notice's own trigrams
             part = index.counts_in(query, allowed, rarest, lo, hi) if counts is None else counts[lo:hi]
@@ -1511,15 +1536,18 @@ def _succession(run: _Run, doc: Document) -> list[Link]:
     allowed = index.allowed_for_successor(doc)
     if not allowed.any():
         return links
-    for clause in doc.clauses:
-        if not _linkable(clause):
-            continue
-        query = _entry(clause, doc)
+    queries = [_entry(clause, doc) for clause in doc.clauses if _linkable(clause)]
+    for query, rarest in zip(queries, index.rarest_of(queries) if not run.exhaustive else [None] * len(queries)):
+        clause = query.clause
         # The nearest earlier restatement only: the history is a chain, not a fan to every
         # earlier notice (which would grow with the square of the corpus). So candidates
         # are scored newest notice first, and the first notice with a restatement ends it.
         by_date: dict[str, list[_Entry]] = defaultdict(list)
-        for k in np.flatnonzero(allowed).tolist() if run.exhaustive else index.candidates(query, allowed, share=0.0):
+        if run.exhaustive:
+            found = np.flatnonzero(allowed).tolist()
+        else:
+            found = index.candidates(query, allowed, counts=index.counts(query, allowed, rarest), share=0.0)
+        for k in found:
             by_date[index.entries[k].doc.issued].append(index.entries[k])
         nearest = []
         for issued in sorted(by_date, reverse=True):

@@ -203,10 +203,11 @@ class _Found:
 _NUMBER_PATTERNS = (_QUANTITY_RE, _FRACTION_RE, _DATE_RE, _YEAR_RANGE_RE)
 
 # Words every match of a pattern contains: where none is in a text, the pattern is not run
-# (DOCNO_RE alone costs more than the rest together on a text without a 文号).
-_NEEDS = {
+# (DOCNO_RE alone costs more than the rest together on a text without a 文号). A tuple of
+# words stands for all of them.
+_NEEDS: dict[re.Pattern, tuple[str | tuple[str, ...], ...]] = {
     DOCNO_RE: ("号",),
-    _DATE_RE: ("年", "月"),
+    _DATE_RE: (("月", "日"), "年底", "年末"),  # 月 and 日 in every full or month-day date; else 2023年底
     _YEAR_RANGE_RE: ("年",),
     _BARE_YEAR_RE: ("年", "届"),
     _FRACTION_RE: ("分之", "/"),
@@ -215,7 +216,7 @@ _NEEDS = {
 
 def _matches(pattern: re.Pattern, text: str) -> Iterator[re.Match]:
     needs = _NEEDS.get(pattern)
-    if needs is not None and not any(word in text for word in needs):
+    if needs is not None and not any(word in text if isinstance(word, str) else all(w in text for w in word) for word in needs):
         return iter(())
     return pattern.finditer(text)
 

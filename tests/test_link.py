@@ -430,6 +430,9 @@ def test_index_counts_equal_shared_rare_trigrams(texts, query_text, excluded_blo
     assert index.counts(query, allowed).tolist() == expected
     lo, hi = 1, max(1, len(texts) - 1)
     assert index.counts_in(query, allowed, index.rarest(query), lo, hi).tolist() == expected[lo:hi]
+    # a document's queries at once (indexed ones too: a trigram only their own clause has is left out)
+    queries = [query, *index.entries[:3], query]
+    assert [r.tolist() for r in index.rarest_of(queries)] == [index.rarest(q).tolist() for q in queries]
 
 
 @given(st.lists(st.text(alphabet=_ALPHABET, min_size=12, max_size=40), min_size=1, max_size=5),
