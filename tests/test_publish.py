@@ -177,6 +177,20 @@ def test_links(kb_db, kb_build):
     assert relations <= {"implements", "extends", "overrides", "succeeds"}
 
 
+def test_published_evidence_is_the_links_with_the_build_that_made_it(kb_build):
+    # the linker hands evidence over as JSON text (Evidence) or, made by hand, as a dict: both
+    # are published as the same keys and values, with the build and code version added
+    from kb.model import Evidence
+
+    build = kb_build.build
+    made_by = {"build_id": build.id, "code_version": build.code_version}
+    evidence = {"why": "restates “一、”", "scores": {"combined": 0.9}, "diff": [{"op": "insert", "text": "我市"}], "novel": []}
+    for given in (evidence, Evidence.of(evidence), {}, Evidence.of({}), None):
+        published = publish_mod._evidence_json(given, publish_mod._made_by(build))
+        assert json.loads(published) == {**dict(given or {}), **made_by}
+        assert list(json.loads(published))[:2] == ["build_id", "code_version"]
+
+
 def test_citations_resolved(kb_db):
     rows = list(kb_db["citations"].rows_where("document_id = ?", [DL]))
     by_number = {r["doc_number"]: r for r in rows}
