@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import functools
 import re
+from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from .model import Parameter
-from .text import DOCNO_RE, TITLE_RE, cn_to_int
+from .text import DOCNO_RE, TITLE_RE, cn_to_int, may_hold_docno
 
 # Chinese numerals allowed in a quantity. 万 is left out so that 十万元 reads as 十 + 万元.
 _CN = "零〇一二两三四五六七八九十百千"
@@ -212,10 +213,9 @@ class _Found:
 _NUMBER_PATTERNS = (_QUANTITY_RE, _FRACTION_RE, _DATE_RE, _YEAR_RANGE_RE)
 
 # Words every match of a pattern contains: where none is in a text, the pattern is not run
-# (DOCNO_RE alone costs more than the rest together on a text without a 文号). A tuple of
-# words stands for all of them.
+# (DOCNO_RE alone costs more than the rest together on a text without a 文号: it is run only
+# where ``may_hold_docno``). A tuple of words stands for all of them.
 _NEEDS: dict[re.Pattern, tuple[str | tuple[str, ...], ...]] = {
-    DOCNO_RE: ("号",),
     _DATE_RE: (("月", "日"), "年底", "年末"),  # 月 and 日 in every full or month-day date; else 2023年底
     _YEAR_RANGE_RE: ("年",),
     _BARE_YEAR_RE: ("年", "届"),
@@ -224,6 +224,8 @@ _NEEDS: dict[re.Pattern, tuple[str | tuple[str, ...], ...]] = {
 
 
 def _matches(pattern: re.Pattern, text: str) -> Iterator[re.Match]:
+    if pattern is DOCNO_RE:
+        return pattern.finditer(text) if may_hold_docno(text) else iter(())
     needs = _NEEDS.get(pattern)
     if needs is not None and not any(word in text if isinstance(word, str) else all(w in text for w in word) for word in needs):
         return iter(())
@@ -425,16 +427,23 @@ def _date_value(m: re.Match) -> float | None:
     return float(y * 10000 + mo * 100 + d)
 
 
-_SEGMENT_MARKS = "，；。：！？\n"  # what _SEGMENT_RE matches
+@functools.lru_cache(maxsize=8)  # asked again and again for the text being read
+def _segment_marks(text: str) -> list[int]:
+    return [m.start() for m in _SEGMENT_RE.finditer(text)]
 
 
 def _segment_start(text: str, pos: int) -> int:
-    return max(text.rfind(mark, 0, pos) for mark in _SEGMENT_MARKS) + 1
+    """Where the comma-segment holding pos starts: after the last mark before pos."""
+    marks = _segment_marks(text)
+    before = bisect_left(marks, pos)
+    return marks[before - 1] + 1 if before else 0
 
 
 def _segment_end(text: str, pos: int) -> int:
-    m = _SEGMENT_RE.search(text, pos)
-    return m.start() if m else len(text)
+    """Where the comma-segment from pos ends: at the first mark at or after pos."""
+    marks = _segment_marks(text)
+    at = bisect_left(marks, pos)
+    return marks[at] if at < len(marks) else len(text)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -82,7 +82,8 @@ DOCNO_RE = re.compile(
 _DOCNO_CORE = re.compile(r"[〔\[［(（【][ ]*(?:19|20)\d{2}[ ]*[〕\]］)）】]")
 
 
-def _may_hold_docno(text: str) -> bool:
+def may_hold_docno(text: str) -> bool:
+    """Could DOCNO_RE match in text? Cheap, and false for most texts."""
     return "号" in text and _DOCNO_CORE.search(text) is not None
 
 
@@ -118,7 +119,7 @@ def docno_prefix(prefix: str) -> str:
 def normalize_docno(text: str) -> str | None:
     """'辽人社发 [2021] 7 号' -> '辽人社发〔2021〕7号'; None if text holds no 文号."""
     text = text.replace("\u3000", " ")
-    m = DOCNO_RE.search(text) if _may_hold_docno(text) else None
+    m = DOCNO_RE.search(text) if may_hold_docno(text) else None
     if not m:
         return None
     return f"{docno_prefix(m['prefix'])}〔{m['year']}〕{int(m['number'])}号"
@@ -127,7 +128,7 @@ def normalize_docno(text: str) -> str | None:
 def find_docnos(text: str) -> list[tuple[str, int, int]]:
     """Every 文号 in text, normalised, with its (start, end) in text."""
     found = []
-    if not _may_hold_docno(text):
+    if not may_hold_docno(text):
         return found
     for m in DOCNO_RE.finditer(text):
         prefix = docno_prefix(m["prefix"])
@@ -137,7 +138,7 @@ def find_docnos(text: str) -> list[tuple[str, int, int]]:
 
 
 def _normalize_docnos_in(text: str) -> str:
-    if not _may_hold_docno(text):
+    if not may_hold_docno(text):
         return text
 
     def repl(m: re.Match) -> str:
