@@ -129,8 +129,11 @@ def _trigrams(s: str) -> set[str]:
     return {s[i : i + 3] for i in range(len(s) - 2)}
 
 
+_SENTENCE_END = re.compile(r"[。；]")
+
+
 def _sentences(s: str) -> list[str]:
-    return [x for x in re.split(r"[。；]", s) if len(x) >= 12]
+    return [x for x in _SENTENCE_END.split(s) if len(x) >= 12]
 
 
 @functools.lru_cache(maxsize=1 << 15)  # provincial sentences are compared again and again
@@ -147,13 +150,17 @@ def best_sentence(a: _Entry, b: _Entry, top: int = 3) -> float:
     if not sa or not sb:
         return 0.0
     ratios = process.cdist(sa, sb, scorer=fuzz.ratio).ravel()
-    chosen = np.argpartition(-ratios, top - 1)[:top] if ratios.size > top else range(ratios.size)
+    values = ratios.tolist()  # a dozen pairs: ranked in Python, cheaper than numpy's calls
+    by_ratio = sorted(range(len(values)), key=values.__getitem__, reverse=True)
+    if len(values) > top and values[by_ratio[top - 1]] == values[by_ratio[top]]:
+        # a tie at the cut: the pairs argpartition picks, as they always were
+        by_ratio = sorted(np.argpartition(-ratios, top - 1)[:top].tolist(), key=lambda f: -values[f])
     best = 0.0
-    for flat in sorted(chosen, key=lambda f: -ratios[f]):
-        edit = ratios[flat] / 100
+    for flat in by_ratio[:top]:
+        edit = ratios[flat] / 100  # float32, as the scores have always been computed
         if (edit + 1) / 2 <= best:
             break
-        i, j = divmod(int(flat), len(sb))
+        i, j = divmod(flat, len(sb))
         x, y = _bigrams(sa[i]), _bigrams(sb[j])
         dice = 2 * len(x & y) / (len(x) + len(y)) if x and y else 0.0
         best = max(best, (edit + dice) / 2)
