@@ -445,16 +445,36 @@ class ClauseIndex:
         at = np.repeat(left - (np.cumsum(lengths) - lengths), lengths) + np.arange(int(lengths.sum()))
         return self.postings[at]
 
-    def counts(self, query: _Entry, allowed: np.ndarray, rarest: np.ndarray | None = None) -> np.ndarray:
-        """How many of the query's rarest indexed trigrams each allowed entry shares."""
+    def counts(
+        self, query: _Entry, allowed: np.ndarray, rarest: np.ndarray | None = None, span: tuple[int, int] | None = None
+    ) -> np.ndarray:
+        """How many of the query's rarest indexed trigrams each allowed entry shares.
+
+        ``span``: the ``span`` of allowed, when the caller made it: the counts are then made
+        over it alone, and are 0 elsewhere. A notice's allowed entries are its province's and
+        the nation's, issued before it: in a corpus in date order, a fraction of the index."""
         if rarest is None:
             rarest = self.rarest(query)
-        counts = np.bincount(self.hits(rarest, allowed), minlength=len(self.entries))
-        np.multiply(counts, allowed, out=counts)
+        hits = self.hits(rarest, allowed)
+        lo, hi = span if span is not None else (0, len(self.entries))
+        if (lo, hi) == (0, len(self.entries)):
+            counts = np.bincount(hits, minlength=len(self.entries))
+            np.multiply(counts, allowed, out=counts)
+        else:
+            within = np.bincount(hits[(hits >= lo) & (hits < hi)] - lo, minlength=hi - lo)
+            np.multiply(within, allowed[lo:hi], out=within)
+            counts = np.zeros(len(self.entries), dtype=within.dtype)
+            counts[lo:hi] = within
         own = self.positions.get(query.clause.id)
         if own is not None:
             counts[own] = 0
         return counts
+
+    @staticmethod
+    def span(allowed: np.ndarray) -> tuple[int, int]:
+        """[lo, hi) from the first allowed entry to the last."""
+        at = np.flatnonzero(allowed)
+        return (int(at[0]), int(at[-1]) + 1) if len(at) else (0, 0)
 
     def counts_in(self, query: _Entry, allowed: np.ndarray, rarest: np.ndarray, lo: int, hi: int) -> np.ndarray:
         """``counts`` for the entries [lo, hi) only (one notice), from their own trigrams: the
@@ -485,11 +505,20 @@ class ClauseIndex:
             found = self._by_range[(lo, hi)] = (rows[there], owners[there])
         return found
 
-    def candidates(self, query: _Entry, allowed: np.ndarray, limit: int = MAX_CANDIDATES, counts: np.ndarray | None = None, share: float = CANDIDATE_SHARE) -> list[int]:
-        """The allowed entries sharing most rare trigrams with the query, then equal headings."""
+    def candidates(
+        self,
+        query: _Entry,
+        allowed: np.ndarray,
+        limit: int = MAX_CANDIDATES,
+        counts: np.ndarray | None = None,
+        share: float = CANDIDATE_SHARE,
+        span: tuple[int, int] | None = None,
+    ) -> list[int]:
+        """The allowed entries sharing most rare trigrams with the query, then equal headings.
+        ``span``: the ``span`` of allowed, outside which every count is 0."""
         if counts is None:
-            counts = self.counts(query, allowed)
-        found = _top(counts, limit)
+            counts = self.counts(query, allowed, span=span)
+        found = _top(counts, limit) if span is None else _top(counts[span[0] : span[1]], limit, offset=span[0])
         # A candidate sharing less than `share` of the trigrams the best one shares is not the
         # restatement (on the synthetic truth the true target always shares the most).
         floor = share * counts[found[0]] if found else 0
@@ -528,6 +557,9 @@ def _runs(values: np.ndarray) -> list[tuple[int, int]]:
 
 def _top(counts: np.ndarray, limit: int, offset: int = 0) -> list[int]:
     """Indices of the `limit` largest non-zero counts, largest first, ties by index."""
+    if len(counts) <= 64:  # a notice's clauses: fewer calls in Python than in numpy
+        values = counts.tolist()
+        return [k + offset for k in sorted((k for k, v in enumerate(values) if v > 0), key=lambda k: -values[k])[:limit]]
     hit = np.flatnonzero(counts > 0)  # on booleans: six times faster than on the counts themselves
     if len(hit) > limit:
         # Counts are small (at most QUERY_TRIGRAMS): the limit-th largest is read from a
@@ -1410,11 +1442,12 @@ def _link_city(run: _Run, doc: Document, out: _DocLinks) -> None:
     index = run.index
     implements_ids = run.implemented.get(doc.id, set())
     allowed = index.allowed_for_city(doc)
+    span = index.span(allowed)
     named = [index.doc_range[i] for i in sorted(implements_ids) if i in index.doc_range]
     queries = [_entry(clause, doc) for clause in doc.clauses if _linkable(clause)]
     for query, rarest in zip(queries, index.rarest_of(queries) if not run.exhaustive else [None] * len(queries)):
         clause = query.clause
-        scored = _score_candidates(index, query, allowed, named, implements_ids, run.exhaustive, rarest=rarest)
+        scored = _score_candidates(index, query, allowed, named, implements_ids, run.exhaustive, rarest=rarest, span=span)
         best = scored[0] if scored else None
         if best is None or best[0] < LINK_THRESHOLD:
             out.unresolved.append(_unresolved(clause, doc, best, implements_ids, run.docs_by_id))
@@ -1465,11 +1498,13 @@ def _score_candidates(
     exhaustive: bool = False,
     counts: np.ndarray | None = None,
     rarest: np.ndarray | None = None,
+    span: tuple[int, int] | None = None,
 ):
     """Score the best candidates of the notice the city names, then, unless one of them is
     beyond reach of any other notice's clause, the best candidates of the whole index
     (``exhaustive``: every allowed entry instead). ``counts``: the query's ``index.counts``,
-    and ``rarest`` its ``index.rarest``, when they were made already."""
+    ``rarest`` its ``index.rarest`` and ``span`` the ``index.span`` of allowed, when they
+    were made already."""
     scored, seen = [], set()
 
     def score(k: int) -> None:
@@ -1492,7 +1527,9 @@ def _score_candidates(
         # A named clause scoring above 1.0 with its bonus outranks every clause of another notice
         # (they cap at 1.0): the search of the whole index could not change the answer.
         if not scored or max(s[0] for s in scored) <= 1.0:
-            for k in index.candidates(query, allowed, counts=index.counts(query, allowed, rarest) if counts is None else counts):
+            if counts is None:
+                counts = index.counts(query, allowed, rarest, span)
+            for k in index.candidates(query, allowed, counts=counts, span=span):
                 if k not in seen:
                     score(k)
     # Ranked on the uncapped score, so the bonus still decides between two verbatim matches.
@@ -1543,6 +1580,7 @@ def _succession(run: _Run, doc: Document) -> list[Link]:
     allowed = index.allowed_for_successor(doc)
     if not allowed.any():
         return links
+    span = index.span(allowed)
     queries = [_entry(clause, doc) for clause in doc.clauses if _linkable(clause)]
     for query, rarest in zip(queries, index.rarest_of(queries) if not run.exhaustive else [None] * len(queries)):
         clause = query.clause
@@ -1553,7 +1591,7 @@ def _succession(run: _Run, doc: Document) -> list[Link]:
         if run.exhaustive:
             found = np.flatnonzero(allowed).tolist()
         else:
-            found = index.candidates(query, allowed, counts=index.counts(query, allowed, rarest), share=0.0)
+            found = index.candidates(query, allowed, counts=index.counts(query, allowed, rarest, span), share=0.0, span=span)
         for k in found:
             by_date[index.entries[k].doc.issued].append(index.entries[k])
         nearest = []
