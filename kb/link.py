@@ -1353,8 +1353,9 @@ def _retrieval_changed(i: int) -> str | None:
     if rescore:
         share = change.kept[doc.id].output()
         may_stand = index.allowed_for_city(doc) if _is_city(doc) else index.allowed_for_successor(doc)  # in the whole index
+        span = index.span(may_stand)
         for j, k, count in sorted(rescore, key=lambda t: (t[0], t[1])):
-            if _may_rank(run, doc, queries[j], entries[k], share, count, may_stand):
+            if _may_rank(run, doc, queries[j], entries[k], share, count, may_stand, span):
                 return f"{queries[j].clause.id} may rank {entries[k].clause.id} among its best"
     return None
 
@@ -1372,7 +1373,14 @@ def _count_before(change: _Change, gone: int, new: int, query: _Entry, rarest: n
 
 
 def _may_rank(
-    run: _Run, doc: Document, query: _Entry, entry: _Entry, share: _DocLinks, before: int | None = None, allowed: np.ndarray | None = None
+    run: _Run,
+    doc: Document,
+    query: _Entry,
+    entry: _Entry,
+    share: _DocLinks,
+    before: int | None = None,
+    allowed: np.ndarray | None = None,
+    span: tuple[int, int] | None = None,
 ) -> bool:
     """Could an edited clause (``entry``, now) change what the query keeps: its best candidate
     and runner-ups (city), or the clause it succeeds?
@@ -1382,19 +1390,20 @@ def _may_rank(
     candidates must be the ones they were: the candidates are read with both counts. Then only
     a new score reaching what the query keeps matters, and only if it is scored at all. (The
     notice a city names is not the edited one: a city implementing a changed notice is linked
-    again anyway.) ``allowed``: the document's ``allowed_for_city`` (or ``_for_successor``), when made already."""
+    again anyway.) ``allowed``: the document's ``allowed_for_city`` (or ``_for_successor``), and
+    ``span`` its ``index.span``, when made already."""
     index = run.index
     k = index.positions[entry.clause.id]
     if _is_city(doc):
         allowed = index.allowed_for_city(doc) if allowed is None else allowed
         preferred = run.implemented.get(doc.id, set())
         rarest = index.rarest(query)
-        counts = index.counts(query, allowed, rarest)
-        candidates = set(index.candidates(query, allowed, counts=counts))
+        counts = index.counts(query, allowed, rarest, span)
+        candidates = set(index.candidates(query, allowed, counts=counts, span=span))
         if before is not None:
             was = counts.copy()
             was[k] = before
-            if candidates - {k} != set(index.candidates(query, allowed, counts=was)) - {k}:
+            if candidates - {k} != set(index.candidates(query, allowed, counts=was, span=span)) - {k}:
                 return True
         for i in sorted(preferred):
             if i in index.doc_range:
@@ -1410,12 +1419,12 @@ def _may_rank(
         unresolved = next((u for u in share.unresolved if u.clause_id == query.clause.id), None)
         return unresolved is None or score >= unresolved.best_score - 5e-4  # else a sibling link: no scores kept
     allowed = index.allowed_for_successor(doc) if allowed is None else allowed
-    counts = index.counts(query, allowed)
-    candidates = set(index.candidates(query, allowed, counts=counts, share=0.0))
+    counts = index.counts(query, allowed, span=span)
+    candidates = set(index.candidates(query, allowed, counts=counts, share=0.0, span=span))
     if before is not None:
         was = counts.copy()
         was[k] = before
-        if candidates - {k} != set(index.candidates(query, allowed, counts=was, share=0.0)) - {k}:
+        if candidates - {k} != set(index.candidates(query, allowed, counts=was, share=0.0, span=span)) - {k}:
             return True
     if k not in candidates:
         return False
