@@ -1322,18 +1322,26 @@ def _retrieval_changed(i: int) -> str | None:
     before = now - np.where(moved, change.delta[at] if len(change.delta) else 0, 0)
     indexed = np.array([q.clause.id in index.positions for q in queries])[owners]
 
+    def usable(lengths: np.ndarray) -> np.ndarray:
+        # as rarest(): indexed trigrams, less those only the query's own clause holds
+        return (lengths > 0) & ~(indexed & (lengths == 1))
+
     def chosen(lengths: np.ndarray) -> np.ndarray:
-        # as rarest(): indexed trigrams, less those only the query's own clause holds; the 48 rarest, ties by code
-        usable = (lengths > 0) & ~(indexed & (lengths == 1))
-        order = np.lexsort((codes, np.where(usable, _rarity(np.maximum(lengths, 1)), np.iinfo(np.int64).max), owners))
+        # as rarest(): the 48 rarest usable ones, ties by code
+        ok = usable(lengths)
+        order = np.lexsort((codes, np.where(ok, _rarity(np.maximum(lengths, 1)), np.iinfo(np.int64).max), owners))
         ranked = np.empty(len(order), dtype=np.int64)
         ranked[order] = np.arange(len(order)) - np.searchsorted(owners[order], owners[order])
-        return usable & (ranked < QUERY_TRIGRAMS)
+        return ok & (ranked < QUERY_TRIGRAMS)
 
     rarest_now = chosen(now)
-    differs = np.flatnonzero(rarest_now != chosen(before))
-    if len(differs):
-        return f"the rarest trigrams of {queries[owners[differs[0]]].clause.id} changed"
+    # The choice orders trigrams by owner, usability, rarity class and code: where no trigram's
+    # usability or class moved, it is the one it was (the common case: a count one higher or
+    # lower seldom crosses a power of two), and is not made again.
+    if np.any(usable(before) != usable(now)) or np.any(_rarity(np.maximum(before, 1)) != _rarity(np.maximum(now, 1))):
+        differs = np.flatnonzero(rarest_now != chosen(before))
+        if len(differs):
+            return f"the rarest trigrams of {queries[owners[differs[0]]].clause.id} changed"
     mine = set(np.flatnonzero(allowed).tolist())
     entries = change.swapped.entries
     rescore = set()  # (query, new version of a clause edited in place, the query's count of it before if the edit changed it)
