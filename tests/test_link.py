@@ -433,6 +433,20 @@ def test_index_counts_equal_shared_rare_trigrams(texts, query_text, excluded_blo
     # a document's queries at once (indexed ones too: a trigram only their own clause has is left out)
     queries = [query, *index.entries[:3], query]
     assert [r.tolist() for r in index.rarest_of(queries)] == [index.rarest(q).tolist() for q in queries]
+    # counted over the span of the allowed entries only: the same counts, the same candidates
+    span = index.span(allowed)
+    assert index.counts(query, allowed, span=span).tolist() == expected
+    for share in (0.0, 0.5):
+        assert index.candidates(query, allowed, share=share, span=span) == index.candidates(query, allowed, share=share)
+
+
+@given(st.lists(st.integers(min_value=0, max_value=5), max_size=64), st.integers(min_value=1, max_value=7))
+@settings(max_examples=200, deadline=None)
+def test_top_of_a_few_counts_in_python_is_numpys(counts, limit):
+    # up to 64 counts are ranked in Python; padded past 64 with zeros, the same counts take numpy's path
+    small = np.array(counts, dtype=np.int64)
+    padded = np.concatenate([small, np.zeros(65, dtype=np.int64)])
+    assert link_mod._top(small, limit, offset=3) == link_mod._top(padded, limit, offset=3)
 
 
 @given(st.lists(st.text(alphabet=_ALPHABET, min_size=12, max_size=40), min_size=1, max_size=5),

@@ -4,6 +4,7 @@ test says so."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -365,3 +366,48 @@ def test_words_put_a_detached_bound_in_front():
     p = [x for x in extract_parameters("p", PROVINCIAL_1) if x.value == 30.0 and x.kind == "rate"][0]
     assert p.text == "30%" and words(p) == "不超过30%"
     assert words(one("不超过24个月的创业场地补贴")) == "不超过24个月"
+
+
+# Every pattern that opens with a lookahead for the characters its matches can start with, and
+# the words its alternatives are made of: the texts below are drawn from those words (and digits
+# and a few other characters), so that each alternative is met at the start of a match.
+def _lookahead_patterns():
+    from kb import params
+
+    patterns = [
+        params._DATE_RE, params._YEAR_RANGE_RE, params._BARE_YEAR_RE, params._FRACTION_RE, params._QUANTITY_RE,
+        params._HEAD_STOP_RE, params._TRAILING_RE, params._NEAR_STOP_RE, params._VERB_BEFORE_RE, params._QUALIFIER_RE,
+        params._AFTER_STOP_RE,
+    ]
+    out = []
+    for pattern in patterns:
+        bare, stripped = re.subn(r"^\s*\(\?=\[[^\]]*\]\)", "", pattern.pattern, count=1)
+        assert stripped == 1, pattern.pattern[:40]
+        out.append((pattern, re.compile(bare, pattern.flags)))
+    return out
+
+
+_LOOKAHEADS = _lookahead_patterns()
+_PATTERN_WORDS = sorted({w for p, _ in _LOOKAHEADS for w in re.findall(r"[\u4e00-\u9fff（）》、“”]+", p.pattern)})
+_PIECES = _PATTERN_WORDS + list("0123456789.%/，。的人员岗位就业补贴") + ["2021", "12", "30", "二〇二一"]
+
+
+_NUMBERS = ["2021年12月31日", "12月31日", "2023年底", "二〇二一年十二月三十一日", "2020年至2021年", "2020年度", "30%", "6个月", "三分之二", "1/3", "15日内", ""]
+
+
+def _same_matches(text: str) -> None:
+    for pattern, bare in _LOOKAHEADS:
+        assert [(m.span(), m.groupdict()) for m in pattern.finditer(text)] == [(m.span(), m.groupdict()) for m in bare.finditer(text)], (pattern.pattern[:30], text)
+
+
+def test_a_lookahead_opening_a_number_pattern_changes_no_match_after_any_of_its_words():
+    # every word of every pattern, before every kind of number and at the end of a phrase
+    for word in _PATTERN_WORDS:
+        for number in _NUMBERS:
+            _same_matches("就业" + word + number + "的补贴")
+            _same_matches(word + number)
+
+
+@given(st.lists(st.sampled_from(_PIECES + _NUMBERS), max_size=12))
+def test_a_lookahead_opening_a_number_pattern_changes_no_match(pieces):
+    _same_matches("".join(pieces))
