@@ -418,12 +418,12 @@ class ClauseIndex:
         owners, codes, rows = owners[found], codes[found], rows[found]
         lengths = self.starts[rows + 1] - self.starts[rows]
         own = np.array([self.positions.get(q.clause.id, -1) for q in queries], dtype=np.int64)
-        keep = ~((lengths == 1) & (self.postings[self.starts[rows]] == own[owners]))
-        owners, codes, rows, lengths = owners[keep], codes[keep], rows[keep], lengths[keep]
-        order = np.lexsort((codes, _rarity(lengths), owners))
+        usable = ~((lengths == 1) & (self.postings[self.starts[rows]] == own[owners]))
+        order, rank = _by_rarity(owners, codes, lengths, usable)
+        order = order[(usable & (rank < QUERY_TRIGRAMS))[order]]
         bounds = np.searchsorted(owners[order], np.arange(len(queries) + 1)).tolist()
         chosen = rows[order]
-        return [chosen[lo : min(hi, lo + QUERY_TRIGRAMS)] for lo, hi in zip(bounds, bounds[1:])]
+        return [chosen[lo:hi] for lo, hi in zip(bounds, bounds[1:])]
 
     def hits(self, rarest: np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
         """The postings of those trigrams, concatenated: an entry appears once for every one
@@ -541,6 +541,17 @@ def _rarity(lengths: np.ndarray) -> np.ndarray:
     (was 1.0: 31 of 184,183 true links missed), precision 0.9964 (0.997), the same share of the
     brute-force links found (99.94%)."""
     return np.frexp(lengths.astype(np.float64))[1].astype(np.int64) - 1
+
+
+def _by_rarity(owners: np.ndarray, codes: np.ndarray, lengths: np.ndarray, usable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The order ``rarest`` ranks many queries' trigrams in (``owners``, sorted: whose each is;
+    ``lengths``: how many clauses hold it): by query, usable ones first, rarest first by
+    ``_rarity``, ties by code; and each trigram's rank within its query. A query's rarest are
+    its usable trigrams ranked below QUERY_TRIGRAMS."""
+    order = np.lexsort((codes, np.where(usable, _rarity(np.maximum(lengths, 1)), np.iinfo(np.int64).max), owners))
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order)) - np.searchsorted(owners[order], owners[order])
+    return order, rank
 
 
 def _runs(values: np.ndarray) -> list[tuple[int, int]]:
@@ -1329,10 +1340,7 @@ def _retrieval_changed(i: int) -> str | None:
     def chosen(lengths: np.ndarray) -> np.ndarray:
         # as rarest(): the 48 rarest usable ones, ties by code
         ok = usable(lengths)
-        order = np.lexsort((codes, np.where(ok, _rarity(np.maximum(lengths, 1)), np.iinfo(np.int64).max), owners))
-        ranked = np.empty(len(order), dtype=np.int64)
-        ranked[order] = np.arange(len(order)) - np.searchsorted(owners[order], owners[order])
-        return ok & (ranked < QUERY_TRIGRAMS)
+        return ok & (_by_rarity(owners, codes, lengths, ok)[1] < QUERY_TRIGRAMS)
 
     rarest_now = chosen(now)
     # The choice orders trigrams by owner, usability, rarity class and code: where no trigram's
@@ -1513,15 +1521,13 @@ def _score_candidates(
     named: list[tuple[int, int]],
     preferred_docs: set[str],
     exhaustive: bool = False,
-    counts: np.ndarray | None = None,
     rarest: np.ndarray | None = None,
     span: tuple[int, int] | None = None,
 ):
     """Score the best candidates of the notice the city names, then, unless one of them is
     beyond reach of any other notice's clause, the best candidates of the whole index
-    (``exhaustive``: every allowed entry instead). ``counts``: the query's ``index.counts``,
-    ``rarest`` its ``index.rarest`` and ``span`` the ``index.span`` of allowed, when they
-    were made already."""
+    (``exhaustive``: every allowed entry instead). ``rarest``: the query's ``index.rarest``,
+    and ``span`` the ``index.span`` of allowed, when they were made already."""
     scored, seen = [], set()
 
     def score(k: int) -> None:
@@ -1534,19 +1540,16 @@ def _score_candidates(
         for k in np.flatnonzero(allowed).tolist():  # allowed leaves the query's own notice out
             score(k)
     else:
-        if counts is None and rarest is None:
+        if rarest is None:
             rarest = index.rarest(query)
         for lo, hi in named:
-            # counts_in: the same counts, read from the notice's own trigrams
-            part = index.counts_in(query, allowed, rarest, lo, hi) if counts is None else counts[lo:hi]
-            for k in _top(part, NAMED_CANDIDATES, offset=lo):
+            # counts_in: the counts of the notice's clauses, read from their own trigrams
+            for k in _top(index.counts_in(query, allowed, rarest, lo, hi), NAMED_CANDIDATES, offset=lo):
                 score(k)
         # A named clause scoring above 1.0 with its bonus outranks every clause of another notice
         # (they cap at 1.0): the search of the whole index could not change the answer.
         if not scored or max(s[0] for s in scored) <= 1.0:
-            if counts is None:
-                counts = index.counts(query, allowed, rarest, span)
-            for k in index.candidates(query, allowed, counts=counts, span=span):
+            for k in index.candidates(query, allowed, counts=index.counts(query, allowed, rarest, span), span=span):
                 if k not in seen:
                     score(k)
     # Ranked on the uncapped score, so the bonus still decides between two verbatim matches.

@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import re
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
@@ -216,24 +216,24 @@ class _Found:
 # Every parameter is a match of one of these (the other patterns only mask).
 _NUMBER_PATTERNS = (_QUANTITY_RE, _FRACTION_RE, _DATE_RE, _YEAR_RANGE_RE)
 
-# Words every match of a pattern contains: where none is in a text, the pattern is not run
-# (DOCNO_RE alone costs more than the rest together on a text without a 文号: it is run only
-# where ``may_hold_docno``). A tuple of words stands for all of them.
-_NEEDS: dict[re.Pattern, tuple[str | tuple[str, ...], ...]] = {
-    _DATE_RE: (("月", "日"), "年底", "年末"),  # 月 and 日 in every full or month-day date; else 2023年底
-    _YEAR_RANGE_RE: ("年",),
-    _BARE_YEAR_RE: ("年", "届"),
-    _FRACTION_RE: ("分之", "/"),
+# Where a pattern cannot match in a text, it is not run: every match holds these words
+# (DOCNO_RE alone costs more than the rest together on a text without a 文号).
+def _holds_any(*words: str) -> Callable[[str], bool]:
+    return lambda text: any(word in text for word in words)
+
+
+_MAY_MATCH: dict[re.Pattern, Callable[[str], bool]] = {
+    DOCNO_RE: may_hold_docno,
+    _DATE_RE: lambda text: ("月" in text and "日" in text) or "年底" in text or "年末" in text,  # 12月31日, 2023年底
+    _YEAR_RANGE_RE: _holds_any("年"),
+    _BARE_YEAR_RE: _holds_any("年", "届"),
+    _FRACTION_RE: _holds_any("分之", "/"),
 }
 
 
 def _matches(pattern: re.Pattern, text: str) -> Iterator[re.Match]:
-    if pattern is DOCNO_RE:
-        return pattern.finditer(text) if may_hold_docno(text) else iter(())
-    needs = _NEEDS.get(pattern)
-    if needs is not None and not any(word in text if isinstance(word, str) else all(w in text for w in word) for word in needs):
-        return iter(())
-    return pattern.finditer(text)
+    may_match = _MAY_MATCH.get(pattern)
+    return pattern.finditer(text) if may_match is None or may_match(text) else iter(())
 
 
 def extract_parameters(clause_id: str, text: str) -> list[Parameter]:

@@ -269,7 +269,6 @@ def test_forked_workers_give_the_serial_result(synthetic_documents):
     assert all(np.array_equal(a, b) for a, b in zip(saved.postings, expected.postings, strict=True))
 
 
-
 @pytest.mark.parametrize("edit", ["restates a city clause", "adds a sentence"])
 def test_after_a_provincial_change_an_incremental_link_is_a_full_link(synthetic_documents, edit):
     """After a provincial notice changes, every other document is checked (``_retrieval_changed``,
