@@ -206,6 +206,10 @@ class Evidence(Mapping):
     def __len__(self) -> int:
         return len(self.to_dict())
 
+    def __bool__(self) -> bool:
+        # Without it, truth is len(): the whole text decoded to tell "{}" from the rest.
+        return self.text.lstrip()[1:].lstrip()[:1] != "}"
+
     def __eq__(self, other) -> bool:
         if isinstance(other, Evidence):
             return self.to_dict() == other.to_dict()

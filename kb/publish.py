@@ -466,7 +466,7 @@ def _evidence_json(evidence: Mapping | None, made_by: str) -> str:
     """A link's evidence as published: ``made_by``'s keys first, then the evidence's. Its JSON
     text (an Evidence's own) is spliced in, not decoded and encoded again (at 10,000 notices
     that was most of the time writing the links took, in the process every other step waits for)."""
-    rest = Evidence.of(evidence or {}).text[1:].lstrip()
+    rest = Evidence.of({} if evidence is None else evidence).text[1:].lstrip()
     return made_by[:-1] + (", " + rest if rest != "}" else "}")
 
 

@@ -485,3 +485,13 @@ def test_links_hand_over_their_evidence_as_json_text(result):
         assert k.evidence == as_dict and k.evidence != {**as_dict, "why": as_dict["why"] + "!"}
         assert pickle.loads(pickle.dumps(k.evidence)) == k.evidence
     assert Evidence.of({"why": "w", "scores": {"ratio": 0.5}}) == {"why": "w", "scores": {"ratio": 0.5}}
+
+
+def test_evidence_is_true_exactly_when_its_dict_is():
+    """bool(Evidence) is read from its text without decoding it, and agrees with the dict's."""
+    from kb.model import Evidence
+
+    for value in ({}, {"why": ""}, {"diff": []}, {"a": {}}):
+        assert bool(Evidence.of(value)) is bool(value)
+    for text in ("{}", " { } ", '{"a": 1}', ' {\n "b": {}}'):
+        assert bool(Evidence(text)) is bool(Evidence(text).to_dict())
