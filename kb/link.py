@@ -663,14 +663,23 @@ def char_diff(provincial: str, city: str) -> list[dict]:
     return char_spans(provincial, city, keys=("provincial_at", "city_at"))
 
 
+@functools.lru_cache(maxsize=256)  # a provincial notice is the target of many city notices
+def _four_grams(text: str) -> frozenset[str]:
+    """Every 4-character substring of text: ``s in text`` for a 4-character s, without the search."""
+    return frozenset(text[i : i + 4] for i in range(len(text) - 3))
+
+
 def _novel(inserted: str, provincial_text: str) -> str:
     """Characters of an inserted span not covered by any 4-gram of the provincial notice."""
-    covered = [False] * len(inserted)
+    grams = _four_grams(provincial_text)
+    kept, end = [], 0  # end: where the 4-grams found so far stop covering
     for i in range(len(inserted) - 3):
-        if inserted[i : i + 4] in provincial_text:
-            for k in range(i, i + 4):
-                covered[k] = True
-    return "".join(ch for ch, c in zip(inserted, covered) if not c and not _PUNCT.match(ch))
+        if inserted[i : i + 4] in grams:
+            if i > end:
+                kept.append(inserted[end:i])
+            end = i + 4
+    kept.append(inserted[end:])
+    return _PUNCT.sub("", "".join(kept))
 
 
 def _shares_trigram(phrase: str, deleted: str) -> bool:

@@ -495,3 +495,19 @@ def test_evidence_is_true_exactly_when_its_dict_is():
         assert bool(Evidence.of(value)) is bool(value)
     for text in ("{}", " { } ", '{"a": 1}', ' {\n "b": {}}'):
         assert bool(Evidence(text)) is bool(Evidence(text).to_dict())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="就业补贴岗位。，（）a1 ", max_size=40), st.text(alphabet="就业补贴岗位。，（）a1 ", max_size=80), st.data())
+def test_novel_keeps_what_no_four_characters_of_the_notice_cover(inserted, notice, data):
+    """_novel (a sweep over 4-grams looked up in a set) keeps, punctuation aside, the characters
+    of the inserted span that no 4-character substring of the provincial notice covers."""
+    if notice and data.draw(st.booleans()):  # a part of the notice inside the span
+        a = data.draw(st.integers(0, len(notice) - 1))
+        inserted = inserted[:5] + notice[a : a + data.draw(st.integers(1, 12))] + inserted[5:]
+    covered = set()
+    for i in range(len(inserted) - 3):
+        if inserted[i : i + 4] in notice:
+            covered.update(range(i, i + 4))
+    expected = "".join(ch for i, ch in enumerate(inserted) if i not in covered and not link_mod._PUNCT.match(ch))
+    assert link_mod._novel(inserted, notice) == expected
