@@ -663,7 +663,7 @@ def char_diff(provincial: str, city: str) -> list[dict]:
     return char_spans(provincial, city, keys=("provincial_at", "city_at"))
 
 
-@functools.lru_cache(maxsize=256)  # a provincial notice is the target of many city notices
+@functools.lru_cache(maxsize=64)  # a provincial notice is the target of many city notices (about 1 MB each)
 def _four_grams(text: str) -> frozenset[str]:
     """Every 4-character substring of text: ``s in text`` for a 4-character s, without the search."""
     return frozenset(text[i : i + 4] for i in range(len(text) - 3))

@@ -739,9 +739,9 @@ def _write_all(db: sqlite_utils.Database, content: _Content) -> None:
             _create_schema(db)
             _insert_clauses(db, content)
             _insert_rows(db, content)
+            _create_indexes(db)  # while the search indexes are still being written
         scratch.copy()
         with db.conn:
-            _create_indexes(db)
             for name, sql in _VIEWS.items():
                 db.create_view(name, sql.strip())
 
