@@ -184,32 +184,13 @@ class _Entry:
 _NO_GRAMS = np.zeros(0, dtype=np.int64)
 
 
-def _trigram_codes(s: str, alphabet: np.ndarray | None = None, ranks: np.ndarray | None = None) -> np.ndarray:
-    """The distinct trigrams of s as sorted int64 codes.
-
-    A code is three character numbers side by side: code points (21 bits each), or, with an
-    ``alphabet`` (the sorted code points of an index), ranks in it, and then trigrams with a
-    character outside it are dropped (the index cannot have them). Either way numeric order
-    is the order of the trigram strings, so a tie broken by code is broken as by the trigram.
-    ``ranks`` (the alphabet's ``_rank_table``, when the caller keeps one) ranks them faster."""
+def _trigram_codes(s: str) -> np.ndarray:
+    """The distinct trigrams of s as sorted int64 codes: three code points (21 bits each) side
+    by side, so numeric order is the order of the trigram strings."""
     if len(s) < 3:
         return _NO_GRAMS
-    points = np.frombuffer(s.encode("utf-32-le"), dtype=np.uint32)
-    bits = 21
-    if alphabet is not None and ranks is not None:
-        points = ranks[points].astype(np.int64)
-        bits = _bits(len(alphabet))
-    elif alphabet is not None:
-        points = points.astype(np.int64)
-        found = np.searchsorted(alphabet, points)
-        found[found == len(alphabet)] = 0
-        points = np.where(alphabet[found] == points, found, -1)
-        bits = _bits(len(alphabet))
-    else:
-        points = points.astype(np.int64)
-    codes = _codes(points, bits)
-    if alphabet is not None:
-        codes = codes[(points[:-2] >= 0) & (points[1:-1] >= 0) & (points[2:] >= 0)]
+    points = np.frombuffer(s.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+    codes = _codes(points)
     codes.sort()
     return _distinct(codes)
 
@@ -224,8 +205,11 @@ def _rank_table(alphabet: np.ndarray) -> np.ndarray:
 
 def _trigram_pairs(texts: list[str], ranks: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
     """(owner, code) of every distinct trigram of each text whose characters all have a rank
-    (``_rank_table``), ordered by owner, then code: ``_trigram_codes`` of many texts at once.
-    Joined with a NUL (never ranked), so no trigram crosses a joint."""
+    (``_rank_table``), ordered by owner, then code. A code is the three ranks side by side
+    (``bits`` each): numeric order is the order of the trigram strings, so a tie broken by code
+    is broken as by the trigram. Trigrams with a character outside the table are dropped (the
+    index cannot have them). The texts are joined with a NUL (never ranked), so no trigram
+    crosses a joint."""
     if not texts:
         return _NO_GRAMS, _NO_GRAMS
     points = ranks[np.frombuffer("\0".join(texts).encode("utf-32-le"), dtype=np.uint32)].astype(np.int64)
@@ -301,7 +285,7 @@ def _postings(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
 class ClauseIndex:
     """Character-trigram inverted index over the provincial and national clauses.
 
-    Trigrams are int64 codes (``_trigram_codes``); once frozen, the index is three arrays --
+    Trigrams are int64 codes of ranks in the index's alphabet (``_trigram_pairs``); once frozen, the index is three arrays --
     the sorted distinct codes, where each one's postings start, and the postings (entry
     numbers) -- so looking a query up is a ``searchsorted`` and counting the trigrams it
     shares with every clause one ``bincount``, all in C: no Python loop over posting lists
@@ -312,7 +296,7 @@ class ClauseIndex:
     entries: list[_Entry] = field(default_factory=list)
     positions: dict[str, int] = field(default_factory=dict)  # clause id -> entry index
     alphabet: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # code points of the indexed texts
-    grams: np.ndarray = field(default_factory=lambda: _NO_GRAMS)  # sorted distinct trigram codes (_trigram_codes)
+    grams: np.ndarray = field(default_factory=lambda: _NO_GRAMS)  # sorted distinct trigram codes (_trigram_pairs)
     starts: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))  # postings of grams[i]: starts[i]:starts[i+1]
     postings: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     headings: dict[str, list[int] | np.ndarray] = field(default_factory=lambda: defaultdict(list))
@@ -384,33 +368,19 @@ class ClauseIndex:
             lo, hi = self.doc_range[doc.id]
             mask[lo:hi] = False
 
-    def _lookup(self, query: _Entry) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The query's trigrams found in the index: their codes, rows in ``grams``, posting lengths."""
-        if not len(self.grams):
-            return _NO_GRAMS, _NO_GRAMS, _NO_GRAMS
-        codes = _trigram_codes(query.local, self.alphabet, self._ranks)
-        if not len(codes):
-            return _NO_GRAMS, _NO_GRAMS, _NO_GRAMS
-        rows, found = _found(self.grams, codes)
-        codes, rows = codes[found], rows[found]
-        return codes, rows, self.starts[rows + 1] - self.starts[rows]
-
     def rarest(self, query: _Entry) -> np.ndarray:
         """Rows (in ``grams``) of the query's rarest indexed trigrams, at most QUERY_TRIGRAMS."""
-        own = self.positions.get(query.clause.id)
-        codes, rows, lengths = self._lookup(query)
-        # A trigram only the query's own clause has says nothing about the others.
-        if own is not None and len(rows):
-            keep = ~((lengths == 1) & (self.postings[self.starts[rows]] == own))
-            codes, rows, lengths = codes[keep], rows[keep], lengths[keep]
-        # Rarest first, by _rarity; ties by the trigram (its code), so the choice does not depend
-        # on the order of a set (which differs between runs with Python's hash randomisation).
-        return rows[np.lexsort((codes, _rarity(lengths)))[:QUERY_TRIGRAMS]]
+        return self.rarest_of([query])[0]
 
     def rarest_of(self, queries: list[_Entry]) -> list[np.ndarray]:
         """``rarest`` of each query, in the same order: a document's clauses at once, so the
         numpy calls are a dozen per document, not a dozen per clause (at 10,000 notices, each
-        clause's own calls cost more than the work they did)."""
+        clause's own calls cost more than the work they did).
+
+        Rarest first, by ``_rarity``; ties by the trigram (its code), so the choice does not
+        depend on the order of a set (which differs between runs with Python's hash
+        randomisation). A trigram only the query's own clause has says nothing about the others:
+        it is left out."""
         if not len(self.grams) or not queries:
             return [_NO_GRAMS for _ in queries]
         owners, codes = _trigram_pairs([q.local for q in queries], self._ranks, _bits(len(self.alphabet)))
@@ -1227,8 +1197,8 @@ def _gone_clauses(saved: SavedIndex, moved: set[str], docs_by_id: dict[str, Docu
 class _Change:
     """What an incremental run's check reads (``_retrieval_changed``): the clauses that left
     and joined the index, how many more clauses hold each trigram now, and the index's trigrams
-    in code point order. Trigrams here are code point codes (``_trigram_codes`` without an
-    alphabet): they mean the same in the previous run's index and in this one's."""
+    in code point order. Trigrams here are code point codes (``_trigram_codes``): they
+    mean the same in the previous run's index and in this one's."""
 
     swapped: ClauseIndex  # the clauses gone (as they were) and new: who may stand on them
     grams: list[np.ndarray]  # per entry of swapped: its trigrams
@@ -1419,17 +1389,20 @@ def _may_rank(
     ``span`` its ``index.span``, when made already."""
     index = run.index
     k = index.positions[entry.clause.id]
-    if _is_city(doc):
-        allowed = index.allowed_for_city(doc) if allowed is None else allowed
+    city = _is_city(doc)
+    if allowed is None:
+        allowed = index.allowed_for_city(doc) if city else index.allowed_for_successor(doc)
+    share_of_best = CANDIDATE_SHARE if city else 0.0  # as _score_candidates and _succession read them
+    rarest = index.rarest(query)
+    counts = index.counts(query, allowed, rarest, span)
+    candidates = set(index.candidates(query, allowed, counts=counts, share=share_of_best, span=span))
+    if before is not None:
+        was = counts.copy()
+        was[k] = before
+        if candidates - {k} != set(index.candidates(query, allowed, counts=was, share=share_of_best, span=span)) - {k}:
+            return True
+    if city:
         preferred = run.implemented.get(doc.id, set())
-        rarest = index.rarest(query)
-        counts = index.counts(query, allowed, rarest, span)
-        candidates = set(index.candidates(query, allowed, counts=counts, span=span))
-        if before is not None:
-            was = counts.copy()
-            was[k] = before
-            if candidates - {k} != set(index.candidates(query, allowed, counts=was, span=span)) - {k}:
-                return True
         for i in sorted(preferred):
             if i in index.doc_range:
                 lo, hi = index.doc_range[i]
@@ -1443,14 +1416,6 @@ def _may_rank(
             return len(kept) < 4 or score >= min(kept) - 5e-4  # stored rounded to 3 places
         unresolved = next((u for u in share.unresolved if u.clause_id == query.clause.id), None)
         return unresolved is None or score >= unresolved.best_score - 5e-4  # else a sibling link: no scores kept
-    allowed = index.allowed_for_successor(doc) if allowed is None else allowed
-    counts = index.counts(query, allowed, span=span)
-    candidates = set(index.candidates(query, allowed, counts=counts, share=0.0, span=span))
-    if before is not None:
-        was = counts.copy()
-        was[k] = before
-        if candidates - {k} != set(index.candidates(query, allowed, counts=was, share=0.0, span=span)) - {k}:
-            return True
     if k not in candidates:
         return False
     if restatement_score(query, entry) < SUCCEEDS_THRESHOLD:
