@@ -1204,6 +1204,7 @@ class _Change:
     grams: list[np.ndarray]  # per entry of swapped: its trigrams
     delta_codes: np.ndarray  # the trigrams whose number of clauses changed (sorted) ...
     delta: np.ndarray  # ... and by how much (now - before)
+    shifted: np.ndarray  # those whose rarity class (``_rarity``) or presence moved (sorted)
     index_codes: np.ndarray  # the index's trigrams in code point order ...
     index_rows: np.ndarray  # ... and their rows in ``index.grams``
     identity: np.ndarray  # a _rank_table of code points themselves
@@ -1234,7 +1235,13 @@ def _change_of(index: ClauseIndex, gone: list[_Entry], new: list[_Entry], kept: 
     was = {e.clause.path: k for k, e in enumerate(gone)}
     now = {e.clause.id: len(gone) + k for k, e in enumerate(new)}
     partner = [now.get(e.clause.path) for e in gone] + [was.get(e.clause.id) for e in new]
-    return _Change(swapped, grams, codes[firsts][sums != 0], sums[sums != 0], points[by_point], by_point, identity, partner, kept)
+    delta_codes, delta = codes[firsts][sums != 0], sums[sums != 0]
+    at, found = _found(points[by_point], delta_codes)
+    rows = by_point[at] if len(by_point) else at
+    now_held = np.where(found, index.starts[rows + 1] - index.starts[rows], 0)
+    before = now_held - delta
+    moved = (_rarity(np.maximum(before, 1)) != _rarity(np.maximum(now_held, 1))) | ((before == 0) != (now_held == 0))
+    return _Change(swapped, grams, delta_codes, delta, delta_codes[moved], points[by_point], by_point, identity, partner, kept)
 
 
 _CHECK: _Change | None = None  # for _retrieval_changed in forked workers
@@ -1303,6 +1310,11 @@ def _retrieval_changed(i: int) -> str | None:
     queries = [_entry(clause, doc) for clause in doc.clauses if _linkable(clause)]
     if not queries:
         return None
+    if not allowed.any() and not _holds_any([q.local for q in queries], change.shifted):
+        # No clause that left or joined may be its candidate, and none of its trigrams moved
+        # class or usability (only ``shifted`` ones can, by the reasoning below): every query
+        # ranks its trigrams as it did. Most documents end here, after a substring search.
+        return None
     index = run.index
     owners, codes = _trigram_pairs([q.local for q in queries], change.identity, 21)
     at, found = _found(change.index_codes, codes)
@@ -1353,6 +1365,14 @@ def _retrieval_changed(i: int) -> str | None:
             if _may_rank(run, doc, queries[j], entries[k], share, count, may_stand, span):
                 return f"{queries[j].clause.id} may rank {entries[k].clause.id} among its best"
     return None
+
+
+def _holds_any(texts: list[str], codes: np.ndarray) -> bool:
+    """Does one of the texts hold one of the trigrams ``codes`` (``_trigram_codes``' code point codes, sorted)?"""
+    if not len(codes) or not texts:
+        return False
+    points = np.frombuffer("\0".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+    return len(points) >= 3 and bool(_found(codes, _codes(points))[1].any())
 
 
 def _count_before(change: _Change, gone: int, new: int, query: _Entry, rarest: np.ndarray) -> int | None:

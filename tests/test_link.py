@@ -269,6 +269,26 @@ def test_forked_workers_give_the_serial_result(synthetic_documents):
     assert all(np.array_equal(a, b) for a, b in zip(saved.postings, expected.postings, strict=True))
 
 
+def _provincial_edit(documents, first, edit):
+    """The documents with one clause of a provincial notice edited, and a city notice of its
+    province that did not stand on it (only the check can find that one)."""
+    from dataclasses import replace
+
+    notices = [d for d in documents if d.level == "province" and d.issued]
+    notice, city = next((n, c) for n in notices for c in documents
+                        if link_mod._is_city(c) and c.province == n.province and (c.issued or "") >= n.issued
+                        and n.id not in first.state.documents[c.id].stood_on | first.state.implemented.get(c.id, set()))
+    k = next(k for k, c in enumerate(notice.clauses) if link_mod._linkable(c) and len(c.text) > 40)
+    if edit == "restates a city clause":
+        words = next(c.text for c in city.clauses if link_mod._linkable(c) and len(c.text) > 40)
+    else:
+        text = notice.clauses[k].text
+        words = text[: len(text) // 2] + "各地要按季度报送工作进展情况。" + text[len(text) // 2 :]
+    clauses = notice.clauses[:k] + [replace(notice.clauses[k], text=words)] + notice.clauses[k + 1 :]
+    changed = replace(notice, clauses=clauses, source=replace(notice.source, sha256="0" * 64))
+    return [changed if d is notice else d for d in documents], city
+
+
 @pytest.mark.parametrize("edit", ["restates a city clause", "adds a sentence"])
 def test_after_a_provincial_change_an_incremental_link_is_a_full_link(synthetic_documents, edit):
     """After a provincial notice changes, every other document is checked (``_retrieval_changed``,
@@ -280,20 +300,7 @@ def test_after_a_provincial_change_an_incremental_link_is_a_full_link(synthetic_
     from dataclasses import replace
 
     first = link(synthetic_documents, workers=1)
-    notices = [d for d in synthetic_documents if d.level == "province" and d.issued]
-    # A clause of a city notice that did not stand on the notice: only the check can find it.
-    notice, city = next((n, c) for n in notices for c in synthetic_documents
-                        if link_mod._is_city(c) and c.province == n.province and (c.issued or "") >= n.issued
-                        and n.id not in first.state.documents[c.id].stood_on | first.state.implemented.get(c.id, set()))
-    k = next(k for k, c in enumerate(notice.clauses) if link_mod._linkable(c) and len(c.text) > 40)
-    if edit == "restates a city clause":
-        words = next(c.text for c in city.clauses if link_mod._linkable(c) and len(c.text) > 40)
-    else:
-        text = notice.clauses[k].text
-        words = text[: len(text) // 2] + "各地要按季度报送工作进展情况。" + text[len(text) // 2 :]
-    clauses = notice.clauses[:k] + [replace(notice.clauses[k], text=words)] + notice.clauses[k + 1 :]
-    changed = replace(notice, clauses=clauses, source=replace(notice.source, sha256="0" * 64))
-    documents = [changed if d is notice else d for d in synthetic_documents]
+    documents, city = _provincial_edit(synthetic_documents, first, edit)
     full = link(documents, workers=1)
     serial = link(documents, workers=1, previous=first.state)
     forked = link(documents, workers=2, previous=first.state)
@@ -303,6 +310,56 @@ def test_after_a_provincial_change_an_incremental_link_is_a_full_link(synthetic_
     for result in (serial, forked):
         assert result.links == full.links and [l.evidence for l in result.links] == [l.evidence for l in full.links]
         assert result.unresolved == full.unresolved and result.coverage == full.coverage
+
+
+def _held(saved):
+    """{trigram: how many clauses hold it} of a saved index."""
+    alphabet, grams, starts, _ = saved.postings
+    bits = link_mod._bits(len(alphabet))
+    mask = (1 << bits) - 1
+    chars = [chr(c) for c in alphabet.tolist()]
+    return {chars[g >> 2 * bits] + chars[(g >> bits) & mask] + chars[g & mask]: int(starts[r + 1] - starts[r])
+            for r, g in enumerate(grams.tolist())}
+
+
+@pytest.mark.parametrize("edit", ["restates a city clause", "adds a sentence"])
+def test_the_check_passes_over_a_document_only_where_its_full_reasoning_would(synthetic_documents, monkeypatch, edit):
+    """``_retrieval_changed`` ends early for a document that no changed clause may stand on
+    and whose text holds none of the ``shifted`` trigrams. Those must be exactly the trigrams
+    whose rarity class (the power of two below the number of clauses holding it) or presence
+    differs between the two indexes, and the documents it marks, with the reasons, must be those
+    its full reasoning marks."""
+    first = link(synthetic_documents, workers=1)
+    documents, _ = _provincial_edit(synthetic_documents, first, edit)
+    changes, early = [], []
+    real_change_of, real_holds_any = link_mod._change_of, link_mod._holds_any
+    monkeypatch.setattr(link_mod, "_change_of", lambda *a: changes.append(real_change_of(*a)) or changes[-1])
+    monkeypatch.setattr(link_mod, "_holds_any", lambda texts, codes: early.append(not real_holds_any(texts, codes)) or not early[-1])
+    quick = link(documents, workers=1, previous=first.state)
+
+    before, now = _held(first.state.index), _held(link(documents, workers=1).state.index)
+    def rarity(n):
+        return max(n, 1).bit_length() - 1
+    moved = {t for t in before.keys() | now.keys() if (t in before) != (t in now) or rarity(before.get(t, 0)) != rarity(now.get(t, 0))}
+    (change,) = changes
+    shifted = {"".join(chr((c >> shift) & 0x1FFFFF) for shift in (42, 21, 0)) for c in change.shifted.tolist()}
+    assert shifted == moved and moved  # an edit moves a few trigrams, never none here
+
+    monkeypatch.setattr(link_mod, "_holds_any", lambda texts, codes: True)  # every document reasoned in full
+    full = link(documents, workers=1, previous=first.state)
+    if edit == "adds a sentence":
+        # Every document of another province ends early. (The restated city clause's trigrams,
+        # new to the index, are in the city notices' own texts: none of them ends early.)
+        assert early and all(early)
+    assert quick.reuse.reasons == full.reuse.reasons  # where ended early, as the full reasoning says
+    assert quick.links == full.links
+
+
+@given(st.lists(st.text(alphabet="就业补贴资金本地", max_size=12), max_size=4), st.lists(st.text(alphabet="就业补贴资金本地", min_size=3, max_size=3), max_size=4))
+@settings(max_examples=200, deadline=None)
+def test_holds_any_is_a_substring_search(texts, trigrams):
+    codes = np.array(sorted({(ord(t[0]) << 42) | (ord(t[1]) << 21) | ord(t[2]) for t in trigrams}), dtype=np.int64)
+    assert link_mod._holds_any(texts, codes) == any(t in text for t in trigrams for text in texts)
 
 
 def test_an_edited_clause_matters_to_a_clause_it_did_not_rank_only_if_it_now_may(synthetic_documents):
