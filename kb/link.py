@@ -1403,13 +1403,18 @@ def _may_rank(
     Its old version ranked below them (else the document stood on its notice and is linked
     again anyway). With ``before`` (its count as it was, when the edit changed it), the other
     candidates must be the ones they were: the candidates are read with both counts. Then only
-    a new score reaching what the query keeps matters, and only if it is scored at all. (The
-    notice a city names is not the edited one: a city implementing a changed notice is linked
-    again anyway.) ``allowed``: the document's ``allowed_for_city`` (or ``_for_successor``), and
-    ``span`` its ``index.span``, when made already."""
+    a new score reaching what the query keeps matters (``_reaches``), and only if it is scored
+    at all. That score is computed first: a tenth of the cost of reading the candidates, and
+    when it reaches nothing (the common case) and the count did not change, they are not read.
+    (The notice a city names is not the edited one: a city implementing a changed notice is
+    linked again anyway.) ``allowed``: the document's ``allowed_for_city`` (or ``_for_successor``),
+    and ``span`` its ``index.span``, when made already."""
+    city = _is_city(doc)
+    reaches = _reaches(run, doc, query, entry, share, city)
+    if before is None and not reaches:
+        return False
     index = run.index
     k = index.positions[entry.clause.id]
-    city = _is_city(doc)
     if allowed is None:
         allowed = index.allowed_for_city(doc) if city else index.allowed_for_successor(doc)
     share_of_best = CANDIDATE_SHARE if city else 0.0  # as _score_candidates and _succession read them
@@ -1421,14 +1426,23 @@ def _may_rank(
         was[k] = before
         if candidates - {k} != set(index.candidates(query, allowed, counts=was, share=share_of_best, span=span)) - {k}:
             return True
+    if not reaches:
+        return False
     if city:
-        preferred = run.implemented.get(doc.id, set())
-        for i in sorted(preferred):
+        for i in sorted(run.implemented.get(doc.id, set())):
             if i in index.doc_range:
                 lo, hi = index.doc_range[i]
                 candidates.update(_top(index.counts_in(query, allowed, rarest, lo, hi), NAMED_CANDIDATES, offset=lo))
-        if k not in candidates:
-            return False
+    return k in candidates
+
+
+def _reaches(run: _Run, doc: Document, query: _Entry, entry: _Entry, share: _DocLinks, city: bool) -> bool:
+    """Would the edited clause's new score, were it scored, reach what the query keeps: its
+    link and runner-ups (the fourth best kept, or any score when fewer are kept), or its best
+    unresolved candidate (city); the threshold of succession and a notice no older than the one
+    it succeeds (provincial)?"""
+    if city:
+        preferred = run.implemented.get(doc.id, set())
         score = min(similarity(query, entry)["combined"] + (IMPLEMENTED_BONUS if entry.doc.id in preferred else 0.0), 1.0)
         link_ = next((l for l in share.links if l.source_clause_id == query.clause.id), None)
         if link_ is not None:
@@ -1436,8 +1450,6 @@ def _may_rank(
             return len(kept) < 4 or score >= min(kept) - 5e-4  # stored rounded to 3 places
         unresolved = next((u for u in share.unresolved if u.clause_id == query.clause.id), None)
         return unresolved is None or score >= unresolved.best_score - 5e-4  # else a sibling link: no scores kept
-    if k not in candidates:
-        return False
     if restatement_score(query, entry) < SUCCEEDS_THRESHOLD:
         return False
     succeeds = next((l for l in share.succession if l.source_clause_id == query.clause.id), None)
