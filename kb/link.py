@@ -951,7 +951,11 @@ def _link(
         unpacked = None  # not needed by the workers that link next
         # A fresh index is saved for the next run here, while the workers link.
         save = None if saved is not None or exhaustive else lambda: SavedIndex.of(key, index, notice_text, indexed)
-        shares, made = _map(_link_document_kept, todo, how_many(todo), meanwhile=save)
+        processes = how_many(todo)
+        if workers is None and save is not None and len(todo) > 1:
+            # Too few to fork for, but saving the index takes seconds: a worker links beside it.
+            processes = max(processes, min(2, os.cpu_count() or 1))
+        shares, made = _map(_link_document_kept, todo, processes, meanwhile=save)
         done = dict(zip(todo, shares))
         saved = saved or made
     finally:

@@ -404,6 +404,60 @@ def test_an_edited_clause_matters_to_a_clause_it_did_not_rank_only_if_it_now_may
     assert link_mod._may_rank(run, doc, query, restating, share)
 
 
+@pytest.fixture(scope="module")
+def more_synthetic_documents(tmp_path_factory):
+    """300 synthetic notices, parsed: enough notices per province that a clause scores
+    candidates of notices it does not stand on (80 have none)."""
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("synthetic300")
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "make_corpus"), "--notices", "300", "--out", str(out)],
+                   check=True, capture_output=True, timeout=300)
+    return parse_corpus(out / "corpus").documents
+
+
+def test_a_clause_scored_but_not_kept_concerns_the_query_when_an_edit_lifts_it(more_synthetic_documents):
+    """The check passes over a query that kept every clause it scored (``_kept_all_it_scored``:
+    fewer than four), but not over one that scored a fifth and kept four: when that fifth,
+    of a notice the city does not stand on, is edited to restate the city clause, the
+    incremental link must find what a full link finds."""
+    from dataclasses import replace
+
+    first = link(more_synthetic_documents, workers=1)
+    link_mod._ENTRY_CACHE.clear()
+    indexed = sorted((d for d in more_synthetic_documents if d.level in ("province", "national")), key=link_mod._scope_key)
+    index, _ = link_mod._build_index(indexed)
+    implemented = link_mod._implemented_ids(more_synthetic_documents, link_mod.document_relations(more_synthetic_documents))
+
+    def scored_not_kept():
+        for doc in more_synthetic_documents:
+            if not link_mod._is_city(doc):
+                continue
+            kept = first.state.documents[doc.id]
+            named = [index.doc_range[i] for i in sorted(implemented.get(doc.id, set())) if i in index.doc_range]
+            for clause in doc.clauses:
+                if not link_mod._linkable(clause):
+                    continue
+                query = link_mod._entry(clause, doc)
+                scored = link_mod._score_candidates(index, query, index.allowed_for_city(doc), named, implemented.get(doc.id, set()))
+                if len(scored) > 4 and scored[0][0] >= link_mod.LINK_THRESHOLD:
+                    for _, _, entry in scored[4:]:
+                        if entry.doc.id not in kept.stood_on | implemented.get(doc.id, set()):
+                            return doc, clause, entry
+        raise AssertionError("no clause scored but not kept in the synthetic corpus")
+
+    doc, clause, entry = scored_not_kept()
+    notice = next(d for d in more_synthetic_documents if d.id == entry.doc.id)
+    clauses = [replace(c, text=clause.text) if c.id == entry.clause.id else c for c in notice.clauses]
+    changed = replace(notice, clauses=clauses, source=replace(notice.source, sha256="1" * 64))
+    documents = [changed if d is notice else d for d in more_synthetic_documents]
+    incremental, full = link(documents, workers=1, previous=first.state), link(documents, workers=1)
+    assert doc.id in incremental.reuse.reasons
+    assert incremental.links == full.links and [l.evidence for l in incremental.links] == [l.evidence for l in full.links]
+    assert next(l for l in full.links if l.source_clause_id == clause.id).target_clause_id == entry.clause.id  # it lifted it
+
+
 def test_exhaustive_and_indexed_agree_on_synthetic_notices(synthetic_documents):
     """The index prunes candidates that would not have won: all-pairs scoring of 80 notices
     finds the same links (scripts/bench measures the same at scale)."""
