@@ -1408,8 +1408,9 @@ def _may_rank(
     again anyway). With ``before`` (its count as it was, when the edit changed it), the other
     candidates must be the ones they were: the candidates are read with both counts. Then only
     a new score reaching what the query keeps matters (``_reaches``), and only if it is scored
-    at all. That score is computed first: a tenth of the cost of reading the candidates, and
-    when it reaches nothing (the common case) and the count did not change, they are not read.
+    at all. That score is computed first: a tenth of the cost of reading the candidates, which
+    are not read when it reaches nothing and the count did not change (a third of the calls
+    after a provincial edit at 10,000 notices: a query keeping fewer than four reaches anything).
     (The notice a city names is not the edited one: a city implementing a changed notice is
     linked again anyway.) ``allowed``: the document's ``allowed_for_city`` (or ``_for_successor``),
     and ``span`` its ``index.span``, when made already."""
