@@ -1240,12 +1240,18 @@ def _change_of(index: ClauseIndex, gone: list[_Entry], new: list[_Entry], kept: 
     now = {e.clause.id: len(gone) + k for k, e in enumerate(new)}
     partner = [now.get(e.clause.path) for e in gone] + [was.get(e.clause.id) for e in new]
     delta_codes, delta = codes[firsts][sums != 0], sums[sums != 0]
-    at, found = _found(points[by_point], delta_codes)
-    rows = by_point[at] if len(by_point) else at
-    now_held = np.where(found, index.starts[rows + 1] - index.starts[rows], 0)
+    now_held = _held_now(index, points[by_point], by_point, delta_codes)
     before = now_held - delta
     moved = (_rarity(np.maximum(before, 1)) != _rarity(np.maximum(now_held, 1))) | ((before == 0) != (now_held == 0))
     return _Change(swapped, grams, delta_codes, delta, delta_codes[moved], points[by_point], by_point, identity, partner, kept)
+
+
+def _held_now(index: ClauseIndex, index_codes: np.ndarray, index_rows: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """How many of the index's clauses hold each trigram of ``codes`` (code point codes; the
+    index's own trigrams in that order are ``index_codes``, at ``index_rows`` of its ``grams``)."""
+    at, found = _found(index_codes, codes)
+    rows = index_rows[at] if len(index_rows) else at
+    return np.where(found, index.starts[rows + 1] - index.starts[rows], 0)
 
 
 _CHECK: _Change | None = None  # for _retrieval_changed in forked workers
@@ -1314,34 +1320,29 @@ def _retrieval_changed(i: int) -> str | None:
     queries = [_entry(clause, doc) for clause in doc.clauses if _linkable(clause)]
     if not queries:
         return None
-    if not allowed.any() and not _holds_any([q.local for q in queries], change.shifted):
+    if not allowed.any() and not _holds_trigram([q.local for q in queries], change.shifted):
         # No clause that left or joined may be its candidate, and none of its trigrams moved
         # class or usability (only ``shifted`` ones can, by the reasoning below): every query
         # ranks its trigrams as it did. Most documents end here, after a substring search.
         return None
     index = run.index
     owners, codes = _trigram_pairs([q.local for q in queries], change.identity, 21)
-    at, found = _found(change.index_codes, codes)
-    rows = change.index_rows[at] if len(change.index_rows) else at
-    now = np.where(found, index.starts[rows + 1] - index.starts[rows], 0)
+    now = _held_now(index, change.index_codes, change.index_rows, codes)
     at, moved = _found(change.delta_codes, codes)
     before = now - np.where(moved, change.delta[at] if len(change.delta) else 0, 0)
     indexed = np.array([q.clause.id in index.positions for q in queries])[owners]
 
-    def usable(lengths: np.ndarray) -> np.ndarray:
-        # as rarest(): indexed trigrams, less those only the query's own clause holds
-        return (lengths > 0) & ~(indexed & (lengths == 1))
-
     def chosen(lengths: np.ndarray) -> np.ndarray:
-        # as rarest(): the 48 rarest usable ones, ties by code
-        ok = usable(lengths)
-        return ok & (_by_rarity(owners, codes, lengths, ok)[1] < QUERY_TRIGRAMS)
+        # as rarest(): indexed trigrams, less those only the query's own clause holds; the 48 rarest, ties by code
+        usable = (lengths > 0) & ~(indexed & (lengths == 1))
+        return usable & (_by_rarity(owners, codes, lengths, usable)[1] < QUERY_TRIGRAMS)
 
     rarest_now = chosen(now)
-    # The choice orders trigrams by owner, usability, rarity class and code: where no trigram's
-    # usability or class moved, it is the one it was (the common case: a count one higher or
-    # lower seldom crosses a power of two), and is not made again.
-    if np.any(usable(before) != usable(now)) or np.any(_rarity(np.maximum(before, 1)) != _rarity(np.maximum(now, 1))):
+    # The choice orders trigrams by owner, usability, rarity class and code: where none of its
+    # trigrams moved class or presence (``shifted``, which covers every change of usability),
+    # it is the one it was (the common case: a count one higher or lower seldom crosses a power
+    # of two), and is not made again.
+    if _found(change.shifted, codes)[1].any():
         differs = np.flatnonzero(rarest_now != chosen(before))
         if len(differs):
             return f"the rarest trigrams of {queries[owners[differs[0]]].clause.id} changed"
@@ -1371,7 +1372,7 @@ def _retrieval_changed(i: int) -> str | None:
     return None
 
 
-def _holds_any(texts: list[str], codes: np.ndarray) -> bool:
+def _holds_trigram(texts: list[str], codes: np.ndarray) -> bool:
     """Does one of the texts hold one of the trigrams ``codes`` (``_trigram_codes``' code point codes, sorted)?"""
     if not len(codes) or not texts:
         return False

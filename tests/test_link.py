@@ -297,8 +297,6 @@ def test_after_a_provincial_change_an_incremental_link_is_a_full_link(synthetic_
     and unresolved clauses alike, with forked workers as in one process. The index's counts are
     the whole corpus's, so an edit anywhere moves which trigrams are rarest for clauses of
     every province: a check of scores alone missed those (runner-ups, and some targets, differed)."""
-    from dataclasses import replace
-
     first = link(synthetic_documents, workers=1)
     documents, city = _provincial_edit(synthetic_documents, first, edit)
     full = link(documents, workers=1)
@@ -325,16 +323,16 @@ def _held(saved):
 @pytest.mark.parametrize("edit", ["restates a city clause", "adds a sentence"])
 def test_the_check_passes_over_a_document_only_where_its_full_reasoning_would(synthetic_documents, monkeypatch, edit):
     """``_retrieval_changed`` ends early for a document that no changed clause may stand on
-    and whose text holds none of the ``shifted`` trigrams. Those must be exactly the trigrams
+    and whose text holds none of the ``shifted`` trigrams (``_holds_trigram``). Those must be exactly the trigrams
     whose rarity class (the power of two below the number of clauses holding it) or presence
     differs between the two indexes, and the documents it marks, with the reasons, must be those
     its full reasoning marks."""
     first = link(synthetic_documents, workers=1)
     documents, _ = _provincial_edit(synthetic_documents, first, edit)
     changes, early = [], []
-    real_change_of, real_holds_any = link_mod._change_of, link_mod._holds_any
+    real_change_of, real_holds_trigram = link_mod._change_of, link_mod._holds_trigram
     monkeypatch.setattr(link_mod, "_change_of", lambda *a: changes.append(real_change_of(*a)) or changes[-1])
-    monkeypatch.setattr(link_mod, "_holds_any", lambda texts, codes: early.append(not real_holds_any(texts, codes)) or not early[-1])
+    monkeypatch.setattr(link_mod, "_holds_trigram", lambda texts, codes: early.append(not real_holds_trigram(texts, codes)) or not early[-1])
     quick = link(documents, workers=1, previous=first.state)
 
     before, now = _held(first.state.index), _held(link(documents, workers=1).state.index)
@@ -345,7 +343,7 @@ def test_the_check_passes_over_a_document_only_where_its_full_reasoning_would(sy
     shifted = {"".join(chr((c >> shift) & 0x1FFFFF) for shift in (42, 21, 0)) for c in change.shifted.tolist()}
     assert shifted == moved and moved  # an edit moves a few trigrams, never none here
 
-    monkeypatch.setattr(link_mod, "_holds_any", lambda texts, codes: True)  # every document reasoned in full
+    monkeypatch.setattr(link_mod, "_holds_trigram", lambda texts, codes: True)  # every document reasoned in full
     full = link(documents, workers=1, previous=first.state)
     if edit == "adds a sentence":
         # Every document of another province ends early. (The restated city clause's trigrams,
@@ -357,9 +355,9 @@ def test_the_check_passes_over_a_document_only_where_its_full_reasoning_would(sy
 
 @given(st.lists(st.text(alphabet="就业补贴资金本地", max_size=12), max_size=4), st.lists(st.text(alphabet="就业补贴资金本地", min_size=3, max_size=3), max_size=4))
 @settings(max_examples=200, deadline=None)
-def test_holds_any_is_a_substring_search(texts, trigrams):
+def test_holds_trigram_is_a_substring_search(texts, trigrams):
     codes = np.array(sorted({(ord(t[0]) << 42) | (ord(t[1]) << 21) | ord(t[2]) for t in trigrams}), dtype=np.int64)
-    assert link_mod._holds_any(texts, codes) == any(t in text for t in trigrams for text in texts)
+    assert link_mod._holds_trigram(texts, codes) == any(t in text for t in trigrams for text in texts)
 
 
 def test_an_edited_clause_matters_to_a_clause_it_did_not_rank_only_if_it_now_may(synthetic_documents):
@@ -418,10 +416,10 @@ def more_synthetic_documents(tmp_path_factory):
 
 
 def test_a_clause_scored_but_not_kept_concerns_the_query_when_an_edit_lifts_it(more_synthetic_documents):
-    """The check passes over a query that kept every clause it scored (``_kept_all_it_scored``:
-    fewer than four), but not over one that scored a fifth and kept four: when that fifth,
-    of a notice the city does not stand on, is edited to restate the city clause, the
-    incremental link must find what a full link finds."""
+    """A city clause that scored a fifth candidate and kept four (its link and three runner-ups)
+    did not stand on that fifth's notice. When the fifth is edited to restate the city clause,
+    the check must still find the city notice (``_may_rank``: the new score reaches what it
+    keeps), and the incremental link must be what a full link finds."""
     from dataclasses import replace
 
     first = link(more_synthetic_documents, workers=1)
