@@ -304,20 +304,28 @@ def search_command(query, db_path, city, limit, as_json):
 
     Example: kb search "补贴 见习" --city 大连
     """
-    from .search import search
+    from .search import search_page
 
     if not Path(db_path).is_file():
         raise KbError(f"no database at {db_path}: run `kb build --db {db_path}` first")
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
-        results = search(conn, query, city=city, limit=limit)
+        page = search_page(conn, query, city=city, limit=limit)
     finally:
         conn.close()
+    results = page.results
     if as_json:
         click.echo(json.dumps(results, ensure_ascii=False, indent=2))
         return
+    if not page.ranked:
+        click.echo(
+            f"More than {page.rank_limit:,} clauses match: too many to rank; the first {len(results)} in the"
+            " knowledge base's order. Add a term or --city to rank them.",
+            err=True,
+        )
     for r in results:
-        click.echo(f"{r['score']:>7.3f}  {r['clause_id']}  {r['jurisdiction'] or ''}")
+        score = f"{r['score']:>7.3f}" if r["score"] is not None else "      -"
+        click.echo(f"{score}  {r['clause_id']}  {r['jurisdiction'] or ''}")
         text = (r["heading"] + " " if r["heading"] else "") + (r["text"] or "")
         click.echo(f"         {text[:80]}{'…' if len(text) > 80 else ''}")
     if not results:

@@ -23,6 +23,16 @@ strings as ``grams`` a few thousand clauses at a time on numpy arrays of code po
 The trigram table ``clauses_fts`` (sqlite-utils' ``enable_fts`` layout) is still published for
 Datasette's own search box on the ``clauses`` table; ``search()`` does not use it.
 
+A query that matches more than ``RANK_LIMIT`` clauses (20,000: a term in most clauses, such as
+就业 or 工作) is *listed*, not ranked: ``search_page`` says so (``ranked`` False), and gives the
+first matches in the knowledge base's order (publish writes clauses place by place: the
+nation's, then each province's followed by its cities'). bm25 reads every match, about a
+microsecond each, so ranking 250,000 of them costs a third of a second of one core, the whole
+budget of a page under load; and its IDF is near zero there (for a term in more than half of
+all clauses FTS5 sets it to 10^-6), so the order it gives says little about the query. Counting
+the matches up to the limit costs a millisecond or two. With a city the matches are always
+ranked: a city's share is small.
+
 Deliberately not here: query syntax (OR, NOT, quotes). Terms are separated by spaces and all
 must match.
 """
@@ -30,13 +40,15 @@ must match.
 from __future__ import annotations
 
 import functools
+import json
 import re
+from dataclasses import dataclass
 from html import escape
 from typing import Any
 
 from .text import normalize_text
 
-__all__ = ["prepare_reader", "READ_MMAP_BYTES", "search", "gram_rows", "grams", "fts_query", "highlight", "snippet", "GRAMS_TABLE", "GRAMS_SQL", "HEADING_WEIGHT", "TEXT_WEIGHT"]
+__all__ = ["prepare_reader", "READ_MMAP_BYTES", "search", "search_page", "SearchPage", "RANK_LIMIT", "gram_rows", "grams", "fts_query", "highlight", "snippet", "GRAMS_TABLE", "GRAMS_SQL", "HEADING_WEIGHT", "TEXT_WEIGHT"]
 
 # Readers (search, governs, the CLI and Datasette) map the database into memory: a question
 # touches thousands of scattered pages of the index, the docsize table and the clauses, each
@@ -50,6 +62,8 @@ def prepare_reader(conn: Any) -> None:
 
 
 GRAMS_TABLE = "clauses_grams"
+# Queries matching more clauses than this are listed in the knowledge base's order, not ranked.
+RANK_LIMIT = 20_000
 HEADING_WEIGHT = 10.0
 TEXT_WEIGHT = 1.0
 
@@ -208,44 +222,106 @@ join documents on documents.id = clauses.document_id
 order by top.rank
 """
 
+# With a city, every match in the city, ranked (its length is the count); then the best joined for display.
 _SQL_CITY = f"""
-select {_COLUMNS}, {_RANK} as rank
+select {GRAMS_TABLE}.rowid, {_RANK} as rank
 from {GRAMS_TABLE}
 join clauses on clauses.rowid = {GRAMS_TABLE}.rowid
 join documents on documents.id = clauses.document_id
 where {GRAMS_TABLE} match :match and documents.jurisdiction in (:city, :city || '市')
-order by rank
-limit :limit
+order by rank, {GRAMS_TABLE}.rowid
+"""
+
+# Clauses by rowid (a JSON array), for display.
+_SQL_BY_ROWID = f"""
+select clauses.rowid as rowid, {_COLUMNS}
+from clauses
+join documents on documents.id = clauses.document_id
+where clauses.rowid in (select value from json_each(:rowids))
+"""
+
+# How many clauses match, counted no further than :most.
+_SQL_COUNT = f"select count(*) from (select 1 from {GRAMS_TABLE} where {GRAMS_TABLE} match :match limit :most)"
+
+# The first matches in rowid order: FTS5 yields them in that order, so no match past them is read.
+_SQL_LISTED = f"""
+with top as (
+  select rowid from {GRAMS_TABLE} where {GRAMS_TABLE} match :match order by rowid limit :limit
+)
+select {_COLUMNS}, null as rank
+from top
+join clauses on clauses.rowid = top.rowid
+join documents on documents.id = clauses.document_id
+order by top.rowid
 """
 
 
-def search(conn: Any, query: str, city: str | None = None, limit: int = 50) -> list[dict]:
-    """Clauses matching every term of query, best first, with highlighted heading, text, snippet.
+@dataclass
+class SearchPage:
+    """The results a search shows, and what they stand for.
+
+    matched counts the clauses that match, up to ``rank_limit + 1`` (so ``rank_limit + 1``
+    means "more than rank_limit"). ranked is False when there were more than that: the results
+    are then the first matches in the knowledge base's order, with ``score`` None.
+    """
+
+    results: list[dict]
+    matched: int
+    ranked: bool
+    rank_limit: int
+
+
+def search_page(conn: Any, query: str, city: str | None = None, limit: int = 50, rank_limit: int = RANK_LIMIT) -> SearchPage:
+    """Clauses matching every term of query: the best first, or listed when too many match.
 
     conn is a ``sqlite3.Connection`` or a ``sqlite_utils.Database`` of a published knowledge
-    base. city limits results to one jurisdiction (``大连市``, or ``大连``). Each result is a dict
-    of the clause and its document, ``score`` (higher is better) and ``heading_html``,
-    ``text_html`` and ``snippet_html``: escaped HTML with matches in ``<mark>``.
+    base. city limits results to one jurisdiction (``大连市``, or ``大连``); with a city the
+    matches are always ranked. Each result is a dict of the clause and its document, ``score``
+    (higher is better; None when not ranked) and ``heading_html``, ``text_html`` and
+    ``snippet_html``: escaped HTML with matches in ``<mark>``.
 
-    >>> search(conn, "补贴 见习", city="大连市")  # doctest: +SKIP
+    >>> search_page(conn, "补贴 见习", city="大连市").ranked  # doctest: +SKIP
+    True
     """
     conn = getattr(conn, "conn", conn)
     match = fts_query(query)
     if match is None:
-        return []
+        return SearchPage([], 0, True, rank_limit)
+    params: dict[str, Any] = {"match": match, "limit": int(limit)}
+    if city:
+        hits = conn.execute(_SQL_CITY, {"match": match, "city": city}).fetchall()
+        matched, ranked = len(hits), True
+        found, columns = _fetch(conn, _SQL_BY_ROWID, {"rowids": json.dumps([rowid for rowid, _ in hits[: int(limit)]])})
+        by_rowid = {row[0]: row[1:] for row in found}
+        rows, columns = [by_rowid[rowid] + (rank,) for rowid, rank in hits[: int(limit)]], columns[1:] + ["rank"]
+    else:
+        matched = conn.execute(_SQL_COUNT, {"match": match, "most": rank_limit + 1}).fetchone()[0]
+        ranked = matched <= rank_limit
+        rows, columns = _fetch(conn, _SQL if ranked else _SQL_LISTED, params)
     terms = _terms(query)
-    params = {"match": match, "limit": int(limit)} | ({"city": city} if city else {})
-    cursor = conn.execute(_SQL_CITY if city else _SQL, params)
-    columns = [d[0] for d in cursor.description]
     results = []
-    for row in cursor.fetchall():
-        r = dict(zip(columns, tuple(row)))
-        r["score"] = round(-r.pop("rank"), 4)
+    for row in rows:
+        r = dict(zip(columns, row))
+        rank = r.pop("rank")
+        r["score"] = round(-rank, 4) if rank is not None else None
         r["heading_html"] = highlight(r["heading"], terms)
         r["text_html"] = highlight(r["text"], terms)
         r["snippet_html"] = snippet(r["text"], terms)
         results.append(r)
-    return results
+    return SearchPage(results, matched, ranked, rank_limit)
+
+
+def _fetch(conn: Any, sql: str, params: dict) -> tuple[list[tuple], list[str]]:
+    cursor = conn.execute(sql, params)
+    return [tuple(row) for row in cursor.fetchall()], [d[0] for d in cursor.description]
+
+
+def search(conn: Any, query: str, city: str | None = None, limit: int = 50) -> list[dict]:
+    """The results of ``search_page``: the best matches first, unless too many match (see there).
+
+    >>> search(conn, "补贴 见习", city="大连市")  # doctest: +SKIP
+    """
+    return search_page(conn, query, city=city, limit=limit).results
 
 
 GRAMS_SQL = f"create virtual table {GRAMS_TABLE} using fts5(heading, text, content='', tokenize='unicode61')"

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from html import unescape
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import pytest
 from datasette.app import Datasette
@@ -206,6 +207,37 @@ async def test_search_json(ds):
     data = (await ds.client.get("/-/kb/search.json?q=" + quote("见习"))).json()
     assert data["q"] == "见习" and data["results"]
     assert "<mark>见习</mark>" in data["results"][0]["heading_html"] + data["results"][0]["text_html"]
+
+
+async def test_search_page_says_how_many_clauses_match(ds, kb_db):
+    containing = kb_db.execute("select count(*) from clauses where instr(coalesce(heading, '') || ' ' || coalesce(text, ''), '补贴')").fetchone()[0]
+    assert containing > 5
+    r = await ds.client.get("/-/kb/search?q=" + quote("补贴") + "&limit=5")
+    assert f"{containing:,} clauses match <strong>补贴</strong>; the best 5 by relevance" in r.text
+    assert "too many to rank" not in r.text and len(re.findall(r'<li class="result">', r.text)) == 5
+    data = (await ds.client.get("/-/kb/search.json?q=" + quote("补贴"))).json()
+    assert data["matched"] == containing and data["ranked"] is True
+
+
+async def test_search_page_lists_a_query_too_broad_to_rank(kb_db_path, kb_metadata, kb_db):
+    metadata = copy.deepcopy(kb_metadata)
+    metadata["plugins"]["kb"]["rank_limit"] = 3
+    ds = Datasette([str(kb_db_path)], metadata=metadata)
+    await ds.invoke_startup()
+    in_rowid_order = [
+        r["id"] for r in kb_db.query("select id from clauses where instr(coalesce(heading, '') || ' ' || coalesce(text, ''), '补贴') order by rowid")
+    ]
+    r = await ds.client.get("/-/kb/search?q=" + quote("补贴") + "&limit=4")
+    assert r.status_code == 200
+    assert "More than 3 clauses match <strong>补贴</strong>: too many to rank by relevance" in r.text
+    links = re.findall(r'<h3><a href="/-/kb/clause/([^"]+)"', r.text)
+    assert [unquote(link) for link in links] == in_rowid_order[:4]
+    assert "score" not in _text(r.text).split("too many to rank")[1]
+    data = (await ds.client.get("/-/kb/search.json?q=" + quote("补贴") + "&limit=4")).json()
+    assert (data["matched"], data["ranked"], data["rank_limit"]) == (4, False, 3)
+    assert [x["clause_id"] for x in data["results"]] == in_rowid_order[:4] and {x["score"] for x in data["results"]} == {None}
+    ranked = (await ds.client.get("/-/kb/search.json?q=" + quote("补贴") + "&city=" + quote("大连市"))).json()
+    assert ranked["ranked"] is True and all(x["score"] is not None for x in ranked["results"])
 
 
 async def test_kb_root_redirects_to_search(ds):

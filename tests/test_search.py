@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from kb.search import fts_query, grams, highlight, search, snippet
+from kb.search import RANK_LIMIT, SearchPage, fts_query, grams, highlight, search, search_page, snippet
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -143,3 +143,50 @@ def test_limit_and_empty_query(kb_db):
 
 def test_accepts_a_plain_sqlite3_connection(kb_db):
     assert search(kb_db.conn, "零工")
+
+
+# ---------------------------------------------------------------------------------------------
+# Too many matches to rank: listed in the knowledge base's order
+
+
+def _in_rowid_order(kb_db, term: str, jurisdictions: tuple[str, ...] | None = None) -> list[str]:
+    """The ids of the clauses containing term, in rowid order, read with instr (not FTS)."""
+    found = kb_db.query(
+        "select clauses.id, documents.jurisdiction from clauses join documents on documents.id = clauses.document_id"
+        " where instr(coalesce(heading, ''), :t) or instr(coalesce(text, ''), :t) order by clauses.rowid",
+        {"t": term},
+    )
+    return [r["id"] for r in found if jurisdictions is None or r["jurisdiction"] in jurisdictions]
+
+
+@pytest.mark.parametrize("term", ["就业", "补贴 资金"])
+def test_a_query_matching_more_than_the_rank_limit_is_listed_not_ranked(kb_db, term):
+    every = _in_rowid_order(kb_db, term.split()[0])
+    every = [c for c in every if c in set.intersection(*(_like(kb_db, t) for t in term.split()))]
+    assert len(every) > 8
+    listed = search_page(kb_db, term, limit=5, rank_limit=len(every) - 1)
+    assert not listed.ranked and listed.matched == len(every) and listed.rank_limit == len(every) - 1
+    assert [r["clause_id"] for r in listed.results] == every[:5]
+    assert all(r["score"] is None for r in listed.results)
+    assert "<mark>" in listed.results[0]["heading_html"] + listed.results[0]["text_html"]
+
+    at_the_limit = search_page(kb_db, term, limit=len(every), rank_limit=len(every))
+    assert at_the_limit.ranked and at_the_limit.matched == len(every)
+    assert at_the_limit.results == search(kb_db, term, limit=len(every))
+    scores = [r["score"] for r in at_the_limit.results]
+    assert scores == sorted(scores, reverse=True) and [r["clause_id"] for r in at_the_limit.results] != every
+
+
+def test_a_city_search_is_ranked_and_counts_the_city_s_matches(kb_db):
+    in_dalian = _in_rowid_order(kb_db, "补贴", ("大连市",))
+    page = search_page(kb_db, "补贴", city="大连", limit=3, rank_limit=0)
+    assert page.ranked and page.matched == len(in_dalian) > 3
+    assert len(page.results) == 3 and {r["clause_id"] for r in page.results} <= set(in_dalian)
+    best = search_page(kb_db, "补贴", city="大连", limit=len(in_dalian))
+    assert best.results[:3] == page.results and {r["clause_id"] for r in best.results} == set(in_dalian)
+
+
+def test_the_default_limit_ranks_every_seed_search(kb_db):
+    page = search_page(kb_db, "就业")
+    assert page.ranked and page.matched == len(_like(kb_db, "就业"))
+    assert search_page(kb_db, "没有这个词语组合") == SearchPage([], 0, True, RANK_LIMIT)

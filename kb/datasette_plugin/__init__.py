@@ -1,7 +1,8 @@
 """Datasette plugin: clause search, clause and document pages under ``/-/kb/``.
 
 - ``/-/kb/search?q=…&city=…`` (and ``/-/kb/search.json``): ranked clause search, 1- and
-  2-character terms included (``kb.search``);
+  2-character terms included (``kb.search``); a query matching more than ``plugins: kb:
+  rank_limit:`` clauses (default 20,000) is listed in the knowledge base's order, and says so;
 - ``/-/kb/clause/<clause id>``: a clause in its document, its provenance, its provincial
   sources and city descendants with relation, score, evidence and a character diff;
 - ``/-/kb/document/<document id>``: metadata, completeness, clause tree, citations, lineage;
@@ -367,9 +368,12 @@ async def search_view(datasette, request):
         limit = max(1, min(500, int(request.args.get("limit") or 50)))
     except ValueError:
         limit = 50
-    results = await db.execute_fn(lambda conn: kb_search.search(conn, q, city=city, limit=limit)) if q else []
+    rank_limit = int((datasette.plugin_config("kb") or {}).get("rank_limit", kb_search.RANK_LIMIT))
+    page = await db.execute_fn(lambda conn: kb_search.search_page(conn, q, city=city, limit=limit, rank_limit=rank_limit)) if q else None
+    results = page.results if page else []
     if request.url_vars.get("format") == ".json":
-        return Response.json({"q": q, "city": city, "results": results})
+        counts = {"matched": page.matched, "ranked": page.ranked, "rank_limit": page.rank_limit} if page else {}
+        return Response.json({"q": q, "city": city, **counts, "results": results})
     for r in results:
         for key in ("heading_html", "text_html", "snippet_html"):
             r[key] = Markup(r[key])
@@ -387,6 +391,7 @@ async def search_view(datasette, request):
             "city": city,
             "cities": cities,
             "results": results,
+            "page": page,
             "json_url": datasette.urls.path("/-/kb/search.json") + "?" + urlencode({"q": q, **({"city": city} if city else {})}),
         },
     )
