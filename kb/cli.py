@@ -298,19 +298,22 @@ def parse(files, as_json):
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False), help="Database to search")
 @click.option("--city", help="Only this jurisdiction (大连市 or 大连)")
 @click.option("--limit", default=20, show_default=True, type=int)
+@click.option(
+    "--rank-limit", default=None, type=click.IntRange(min=0), help="List, not rank, a query matching more clauses than this [default: 20000]"
+)
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON")
-def search_command(query, db_path, city, limit, as_json):
+def search_command(query, db_path, city, limit, rank_limit, as_json):
     """Search clause headings and text; terms of one or two characters work.
 
     Example: kb search "补贴 见习" --city 大连
     """
-    from .search import search_page
+    from .search import RANK_LIMIT, search_page
 
     if not Path(db_path).is_file():
         raise KbError(f"no database at {db_path}: run `kb build --db {db_path}` first")
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
-        page = search_page(conn, query, city=city, limit=limit)
+        page = search_page(conn, query, city=city, limit=limit, rank_limit=RANK_LIMIT if rank_limit is None else rank_limit)
     finally:
         conn.close()
     results = page.results
