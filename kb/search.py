@@ -262,21 +262,24 @@ class SearchPage:
 
     matched counts the clauses that match, up to ``rank_limit + 1`` (so ``rank_limit + 1``
     means "more than rank_limit"). ranked is False when there were more than that: the results
-    are then the first matches in the knowledge base's order, with ``score`` None.
+    are then the first matches in the knowledge base's order, with ``score`` None. A rank_limit
+    of None ranks every query, and matched is the full count.
     """
 
     results: list[dict]
     matched: int
     ranked: bool
-    rank_limit: int
+    rank_limit: int | None
 
 
-def search_page(conn: Any, query: str, city: str | None = None, limit: int = 50, rank_limit: int = RANK_LIMIT) -> SearchPage:
+def search_page(
+    conn: Any, query: str, city: str | None = None, limit: int = 50, rank_limit: int | None = RANK_LIMIT
+) -> SearchPage:
     """Clauses matching every term of query: the best first, or listed when too many match.
 
     conn is a ``sqlite3.Connection`` or a ``sqlite_utils.Database`` of a published knowledge
     base. city limits results to one jurisdiction (``大连市``, or ``大连``); with a city the
-    matches are always ranked. Each result is a dict of the clause and its document, ``score``
+    matches are always ranked, and so they are with rank_limit None. Each result is a dict of the clause and its document, ``score``
     (higher is better; None when not ranked) and ``heading_html``, ``text_html`` and
     ``snippet_html``: escaped HTML with matches in ``<mark>``.
 
@@ -295,8 +298,9 @@ def search_page(conn: Any, query: str, city: str | None = None, limit: int = 50,
         by_rowid = {row[0]: row[1:] for row in found}
         rows, columns = [by_rowid[rowid] + (rank,) for rowid, rank in hits[: int(limit)]], columns[1:] + ["rank"]
     else:
-        matched = conn.execute(_SQL_COUNT, {"match": match, "most": rank_limit + 1}).fetchone()[0]
-        ranked = matched <= rank_limit
+        most = -1 if rank_limit is None else rank_limit + 1  # LIMIT -1: no limit
+        matched = conn.execute(_SQL_COUNT, {"match": match, "most": most}).fetchone()[0]
+        ranked = rank_limit is None or matched <= rank_limit
         rows, columns = _fetch(conn, _SQL if ranked else _SQL_LISTED, params)
     terms = _terms(query)
     results = []

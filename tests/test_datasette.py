@@ -15,6 +15,7 @@ from datasette.utils import tilde_encode
 from kb.model import Clause, Document, LinkResult, Source
 from kb.parse import CorpusParse, ParsedFile
 from kb.publish import BuildInfo, publish
+from kb.search import search as kb_search
 
 DL = "大人社发〔2020〕391号"
 FS = "抚人社发〔2021〕20号"
@@ -238,6 +239,15 @@ async def test_search_page_lists_a_query_too_broad_to_rank(kb_db_path, kb_metada
     assert [x["clause_id"] for x in data["results"]] == in_rowid_order[:4] and {x["score"] for x in data["results"]} == {None}
     ranked = (await ds.client.get("/-/kb/search.json?q=" + quote("补贴") + "&city=" + quote("大连市"))).json()
     assert ranked["ranked"] is True and all(x["score"] is not None for x in ranked["results"])
+
+    rank_all = re.search(r'<a href="([^"]+)" class="kb-rank-all">', r.text).group(1)
+    everything = await ds.client.get(unescape(rank_all))
+    assert f"{len(in_rowid_order):,} clauses match <strong>补贴</strong>; the best 4 by relevance" in everything.text
+    best = (await ds.client.get("/-/kb/search.json?q=" + quote("补贴") + "&limit=4&rank=all")).json()
+    assert (best["matched"], best["ranked"], best["rank_limit"]) == (len(in_rowid_order), True, None)
+    assert [x["clause_id"] for x in best["results"]] == [x["clause_id"] for x in kb_search(kb_db, "补贴", limit=4)]
+    best_links = re.findall(r'<h3><a href="/-/kb/clause/([^"]+)"', everything.text)
+    assert [unquote(link) for link in best_links] == [x["clause_id"] for x in best["results"]]
 
 
 async def test_kb_root_redirects_to_search(ds):

@@ -176,6 +176,9 @@ def test_a_query_matching_more_than_the_rank_limit_is_listed_not_ranked(kb_db, t
     scores = [r["score"] for r in at_the_limit.results]
     assert scores == sorted(scores, reverse=True) and [r["clause_id"] for r in at_the_limit.results] != every
 
+    unlimited = search_page(kb_db, term, limit=len(every), rank_limit=None)
+    assert (unlimited.ranked, unlimited.matched, unlimited.results) == (True, len(every), at_the_limit.results)
+
 
 def test_a_city_search_is_ranked_and_counts_the_city_s_matches(kb_db):
     in_dalian = _in_rowid_order(kb_db, "补贴", ("大连市",))

@@ -368,7 +368,8 @@ async def search_view(datasette, request):
         limit = max(1, min(500, int(request.args.get("limit") or 50)))
     except ValueError:
         limit = 50
-    rank_limit = int((datasette.plugin_config("kb") or {}).get("rank_limit", kb_search.RANK_LIMIT))
+    rank_all = request.args.get("rank") == "all"  # the page's "rank them all"
+    rank_limit = None if rank_all else int((datasette.plugin_config("kb") or {}).get("rank_limit", kb_search.RANK_LIMIT))
     page = await db.execute_fn(lambda conn: kb_search.search_page(conn, q, city=city, limit=limit, rank_limit=rank_limit)) if q else None
     results = page.results if page else []
     if request.url_vars.get("format") == ".json":
@@ -392,7 +393,12 @@ async def search_view(datasette, request):
             "cities": cities,
             "results": results,
             "page": page,
-            "json_url": datasette.urls.path("/-/kb/search.json") + "?" + urlencode({"q": q, **({"city": city} if city else {})}),
+            "rank_all_url": datasette.urls.path("/-/kb/search")
+            + "?"
+            + urlencode({"q": q, "rank": "all", **({"limit": limit} if request.args.get("limit") else {})}),
+            "json_url": datasette.urls.path("/-/kb/search.json")
+            + "?"
+            + urlencode({"q": q, **({"city": city} if city else {}), **({"rank": "all"} if rank_all else {})}),
         },
     )
 
