@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import sqlite3
+from html import unescape
+from urllib.parse import quote, unquote
 
 import pytest
 from click.testing import CliRunner
@@ -122,6 +125,23 @@ async def test_governs_page(ds):
     assert j["answers"][0]["clause_id"] == "辽人社发〔2021〕7号:一/（五）"
     bad = await ds.client.get("/-/kb/governs?topic=补贴&city=火星")
     assert bad.status_code == 400 and "unknown city" in bad.text
+
+
+async def test_governs_page_shows_the_best_answers_and_links_to_all(ds, monkeypatch):
+    import kb.datasette_plugin as plugin
+
+    query = "topic=" + quote("补贴") + "&city=" + quote("抚顺") + "&as_of=2022-08-01"
+    every = [a["clause_id"] for a in (await ds.client.get("/-/kb/governs.json?" + query)).json()["answers"]]
+    assert len(every) > 3
+    monkeypatch.setattr(plugin, "GOVERNS_ANSWERS_SHOWN", 2)
+    page = await ds.client.get("/-/kb/governs?" + query)
+    listed = lambda html: [unquote(u) for u in re.findall(r'<li class="result answer[^"]*">\s*<h3><a href="/-/kb/clause/([^"]+)"', html)]
+    assert listed(page.text) == every[:2]
+    assert f"{len(every)} answers for <strong>补贴</strong> in 抚顺" in page.text and "the best 2 are shown" in page.text
+    show_all = re.search(r'<a href="([^"]+)" class="kb-show-all">show all (\d+)</a>', page.text)
+    assert show_all and int(show_all.group(2)) == len(every)
+    everything = await ds.client.get(unescape(show_all.group(1)))
+    assert listed(everything.text) == every and "kb-show-all" not in everything.text
 
 
 async def test_search_and_clause_pages_link_to_governs(ds):

@@ -652,6 +652,12 @@ async def document_view(datasette, request):
 # Governs and diff pages: the same functions as the command line, on Datasette's connection.
 
 
+# The governs page shows the best answers first and this many of them (a city inherits every
+# provincial rule it has not restated: a common topic has a couple of hundred answers, most of
+# them weak); "show all" lists every one. The JSON always has all of them.
+GOVERNS_ANSWERS_SHOWN = 50
+
+
 async def governs_view(datasette, request):
     from .. import governs as kb_governs
     from .. import places
@@ -670,11 +676,14 @@ async def governs_view(datasette, request):
         if error:
             return Response.json({"ok": False, "error": error}, status=400)
         return Response.json({"answers": [a.to_dict() for a in answers]})
-    for a in answers:
+    show_all = request.args.get("show") == "all"
+    shown = answers if show_all else answers[:GOVERNS_ANSWERS_SHOWN]
+    for a in shown:
         a.url = clause_url(a.clause_id)
         a.displaced = [dict(d, url=clause_url(d["clause_id"])) for d in a.displaces]
         a.chain = [dict(w, url=clause_url(w["clause_id"]) if w.get("clause_id") else None) for w in a.why]
-    answers_html = Markup(_sync_env(datasette).get_template("_kb_governs_answers.html").render(answers=answers, urls=datasette.urls))
+    answers_html = Markup(_sync_env(datasette).get_template("_kb_governs_answers.html").render(answers=shown, urls=datasette.urls))
+    query = {"topic": topic, "city": city, "as_of": as_of or ""}
     cities = await _jurisdictions(db, "select distinct jurisdiction from documents where level in ('city', 'county') and placeholder = 0 order by jurisdiction")
     return await _render(
         datasette,
@@ -685,10 +694,12 @@ async def governs_view(datasette, request):
             "city": city,
             "as_of": as_of or "",
             "answers": answers,
+            "shown": len(shown),
             "answers_html": answers_html,
+            "show_all_url": datasette.urls.path("/-/kb/governs?" + urlencode(query | {"show": "all"})),
             "error": error,
             "cities": cities + [c for c in places.city_names("辽宁省") if c not in cities],
-            "json_url": datasette.urls.path("/-/kb/governs.json?" + urlencode({"topic": topic, "city": city, "as_of": as_of or ""})),
+            "json_url": datasette.urls.path("/-/kb/governs.json?" + urlencode(query)),
         },
         status=400 if error else 200,
     )
