@@ -31,7 +31,7 @@ microsecond each, so ranking 250,000 of them costs a third of a second of one co
 budget of a page under load; and its IDF is near zero there (for a term in more than half of
 all clauses FTS5 sets it to 10^-6), so the order it gives says little about the query. Counting
 the matches up to the limit costs a millisecond or two. With a city the matches are always
-ranked: a city's share is small.
+ranked: they are joined to the city first (as before), and a city holds a small share of them.
 
 Deliberately not here: query syntax (OR, NOT, quotes). Terms are separated by spaces and all
 must match.
@@ -278,10 +278,10 @@ def search_page(
     """Clauses matching every term of query: the best first, or listed when too many match.
 
     conn is a ``sqlite3.Connection`` or a ``sqlite_utils.Database`` of a published knowledge
-    base. city limits results to one jurisdiction (``大连市``, or ``大连``); with a city the
-    matches are always ranked, and so they are with rank_limit None. Each result is a dict of the clause and its document, ``score``
-    (higher is better; None when not ranked) and ``heading_html``, ``text_html`` and
-    ``snippet_html``: escaped HTML with matches in ``<mark>``.
+    base. city limits results to one jurisdiction (``大连市``, or ``大连``). With a city, or
+    with rank_limit None, the matches are always ranked. Each result is a dict of the clause and
+    its document, ``score`` (higher is better; None when not ranked) and ``heading_html``,
+    ``text_html`` and ``snippet_html``: escaped HTML with matches in ``<mark>``.
 
     >>> search_page(conn, "补贴 见习", city="大连市").ranked  # doctest: +SKIP
     True
