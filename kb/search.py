@@ -192,11 +192,35 @@ def snippet(text: str | None, query: str | list[str], context: int = _SNIPPET_CO
     return highlight(text, terms, (lo, hi))
 
 
-# Without a city, the best rowids are picked from the FTS table alone and then joined for
-# display: joining first would read every matching clause row before sorting, which dominates
-# for common terms (就业, 补贴). With a city, filtering in the join first is faster: most
-# matches are dropped before they are sorted.
-_COLUMNS = """
+# Every search picks the (rowid, rank) of the clauses to show first, then reads them for display
+# by rowid (_SQL_BY_ROWID). Without a city they are picked from the FTS table alone: joining
+# first would read every matching clause row before sorting, which dominates for common terms
+# (就业, 补贴). With a city, filtering in the join first is faster: most matches are dropped
+# before they are sorted.
+_RANK = f"bm25({GRAMS_TABLE}, {HEADING_WEIGHT}, {TEXT_WEIGHT})"
+
+# The best matches.
+_SQL_RANKED = f"select rowid, {_RANK} as rank from {GRAMS_TABLE} where {GRAMS_TABLE} match :match order by rank limit :limit"
+
+# The first matches in rowid order: FTS5 yields them in that order, so no match past them is read.
+_SQL_LISTED = f"select rowid, null as rank from {GRAMS_TABLE} where {GRAMS_TABLE} match :match order by rowid limit :limit"
+
+# How many clauses match, counted no further than :most.
+_SQL_COUNT = f"select count(*) from (select 1 from {GRAMS_TABLE} where {GRAMS_TABLE} match :match limit :most)"
+
+# With a city, every match in the city, ranked (its length is the count).
+_SQL_CITY = f"""
+select {GRAMS_TABLE}.rowid, {_RANK} as rank
+from {GRAMS_TABLE}
+join clauses on clauses.rowid = {GRAMS_TABLE}.rowid
+join documents on documents.id = clauses.document_id
+where {GRAMS_TABLE} match :match and documents.jurisdiction in (:city, :city || '市')
+order by rank, {GRAMS_TABLE}.rowid
+"""
+
+# Clauses with their document's fields, by rowid (a JSON array).
+_SQL_BY_ROWID = """
+select clauses.rowid,
   clauses.id as clause_id,
   clauses.document_id,
   clauses.path,
@@ -207,52 +231,10 @@ _COLUMNS = """
   documents.doc_number,
   documents.title,
   documents.level,
-  documents.jurisdiction"""
-
-_RANK = f"bm25({GRAMS_TABLE}, {HEADING_WEIGHT}, {TEXT_WEIGHT})"
-
-_SQL = f"""
-with top as (
-  select rowid, {_RANK} as rank from {GRAMS_TABLE} where {GRAMS_TABLE} match :match order by rank limit :limit
-)
-select {_COLUMNS}, top.rank
-from top
-join clauses on clauses.rowid = top.rowid
-join documents on documents.id = clauses.document_id
-order by top.rank
-"""
-
-# With a city, every match in the city, ranked (its length is the count); then the best joined for display.
-_SQL_CITY = f"""
-select {GRAMS_TABLE}.rowid, {_RANK} as rank
-from {GRAMS_TABLE}
-join clauses on clauses.rowid = {GRAMS_TABLE}.rowid
-join documents on documents.id = clauses.document_id
-where {GRAMS_TABLE} match :match and documents.jurisdiction in (:city, :city || '市')
-order by rank, {GRAMS_TABLE}.rowid
-"""
-
-# Clauses by rowid (a JSON array), for display.
-_SQL_BY_ROWID = f"""
-select clauses.rowid as rowid, {_COLUMNS}
+  documents.jurisdiction
 from clauses
 join documents on documents.id = clauses.document_id
 where clauses.rowid in (select value from json_each(:rowids))
-"""
-
-# How many clauses match, counted no further than :most.
-_SQL_COUNT = f"select count(*) from (select 1 from {GRAMS_TABLE} where {GRAMS_TABLE} match :match limit :most)"
-
-# The first matches in rowid order: FTS5 yields them in that order, so no match past them is read.
-_SQL_LISTED = f"""
-with top as (
-  select rowid from {GRAMS_TABLE} where {GRAMS_TABLE} match :match order by rowid limit :limit
-)
-select {_COLUMNS}, null as rank
-from top
-join clauses on clauses.rowid = top.rowid
-join documents on documents.id = clauses.document_id
-order by top.rowid
 """
 
 
@@ -290,34 +272,27 @@ def search_page(
     match = fts_query(query)
     if match is None:
         return SearchPage([], 0, True, rank_limit)
-    params: dict[str, Any] = {"match": match, "limit": int(limit)}
     if city:
         hits = conn.execute(_SQL_CITY, {"match": match, "city": city}).fetchall()
-        matched, ranked = len(hits), True
-        found, columns = _fetch(conn, _SQL_BY_ROWID, {"rowids": json.dumps([rowid for rowid, _ in hits[: int(limit)]])})
-        by_rowid = {row[0]: row[1:] for row in found}
-        rows, columns = [by_rowid[rowid] + (rank,) for rowid, rank in hits[: int(limit)]], columns[1:] + ["rank"]
+        matched, ranked, hits = len(hits), True, hits[: int(limit)]
     else:
         most = -1 if rank_limit is None else rank_limit + 1  # LIMIT -1: no limit
         matched = conn.execute(_SQL_COUNT, {"match": match, "most": most}).fetchone()[0]
         ranked = rank_limit is None or matched <= rank_limit
-        rows, columns = _fetch(conn, _SQL if ranked else _SQL_LISTED, params)
+        hits = conn.execute(_SQL_RANKED if ranked else _SQL_LISTED, {"match": match, "limit": int(limit)}).fetchall()
+    cursor = conn.execute(_SQL_BY_ROWID, {"rowids": json.dumps([rowid for rowid, _ in hits])})
+    columns = [d[0] for d in cursor.description][1:]
+    clauses = {row[0]: dict(zip(columns, row[1:])) for row in cursor.fetchall()}
     terms = _terms(query)
     results = []
-    for row in rows:
-        r = dict(zip(columns, row))
-        rank = r.pop("rank")
+    for rowid, rank in hits:
+        r = clauses[rowid]
         r["score"] = round(-rank, 4) if rank is not None else None
         r["heading_html"] = highlight(r["heading"], terms)
         r["text_html"] = highlight(r["text"], terms)
         r["snippet_html"] = snippet(r["text"], terms)
         results.append(r)
     return SearchPage(results, matched, ranked, rank_limit)
-
-
-def _fetch(conn: Any, sql: str, params: dict) -> tuple[list[tuple], list[str]]:
-    cursor = conn.execute(sql, params)
-    return [tuple(row) for row in cursor.fetchall()], [d[0] for d in cursor.description]
 
 
 def search(conn: Any, query: str, city: str | None = None, limit: int = 50) -> list[dict]:

@@ -38,6 +38,23 @@ def kb_db(kb_db_path):
     conn.close()
 
 
+@pytest.fixture
+def containing(kb_db):
+    """containing(term, jurisdictions=None): ids of the seed clauses whose heading or text holds
+    term, in rowid order, read with instr (not full-text search); optionally only those of
+    documents of the given jurisdictions."""
+
+    def ids(term: str, jurisdictions: tuple[str, ...] | None = None) -> list[str]:
+        found = kb_db.query(
+            "select clauses.id, documents.jurisdiction from clauses join documents on documents.id = clauses.document_id"
+            " where instr(coalesce(heading, ''), :t) or instr(coalesce(text, ''), :t) order by clauses.rowid",
+            {"t": term},
+        )
+        return [r["id"] for r in found if jurisdictions is None or r["jurisdiction"] in jurisdictions]
+
+    return ids
+
+
 @pytest.fixture(scope="session")
 def kb_metadata() -> dict:
     return yaml.safe_load(METADATA.read_text(encoding="utf-8"))

@@ -149,19 +149,9 @@ def test_accepts_a_plain_sqlite3_connection(kb_db):
 # Too many matches to rank: listed in the knowledge base's order
 
 
-def _in_rowid_order(kb_db, term: str, jurisdictions: tuple[str, ...] | None = None) -> list[str]:
-    """The ids of the clauses containing term, in rowid order, read with instr (not FTS)."""
-    found = kb_db.query(
-        "select clauses.id, documents.jurisdiction from clauses join documents on documents.id = clauses.document_id"
-        " where instr(coalesce(heading, ''), :t) or instr(coalesce(text, ''), :t) order by clauses.rowid",
-        {"t": term},
-    )
-    return [r["id"] for r in found if jurisdictions is None or r["jurisdiction"] in jurisdictions]
-
-
 @pytest.mark.parametrize("term", ["就业", "补贴 资金"])
-def test_a_query_matching_more_than_the_rank_limit_is_listed_not_ranked(kb_db, term):
-    every = _in_rowid_order(kb_db, term.split()[0])
+def test_a_query_matching_more_than_the_rank_limit_is_listed_not_ranked(kb_db, containing, term):
+    every = containing(term.split()[0])
     every = [c for c in every if c in set.intersection(*(_like(kb_db, t) for t in term.split()))]
     assert len(every) > 8
     listed = search_page(kb_db, term, limit=5, rank_limit=len(every) - 1)
@@ -180,8 +170,8 @@ def test_a_query_matching_more_than_the_rank_limit_is_listed_not_ranked(kb_db, t
     assert (unlimited.ranked, unlimited.matched, unlimited.results) == (True, len(every), at_the_limit.results)
 
 
-def test_a_city_search_is_ranked_and_counts_the_city_s_matches(kb_db):
-    in_dalian = _in_rowid_order(kb_db, "补贴", ("大连市",))
+def test_a_city_search_is_ranked_and_counts_the_city_s_matches(kb_db, containing):
+    in_dalian = containing("补贴", ("大连市",))
     page = search_page(kb_db, "补贴", city="大连", limit=3, rank_limit=0)
     assert page.ranked and page.matched == len(in_dalian) > 3
     assert len(page.results) == 3 and {r["clause_id"] for r in page.results} <= set(in_dalian)
