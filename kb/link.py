@@ -35,6 +35,7 @@ import multiprocessing
 import os
 import pickle
 import re
+import struct
 import zlib
 from collections import defaultdict
 from collections.abc import Callable
@@ -149,22 +150,65 @@ def best_sentence(a: _Entry, b: _Entry, top: int = 3) -> float:
     sa, sb = a.sentences, b.sentences
     if not sa or not sb:
         return 0.0
-    ratios = process.cdist(sa, sb, scorer=fuzz.ratio).ravel()
-    values = ratios.tolist()  # a dozen pairs: ranked in Python, cheaper than numpy's calls
+    return _best_pair(process.cdist(sa, sb, scorer=fuzz.ratio).ravel().tolist(), sa, sb, top)
+
+
+def _best_pair(values: list[float], sa: list[str], sb: list[str], top: int = 3) -> float:
+    """best_sentence from the edit ratios of sentences sa by sb (row by row; a dozen pairs:
+    ranked in Python, cheaper than numpy's calls)."""
     by_ratio = sorted(range(len(values)), key=values.__getitem__, reverse=True)
     if len(values) > top and values[by_ratio[top - 1]] == values[by_ratio[top]]:
         # a tie at the cut: the pairs argpartition picks, as they always were
+        ratios = np.array(values, dtype=np.float32)
         by_ratio = sorted(np.argpartition(-ratios, top - 1)[:top].tolist(), key=lambda f: -values[f])
     best = 0.0
     for flat in by_ratio[:top]:
-        edit = ratios[flat] / 100  # float32, as the scores have always been computed
-        if (edit + 1) / 2 <= best:
+        edit = _f32(values[flat] / 100)
+        if _f32(edit + 1) / 2 <= best:
             break
         i, j = divmod(flat, len(sb))
         x, y = _bigrams(sa[i]), _bigrams(sb[j])
         dice = 2 * len(x & y) / (len(x) + len(y)) if x and y else 0.0
-        best = max(best, (edit + dice) / 2)
-    return float(best)
+        best = max(best, _f32(edit + _f32(dice)) / 2)
+    return best
+
+
+_FLOAT32 = struct.Struct("<f")
+
+
+def _f32(x: float) -> float:
+    """x rounded to single precision. Sentence scores have always been float32 arithmetic on
+    cdist's float32 ratios; one operation in double rounded to float32 is the float32 result."""
+    return _FLOAT32.unpack(_FLOAT32.pack(x))[0]
+
+
+class _SentenceRatios:
+    """The edit ratios of a query's sentences against several entries' sentences, from one
+    cdist call. ``best(k)`` is ``best_sentence(query, entries[k])``; ``bound(k)`` an upper bound
+    of it, read from the ratios alone (its best pair with a bigram overlap of 1), for ruling out
+    at a fraction of the cost the many entries that cannot reach a threshold."""
+
+    __slots__ = ("query", "columns", "rows", "entries")
+
+    def __init__(self, query: _Entry, entries: list[_Entry]):
+        self.query, self.entries = query.sentences, [e.sentences for e in entries]
+        self.columns = [0]
+        for sentences in self.entries:
+            self.columns.append(self.columns[-1] + len(sentences))
+        flat = [s for sentences in self.entries for s in sentences]
+        self.rows = process.cdist(self.query, flat, scorer=fuzz.ratio).tolist() if self.query and flat else []
+
+    def _values(self, k: int) -> list[float]:
+        lo, hi = self.columns[k], self.columns[k + 1]
+        return [v for row in self.rows for v in row[lo:hi]] if lo < hi else []
+
+    def bound(self, k: int) -> float:
+        values = self._values(k)
+        return _f32(_f32(max(values) / 100) + 1) / 2 if values else 0.0
+
+    def best(self, k: int, top: int = 3) -> float:
+        values = self._values(k)
+        return _best_pair(values, self.query, self.entries[k], top) if values else 0.0
 
 
 @dataclass
@@ -399,42 +443,35 @@ class ClauseIndex:
         """The postings of those trigrams, concatenated: an entry appears once for every one
         of them it has. With ``allowed``, only those in the scopes (``blocks``) holding an
         allowed entry: a city notice stands on its own province, a provincial rule succeeds
-        one of its own, and the postings of a common trigram run through every province."""
+        one of its own, and the postings of a common trigram run through every province.
+        The slices are joined by one ``concatenate``: building an index array of them (repeat,
+        arange, gather) took four passes over tens of thousands of postings, for every query."""
         chosen = None
         if allowed is not None and self._block_starts is not None:
             chosen = [j for j, (lo, hi) in enumerate(self.blocks) if allowed[lo:hi].any()]
         if not len(rarest) or chosen == []:
             return np.zeros(0, dtype=np.int32)
+        postings = self.postings
         if chosen is None or len(chosen) == len(self.blocks):
-            return np.concatenate([self.postings[self.starts[r] : self.starts[r + 1]] for r in rarest.tolist()])
+            starts = self.starts
+            return np.concatenate([postings[starts[r] : starts[r + 1]] for r in rarest.tolist()])
         table = self._block_starts[rarest]
-        left = np.concatenate([table[:, j] for j in chosen])
-        right = np.concatenate([table[:, j + 1] for j in chosen])
-        lengths = right - left
-        # postings[left[i]:right[i]] for every i, in one gather
-        at = np.repeat(left - (np.cumsum(lengths) - lengths), lengths) + np.arange(int(lengths.sum()))
-        return self.postings[at]
+        return np.concatenate(
+            [postings[left:right] for j in chosen for left, right in zip(table[:, j].tolist(), table[:, j + 1].tolist())]
+        )
 
     def counts(
         self, query: _Entry, allowed: np.ndarray, rarest: np.ndarray | None = None, span: tuple[int, int] | None = None
     ) -> np.ndarray:
         """How many of the query's rarest indexed trigrams each allowed entry shares.
 
-        ``span``: the ``span`` of allowed, when the caller made it: the counts are then made
-        over it alone, and are 0 elsewhere. A notice's allowed entries are its province's and
-        the nation's, issued before it: in a corpus in date order, a fraction of the index."""
+        ``span``: the ``span`` of allowed, when the caller made it (unused: the counts of
+        entries outside it are 0 as they are not allowed; kept for the callers' symmetry with
+        ``candidates``, which reads the counts over the span alone)."""
         if rarest is None:
             rarest = self.rarest(query)
-        hits = self.hits(rarest, allowed)
-        lo, hi = span if span is not None else (0, len(self.entries))
-        if (lo, hi) == (0, len(self.entries)):
-            counts = np.bincount(hits, minlength=len(self.entries))
-            np.multiply(counts, allowed, out=counts)
-        else:
-            within = np.bincount(hits[(hits >= lo) & (hits < hi)] - lo, minlength=hi - lo)
-            np.multiply(within, allowed[lo:hi], out=within)
-            counts = np.zeros(len(self.entries), dtype=within.dtype)
-            counts[lo:hi] = within
+        counts = np.bincount(self.hits(rarest, allowed), minlength=len(self.entries))
+        np.multiply(counts, allowed, out=counts)
         own = self.positions.get(query.clause.id)
         if own is not None:
             counts[own] = 0
@@ -580,7 +617,7 @@ def _make_entry(clause: Clause, doc: Document) -> _Entry:
     return _Entry(clause, doc, local_heading + local_text, local_text, local_heading, applied + applied_h)
 
 
-def similarity(a: _Entry, b: _Entry) -> dict:
+def similarity(a: _Entry, b: _Entry, ratios: _SentenceRatios | None = None, k: int = 0) -> dict:
     """Similarity figures of two localised clauses, each in [0, 1].
 
     ``partial`` (the best alignment of the shorter text inside the longer) is the costly one;
@@ -588,13 +625,14 @@ def similarity(a: _Entry, b: _Entry) -> dict:
     common subsequence, must beat the other text scores and reach the link threshold (or, with
     an equal heading, the 0.3 that lets the heading count). Otherwise it is None. Likewise
     ``sentence`` is None when the whole-text ratio is 0.9 or more (0.9 x sentence cannot beat it).
+    ``ratios``: a's sentence ratios against several entries, b the ``k``-th of them.
     """
     x, y = a.local_text or a.local, b.local_text or b.local
     common = LCSseq.similarity(x, y) if x and y else 0
     ratio = 2 * common / (len(x) + len(y)) if x and y else 0.0  # = fuzz.ratio / 100
     shorter, longer = min(len(x), len(y)), max(len(x), len(y))
     # 0.9 x the sentence score cannot beat a whole-text ratio of 0.9 or more: not computed then.
-    sentence = best_sentence(a, b) if ratio < 0.9 else None
+    sentence = (best_sentence(a, b) if ratios is None else ratios.best(k)) if ratio < 0.9 else None
     heading = fuzz.ratio(a.heading, b.heading) / 100 if a.heading and b.heading else None
     text_score = ratio if sentence is None else max(ratio, 0.9 * sentence)
     partial = None
@@ -607,11 +645,7 @@ def similarity(a: _Entry, b: _Entry) -> dict:
         if bound > text_score and bound >= needed:
             partial = fuzz.partial_ratio(x, y) / 100 * weight
             text_score = max(text_score, partial)
-    combined = text_score
-    if heading is not None and heading >= 0.85 and text_score >= 0.3:
-        # An equal heading lifts a text that is at least somewhat alike (a provincial text cut
-        # off mid-item); on its own it proves nothing.
-        combined = max(combined, 0.45 * heading + 0.55 * max(text_score, 0.5))
+    combined = _lifted(text_score, heading)
     return {
         "ratio": round(ratio, 3),
         "partial": None if partial is None else round(partial, 3),
@@ -619,6 +653,27 @@ def similarity(a: _Entry, b: _Entry) -> dict:
         "heading": None if heading is None else round(heading, 3),
         "combined": round(combined, 3),
     }
+
+
+def _lifted(text_score: float, heading: float | None) -> float:
+    """An equal heading lifts a text that is at least somewhat alike (a provincial text cut off
+    mid-item); on its own it proves nothing."""
+    if heading is not None and heading >= 0.85 and text_score >= 0.3:
+        return max(text_score, 0.45 * heading + 0.55 * max(text_score, 0.5))
+    return text_score
+
+
+def _similarity_bound(a: _Entry, b: _Entry, ratios: _SentenceRatios, k: int) -> float:
+    """At least ``similarity(a, b)["combined"]``, without its costly parts: the sentence score
+    read from the edit ratios alone (``ratios.bound``), partial alignment from its LCS bound."""
+    x, y = a.local_text or a.local, b.local_text or b.local
+    common = LCSseq.similarity(x, y) if x and y else 0
+    ratio = 2 * common / (len(x) + len(y)) if x and y else 0.0
+    text_score = ratio if ratio >= 0.9 else max(ratio, 0.9 * ratios.bound(k))
+    shorter, longer = min(len(x), len(y)), max(len(x), len(y))
+    if shorter >= 12 and (longer > 1.3 * shorter or ratio < 0.6):
+        text_score = max(text_score, 2 * common / (shorter + common) * (0.6 + 0.4 * min(1.0, shorter / 60)))
+    return _lifted(text_score, fuzz.ratio(a.heading, b.heading) / 100 if a.heading and b.heading else None)
 
 
 def restatement_score(a: _Entry, b: _Entry) -> float:
@@ -1507,10 +1562,14 @@ def _link_via_siblings(run: _Run, doc: Document, out: _DocLinks) -> None:
         clause = clauses[u.clause_id]
         query = _entry(clause, doc)
         best = None
-        for l in out.links:
-            if l.source_clause_id == clause.id:
+        siblings = [l for l in out.links if l.source_clause_id != clause.id]
+        entries = [_entry(clauses[l.source_clause_id], doc) for l in siblings]
+        ratios = _SentenceRatios(query, entries)
+        for k, (l, entry) in enumerate(zip(siblings, entries)):
+            # Most siblings restate other rules: their bound (a tenth of the cost) rules them out.
+            if _similarity_bound(query, entry, ratios, k) < SIBLING_THRESHOLD - 1e-3:
                 continue
-            sims = similarity(query, _entry(clauses[l.source_clause_id], doc))
+            sims = similarity(query, entry, ratios, k)
             if sims["combined"] >= SIBLING_THRESHOLD and (best is None or sims["combined"] > best[0]):
                 best = (sims["combined"], sims, l)
         if best is None:

@@ -202,7 +202,7 @@ def test_a_city_notice_is_not_linked_to_later_provincial_notices(result, corpus)
 def test_candidates_come_from_the_index_not_all_pairs(corpus, monkeypatch):
     calls = []
     real = link_mod.similarity
-    monkeypatch.setattr(link_mod, "similarity", lambda a, b: calls.append(1) or real(a, b))
+    monkeypatch.setattr(link_mod, "similarity", lambda a, b, *batch: calls.append(1) or real(a, b, *batch))
     link(corpus.documents)
     city = [c for d in corpus.documents if d.level == "city" for c in d.clauses if link_mod._linkable(c)]
     provincial = [c for d in corpus.documents if d.level == "province" for c in d.clauses if link_mod._linkable(c)]
@@ -220,7 +220,7 @@ def _pairs(result):
 def test_exhaustive_scores_every_allowed_pair(corpus, monkeypatch):
     calls = []
     real = link_mod.similarity
-    monkeypatch.setattr(link_mod, "similarity", lambda a, b: calls.append(1) or real(a, b))
+    monkeypatch.setattr(link_mod, "similarity", lambda a, b, *batch: calls.append(1) or real(a, b, *batch))
     link(corpus.documents)
     indexed = len(calls)
     calls.clear()
