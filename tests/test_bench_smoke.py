@@ -76,7 +76,12 @@ def test_bench_smoke(tmp_path):
         assert "unavailable" not in load, load
         assert load["overall"]["requests"] > 0 and load["overall"]["errors"] == 0, load
 
+    # The machine's speed on a fixed workload, before and after, so that runs can be compared.
+    machine = report["machine"]
+    assert machine["reference_seconds_at_start"] > 0 and machine["reference_seconds_at_end"] > 0
+
     text = (tmp_path / "report.txt").read_text(encoding="utf-8")
+    assert f"machine reference (a fixed workload, not kb's code; lower is faster): {machine['reference_seconds_at_start']} s" in text
     for words in ("clauses/s", "peak RSS", "precision", "recall", "build/floor", "linker vs brute force", "page cache off"):
         assert words in text
 
