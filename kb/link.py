@@ -32,6 +32,7 @@ import functools
 import hashlib
 import json
 import multiprocessing
+import operator
 import os
 import pickle
 import re
@@ -139,7 +140,7 @@ def _sentences(s: str) -> list[str]:
 
 @functools.lru_cache(maxsize=1 << 15)  # provincial sentences are compared again and again
 def _bigrams(s: str) -> frozenset[str]:
-    return frozenset(s[i : i + 2] for i in range(len(s) - 1))
+    return frozenset(map(operator.add, s, s[1:]))  # each character and the next, paired in C
 
 
 def best_sentence(a: _Entry, b: _Entry, top: int = 3) -> float:
