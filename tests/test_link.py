@@ -577,6 +577,45 @@ def test_best_sentence_prunes_only_pairs_that_cannot_win(a, b):
     assert link_mod.best_sentence(entry(a), entry(b)) == float(full)
 
 
+def _entry_of(text: str, heading: str = "") -> link_mod._Entry:
+    from kb.model import Clause
+
+    clause = Clause(id="x:1", document_id="x", path="1", label="1", kind="item", heading=heading or None, text=text)
+    return link_mod._Entry(clause, None, heading + text, text, heading, [])
+
+
+_SENTENCES = st.lists(st.text(alphabet=_ALPHABET.replace("。", "").replace("；", ""), min_size=0, max_size=30), min_size=1, max_size=4).map("。".join)
+
+
+@given(_SENTENCES, st.lists(st.tuples(_SENTENCES, st.sampled_from(["", "就业补贴", "就业补贴稳岗", "失业保险"])), min_size=1, max_size=5),
+       st.sampled_from(["", "就业补贴", "失业保险"]))
+@settings(max_examples=300, deadline=None)
+def test_sentence_ratios_of_many_entries_score_as_pairs_do_and_bound_them(query_text, others, heading):
+    """One cdist call for a query against several entries gives each pair's best_sentence; the
+    bounds read from it are never below the scores they stand for (siblings are ruled out by them)."""
+    query = _entry_of(query_text, heading)
+    entries = [_entry_of(text, h) for text, h in others]
+    ratios = link_mod._SentenceRatios(query, entries)
+    for k, entry in enumerate(entries):
+        assert ratios.best(k) == link_mod.best_sentence(query, entry)
+        assert ratios.bound(k) >= ratios.best(k)
+        assert link_mod.similarity(query, entry, ratios, k) == link_mod.similarity(query, entry)
+        assert link_mod._similarity_bound(query, entry, ratios, k) >= link_mod.similarity(query, entry)["combined"] - 5e-4
+
+
+def test_siblings_ruled_out_by_their_bound_change_nothing(corpus, monkeypatch):
+    """The bound only skips siblings that could not be chosen: with every sibling scored, the
+    result is the same (the seeds' Fushun 责任分工表 row stands on 五's target through it)."""
+    pruned = link(corpus.documents, workers=1)
+    assert any("via" in l.evidence for l in pruned.links)
+    monkeypatch.setattr(link_mod, "_similarity_bound", lambda *args: 1.0)
+    scored = link(corpus.documents, workers=1)
+    assert [(l.source_clause_id, l.target_clause_id, l.relation, l.score, dict(l.evidence)) for l in pruned.links] == [
+        (l.source_clause_id, l.target_clause_id, l.relation, l.score, dict(l.evidence)) for l in scored.links
+    ]
+    assert pruned.unresolved == scored.unresolved
+
+
 def test_links_hand_over_their_evidence_as_json_text(result):
     """A large run keeps each link's evidence as one string (kb.model.Evidence), read as a dict."""
     import json
