@@ -461,14 +461,9 @@ class ClauseIndex:
             [postings[left:right] for j in chosen for left, right in zip(table[:, j].tolist(), table[:, j + 1].tolist())]
         )
 
-    def counts(
-        self, query: _Entry, allowed: np.ndarray, rarest: np.ndarray | None = None, span: tuple[int, int] | None = None
-    ) -> np.ndarray:
-        """How many of the query's rarest indexed trigrams each allowed entry shares.
-
-        ``span``: the ``span`` of allowed, when the caller made it (unused: the counts of
-        entries outside it are 0 as they are not allowed; kept for the callers' symmetry with
-        ``candidates``, which reads the counts over the span alone)."""
+    def counts(self, query: _Entry, allowed: np.ndarray, rarest: np.ndarray | None = None) -> np.ndarray:
+        """How many of the query's rarest indexed trigrams each allowed entry shares (0 for
+        the others: one ``bincount`` over the index, then a product with allowed)."""
         if rarest is None:
             rarest = self.rarest(query)
         counts = np.bincount(self.hits(rarest, allowed), minlength=len(self.entries))
@@ -525,7 +520,7 @@ class ClauseIndex:
         """The allowed entries sharing most rare trigrams with the query, then equal headings.
         ``span``: the ``span`` of allowed, outside which every count is 0."""
         if counts is None:
-            counts = self.counts(query, allowed, span=span)
+            counts = self.counts(query, allowed)
         found = _top(counts, limit) if span is None else _top(counts[span[0] : span[1]], limit, offset=span[0])
         # A candidate sharing less than `share` of the trigrams the best one shares is not the
         # restatement (on the synthetic truth the true target always shares the most).
@@ -637,9 +632,8 @@ def similarity(a: _Entry, b: _Entry, ratios: _SentenceRatios | None = None, k: i
     heading = fuzz.ratio(a.heading, b.heading) / 100 if a.heading and b.heading else None
     text_score = ratio if sentence is None else max(ratio, 0.9 * sentence)
     partial = None
-    # Aligning the shorter text inside the longer only matters when one contains much more.
-    if shorter >= 12 and (longer > 1.3 * shorter or ratio < 0.6):
-        weight = 0.6 + 0.4 * min(1.0, shorter / 60)
+    weight = _partial_weight(shorter, longer, ratio)
+    if weight is not None:
         # No window of the longer text can share more than `common` characters with the shorter.
         bound = 2 * common / (shorter + common) * weight
         needed = 0.3 if heading is not None and heading >= 0.85 else LINK_THRESHOLD
@@ -654,6 +648,14 @@ def similarity(a: _Entry, b: _Entry, ratios: _SentenceRatios | None = None, k: i
         "heading": None if heading is None else round(heading, 3),
         "combined": round(combined, 3),
     }
+
+
+def _partial_weight(shorter: int, longer: int, ratio: float) -> float | None:
+    """What partial alignment counts for, or None where it is not computed: aligning the
+    shorter text inside the longer only matters when one contains much more."""
+    if shorter >= 12 and (longer > 1.3 * shorter or ratio < 0.6):
+        return 0.6 + 0.4 * min(1.0, shorter / 60)
+    return None
 
 
 def _lifted(text_score: float, heading: float | None) -> float:
@@ -671,9 +673,10 @@ def _similarity_bound(a: _Entry, b: _Entry, ratios: _SentenceRatios, k: int) -> 
     common = LCSseq.similarity(x, y) if x and y else 0
     ratio = 2 * common / (len(x) + len(y)) if x and y else 0.0
     text_score = ratio if ratio >= 0.9 else max(ratio, 0.9 * ratios.bound(k))
-    shorter, longer = min(len(x), len(y)), max(len(x), len(y))
-    if shorter >= 12 and (longer > 1.3 * shorter or ratio < 0.6):
-        text_score = max(text_score, 2 * common / (shorter + common) * (0.6 + 0.4 * min(1.0, shorter / 60)))
+    shorter = min(len(x), len(y))
+    weight = _partial_weight(shorter, max(len(x), len(y)), ratio)
+    if weight is not None:
+        text_score = max(text_score, 2 * common / (shorter + common) * weight)
     return _lifted(text_score, fuzz.ratio(a.heading, b.heading) / 100 if a.heading and b.heading else None)
 
 
@@ -1481,7 +1484,7 @@ def _may_rank(
         allowed = index.allowed_for_city(doc) if city else index.allowed_for_successor(doc)
     share_of_best = CANDIDATE_SHARE if city else 0.0  # as _score_candidates and _succession read them
     rarest = index.rarest(query)
-    counts = index.counts(query, allowed, rarest, span)
+    counts = index.counts(query, allowed, rarest)
     candidates = set(index.candidates(query, allowed, counts=counts, share=share_of_best, span=span))
     if before is not None:
         was = counts.copy()
@@ -1621,7 +1624,7 @@ def _score_candidates(
         # A named clause scoring above 1.0 with its bonus outranks every clause of another notice
         # (they cap at 1.0): the search of the whole index could not change the answer.
         if not scored or max(s[0] for s in scored) <= 1.0:
-            for k in index.candidates(query, allowed, counts=index.counts(query, allowed, rarest, span), span=span):
+            for k in index.candidates(query, allowed, counts=index.counts(query, allowed, rarest), span=span):
                 if k not in seen:
                     score(k)
     # Ranked on the uncapped score, so the bonus still decides between two verbatim matches.
@@ -1683,7 +1686,7 @@ def _succession(run: _Run, doc: Document) -> list[Link]:
         if run.exhaustive:
             found = np.flatnonzero(allowed).tolist()
         else:
-            found = index.candidates(query, allowed, counts=index.counts(query, allowed, rarest, span), share=0.0, span=span)
+            found = index.candidates(query, allowed, counts=index.counts(query, allowed, rarest), share=0.0, span=span)
         for k in found:
             by_date[index.entries[k].doc.issued].append(index.entries[k])
         nearest = []
