@@ -189,15 +189,15 @@ class _SentenceRatios:
     of it, read from the ratios alone (its best pair with a bigram overlap of 1), for ruling out
     at a fraction of the cost the many entries that cannot reach a threshold."""
 
-    __slots__ = ("query", "columns", "rows", "entries")
+    __slots__ = ("query_sentences", "entry_sentences", "columns", "rows")
 
     def __init__(self, query: _Entry, entries: list[_Entry]):
-        self.query, self.entries = query.sentences, [e.sentences for e in entries]
+        self.query_sentences, self.entry_sentences = query.sentences, [e.sentences for e in entries]
         self.columns = [0]
-        for sentences in self.entries:
+        for sentences in self.entry_sentences:
             self.columns.append(self.columns[-1] + len(sentences))
-        flat = [s for sentences in self.entries for s in sentences]
-        self.rows = process.cdist(self.query, flat, scorer=fuzz.ratio).tolist() if self.query and flat else []
+        flat = [s for sentences in self.entry_sentences for s in sentences]
+        self.rows = process.cdist(self.query_sentences, flat, scorer=fuzz.ratio).tolist() if self.query_sentences and flat else []
 
     def _values(self, k: int) -> list[float]:
         lo, hi = self.columns[k], self.columns[k + 1]
@@ -209,7 +209,7 @@ class _SentenceRatios:
 
     def best(self, k: int, top: int = 3) -> float:
         values = self._values(k)
-        return _best_pair(values, self.query, self.entries[k], top) if values else 0.0
+        return _best_pair(values, self.query_sentences, self.entry_sentences[k], top) if values else 0.0
 
 
 @dataclass
