@@ -19,7 +19,8 @@ files while this one writes the rest, then copied in (``_Scratch``).
 Incremental: when the database in place is the one this code wrote last and holds the same
 documents, ``build`` copies it and replaces only the rows of the files that changed since and of
 the documents the linker recomputed (``Changes``, ``_update``); rows it keeps keep their rowids and
-the ``build_id`` of the build that wrote them. Otherwise, or past ``_MAX_CHANGED_SHARE`` of the
+the ``build_id`` of the build that wrote them, and a rewritten notice's clauses take its old
+rowids again (so the rows stay place by place). Otherwise, or past ``_MAX_CHANGED_SHARE`` of the
 documents, it writes the whole database. Either way the result is swapped in whole.
 
 Deliberately not here: parsing (``kb.parse``), linking (``kb.link``) and searching
@@ -753,7 +754,8 @@ def _update(db: sqlite_utils.Database, content: _Content, changed: Changes) -> N
     the links, parameters and time limits hang on them, and both FTS5 tables need a row's old
     text to delete it), then the new rows of the same documents go in, as a full write makes
     them. Kept rows keep their rowids, and the ``build_id`` (and, in a link's evidence, the
-    ``code_version``) of the build that wrote them.
+    ``code_version``) of the build that wrote them; a rewritten notice's clauses take its old
+    rowids, in order (new notices, and clauses beyond a notice's old count, go after all others).
     """
     conn = db.conn
     trigrams, grams = (table for table, _ in _search_tables())
@@ -770,6 +772,9 @@ def _update(db: sqlite_utils.Database, content: _Content, changed: Changes) -> N
         conn.execute(f"delete from time_limits where clause_id in (select id from clauses where {of_rewritten})")
         texts = f"select rowid, heading, text from clauses where {of_rewritten}"
         old = conn.execute(texts).fetchall()
+        rowids: dict[str, list[int]] = {}  # a rewritten notice's clauses take its old rowids again
+        for document_id, rowid in conn.execute(f"select document_id, rowid from clauses where {of_rewritten} order by rowid"):
+            rowids.setdefault(document_id, []).append(rowid)
         conn.executemany(f"insert into [{trigrams}] ([{trigrams}], rowid, heading, text) values ('delete', ?, ?, ?)", old)
         conn.executemany(f"insert into [{grams}] ([{grams}], rowid, heading, text) values ('delete', ?, ?, ?)", search.gram_rows(old))
         for table in ("clauses", "citations", "clause_versions"):
@@ -779,7 +784,7 @@ def _update(db: sqlite_utils.Database, content: _Content, changed: Changes) -> N
         for table in ("doc_relations", "problems", "document_versions"):
             conn.execute(f"delete from [{table}]")
 
-        _insert_clauses(db, content, changed)
+        _insert_clauses(db, content, changed, rowids)
         _insert_rows(db, content, changed)
         new = conn.execute(texts).fetchall()
         conn.executemany(f"insert into [{trigrams}] (rowid, heading, text) values (?, ?, ?)", new)
@@ -791,15 +796,45 @@ def _update(db: sqlite_utils.Database, content: _Content, changed: Changes) -> N
 _LEVEL_ORDER = {level: k for k, level in enumerate(LEVELS)}
 
 
-def _place_order(doc: Document) -> tuple:
-    """Rows are written place by place: the nation's, then each province's followed by its cities'.
+def _place_order(documents: list[Document]) -> list[Document]:
+    """Documents in the order their rows are written: place by place, the nation's first, then
+    each province's, its own rows in the middle of its cities' (the cities before it hold about
+    half of their clauses, those after it the rest).
 
     So the clauses that can govern in one city (``kb.governs``: its own, its province's, the
-    nation's) lie in one or two spans of rowids, and its full-text match reads only those spans
-    of the index, not every match in the country. Within a place, documents keep the corpus's order.
+    nation's) lie in a few spans of rowids, its own no further from its province's than half
+    of the other cities' rows, and its full-text match reads only those spans of the index, not
+    every match in the country. Each span read is a full-text query of its own, which pays for
+    bm25's statistics over the whole table: in the middle, the province's span and the city's
+    are close enough to be read as one (``kb.governs._runs``). Within a place, documents keep
+    the corpus's order.
     """
-    province = doc.province or doc.jurisdiction or ""
-    return (doc.level != "national", province, _LEVEL_ORDER.get(doc.level or "", 4), doc.jurisdiction or "")
+    def province_of(doc: Document) -> str:
+        return doc.province or doc.jurisdiction or ""
+
+    local = [d for d in documents if d.level not in ("national", "province")]
+    weights: dict[str, Counter] = {}
+    for doc in local:
+        weights.setdefault(province_of(doc), Counter())[doc.jurisdiction or ""] += len(doc.clauses)
+    before: set[tuple[str, str]] = set()  # (province, place) written before the province's own rows
+    for province, places_ in weights.items():
+        total, seen = sum(places_.values()), 0
+        for place in sorted(places_):
+            if seen + places_[place] / 2 < total / 2:  # its middle lies in the first half
+                before.add((province, place))
+            seen += places_[place]
+
+    def key(doc: Document) -> tuple:
+        province, place = province_of(doc), doc.jurisdiction or ""
+        if doc.level == "national":
+            section = 0
+        elif doc.level == "province":
+            section = 2
+        else:
+            section = 1 if (province, place) in before else 3
+        return (doc.level != "national", province, section, _LEVEL_ORDER.get(doc.level or "", 4), place)
+
+    return sorted(documents, key=key)
 
 
 def publish(
@@ -827,7 +862,7 @@ def publish(
             if v.document_id not in newest or v.version > newest[v.document_id].version:
                 newest[v.document_id] = v
         documents = [v.document for v in newest.values()]
-    documents = sorted(documents, key=_place_order)
+    documents = _place_order(documents)
     ids = {d.doc_number: d.id for d in documents if d.doc_number}
     ids.update({d.id: d.id for d in documents})
     known = None
@@ -886,8 +921,15 @@ def publish(
     return counts
 
 
-def _insert_clauses(db: sqlite_utils.Database, content: _Content, only: Changes | None = None) -> None:
-    """The rows of ``sources``, ``documents`` and ``clauses`` (with only: of its files and documents)."""
+def _insert_clauses(
+    db: sqlite_utils.Database, content: _Content, only: Changes | None = None, rowids: dict[str, list[int]] | None = None
+) -> None:
+    """The rows of ``sources``, ``documents`` and ``clauses`` (with only: of its files and documents).
+
+    ``rowids``: per document, the rowids its clauses take, in order (those of its rows in the
+    previous database: a rewritten notice stays where it was in place order); clauses beyond
+    them, and documents without, get new rowids after all others.
+    """
     parsed, documents, ids, placeholders = content.parsed, content.documents, content.ids, content.placeholders
     if only is not None:
         documents = [d for d in documents if d.id in only.documents]
@@ -912,7 +954,16 @@ def _insert_clauses(db: sqlite_utils.Database, content: _Content, only: Changes 
         ),
     )
     _insert(db, "documents", [_document_row(d, ids) for d in documents] + placeholders)
-    _insert_tuples(db, "clauses", _CLAUSE_COLUMNS, (row for doc in documents for row in _clause_rows(doc)))
+    if rowids is None:
+        _insert_tuples(db, "clauses", _CLAUSE_COLUMNS, (row for doc in documents for row in _clause_rows(doc)))
+        return
+
+    def placed(doc: Document) -> Iterator[tuple]:
+        kept = rowids.get(doc.id, [])
+        for k, row in enumerate(_clause_rows(doc)):
+            yield (kept[k] if k < len(kept) else None, *row)  # None: SQLite's next rowid
+
+    _insert_tuples(db, "clauses", ("rowid", *_CLAUSE_COLUMNS), (row for doc in documents for row in placed(doc)))
 
 
 def _time_limit_rows(documents: list[Document]) -> Iterator[dict]:

@@ -25,9 +25,10 @@ Datasette's own search box on the ``clauses`` table; ``search()`` does not use i
 
 A query that matches more than ``RANK_LIMIT`` clauses (20,000: a term in most clauses, such as
 就业 or 工作) is *listed*, not ranked: ``search_page`` says so (``ranked`` False), and gives the
-first matches in the knowledge base's order (rowid order: a full publish writes clauses place
-by place, the nation's, then each province's followed by its cities'; an incremental one writes
-the clauses of the notices it rebuilt after all the others). bm25 reads every match, about a
+first matches in the knowledge base's order (rowid order: publish writes clauses place by
+place, the nation's, then each province's among its cities'; an incremental publish puts a
+rewritten notice's clauses back at its old rowids, and new notices, or clauses beyond a
+notice's old count, after all the others). bm25 reads every match, about a
 microsecond each, so ranking 250,000 of them costs a third of a second of one core, the whole
 budget of a page under load; and its IDF is near zero there (for a term in more than half of
 all clauses FTS5 sets it to 10^-6), so the order it gives says little about the query. Counting

@@ -86,3 +86,46 @@ def test_output() -> Path:
     """Where browser screenshots go (gitignored)."""
     TEST_OUTPUT.mkdir(exist_ok=True)
     return TEST_OUTPUT
+
+
+def _place_blocks(conn) -> list[tuple[str, str, str, int]]:
+    """(level, province, place, clauses) of each run of rows of one place, in rowid order."""
+    rows = conn.execute(
+        "select documents.level, coalesce(documents.province, documents.jurisdiction, ''), coalesce(documents.jurisdiction, '')"
+        " from clauses join documents on documents.id = clauses.document_id order by clauses.rowid"
+    ).fetchall()
+    blocks: list[list] = []
+    for level, province, place in rows:
+        if blocks and blocks[-1][:3] == [level, province, place]:
+            blocks[-1][3] += 1
+        else:
+            blocks.append([level, province, place, 1])
+    return [tuple(b) for b in blocks]
+
+
+def _assert_place_by_place(conn) -> list[tuple[str, str, str, int]]:
+    """Each place's rows in one run, the nation's first; each province's among its cities', in
+    their middle: the cities' clauses before it and after it differ by at most one city's."""
+    blocks = _place_blocks(conn)
+    places = [(level, place) for level, _, place, _ in blocks]
+    assert len(places) == len(set(places)), "a place's rows are split"
+    levels = [level for level, *_ in blocks]
+    assert levels == sorted(levels, key=lambda level: level != "national")
+    provinces = [province for level, province, *_ in blocks if level != "national"]
+    runs = [p for k, p in enumerate(provinces) if k == 0 or provinces[k - 1] != p]
+    assert len(runs) == len(set(runs)), "a province's rows are interleaved with another's"
+    for province in set(provinces):
+        own = [k for k, (level, p, *_) in enumerate(blocks) if p == province and level == "province"]
+        local = [(k, n) for k, (level, p, _, n) in enumerate(blocks) if p == province and level not in ("province", "national")]
+        if not own or not local:
+            continue
+        before = sum(n for k, n in local if k < own[0])
+        after = sum(n for k, n in local if k > own[-1])
+        assert abs(before - after) <= max(n for _, n in local), (province, before, after)
+    return blocks
+
+
+@pytest.fixture
+def place_by_place():
+    """Asserts that a database's rows are written place by place (see ``_assert_place_by_place``); returns the blocks."""
+    return _assert_place_by_place

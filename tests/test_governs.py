@@ -273,16 +273,12 @@ def test_many_short_runs_give_the_answers_of_inline_queries(kb_db_path, monkeypa
         inline.close()
 
 
-def test_rows_are_published_place_by_place(kb_db):
-    """The nation's clauses, then each province's followed by its cities': a city's sets are few runs."""
-    from kb.publish import _LEVEL_ORDER
+def test_rows_are_published_place_by_place(kb_db, place_by_place):
+    """The nation's clauses, then each province's among its cities': a city's sets are few runs, close together."""
+    blocks = place_by_place(kb_db)
+    assert len({place for *_, place, _ in blocks}) >= 3
+    order = [(level, place) for level, _, place, _ in blocks]
+    # the seeds: 辽宁省 between its two cities
+    assert [level for level, _ in order] == ["city", "province", "city"]
 
-    rows = kb_db.execute(
-        "select documents.level, documents.province, documents.jurisdiction from clauses"
-        " join documents on documents.id = clauses.document_id order by clauses.rowid"
-    ).fetchall()
-    keys = [(level != "national", province or place or "", _LEVEL_ORDER.get(level or "", 4), place or "") for level, province, place in rows]
-    assert len({k[3] for k in keys}) >= 3
-    assert keys == sorted(keys)
-    first_city = next(k for k, key in enumerate(keys) if key[2] == _LEVEL_ORDER["city"])
-    assert any(key[2] == _LEVEL_ORDER["province"] for key in keys[:first_city])  # a province's rows before its cities'
+

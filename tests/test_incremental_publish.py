@@ -61,6 +61,11 @@ def _content(db: Path) -> dict[str, list]:
         conn.close()
 
 
+def _rowids(db: Path) -> dict[str, int]:
+    with sqlite3.connect(db) as conn:
+        return dict(conn.execute("select id, rowid from clauses"))
+
+
 def _without_build(evidence: str | None) -> str | None:
     if evidence is None:
         return None
@@ -81,7 +86,7 @@ def _edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
-def _rebuild_and_compare(corpus: Path, tmp_path: Path, edits, relinks_all: bool = False) -> None:
+def _rebuild_and_compare(corpus: Path, tmp_path: Path, edits, place_by_place, relinks_all: bool = False) -> None:
     db = tmp_path / "kb.db"
     first = build(corpus, db)
     assert first.changed is None  # nothing to start from
@@ -95,6 +100,12 @@ def _rebuild_and_compare(corpus: Path, tmp_path: Path, edits, relinks_all: bool 
     reference = tmp_path / "full.db"
     assert build(corpus, reference, full=True).changed is None
     _assert_same(db, reference)
+    # The edits keep every notice's clauses: each is written at the rowid a full build gives it
+    # (the rewritten notices take their old rowids again), so the rows stay place by place.
+    assert _rowids(db) == _rowids(reference)
+    for path in (db, reference):
+        with sqlite3.connect(path) as conn:
+            place_by_place(conn)
     # and a search finds the same clauses
     for term in ("补贴", "就业", "见习", "个月", "创业担保贷款"):
         found = {r["clause_id"] for r in search.search(sqlite3.connect(db), term, limit=1000)}
@@ -107,7 +118,7 @@ def any_share(monkeypatch):
     monkeypatch.setattr(publish_mod, "_MAX_CHANGED_SHARE", 1.0)
 
 
-def test_seeds_one_city_and_one_provincial_file(tmp_path, any_share):
+def test_seeds_one_city_and_one_provincial_file(tmp_path, any_share, place_by_place):
     corpus = tmp_path / "corpus"
     shutil.copytree(ROOT / "corpus", corpus)
     _rebuild_and_compare(
@@ -117,6 +128,7 @@ def test_seeds_one_city_and_one_provincial_file(tmp_path, any_share):
             (corpus / DALIAN, "执行期限自本文印发之日起12个月", "执行期限自本文印发之日起18个月，并给予一次性见习补贴"),
             (corpus / P25, "可预拨不超过50%的一次性吸纳就业补贴", "可预拨不超过40%的一次性吸纳就业补贴"),
         ],
+        place_by_place,
         relinks_all=True,  # every seed notice stands on 25号
     )
 
@@ -133,7 +145,7 @@ def synthetic(tmp_path_factory) -> Path:
     return out / "corpus"
 
 
-def test_synthetic_one_city_and_one_provincial_file(synthetic, tmp_path, any_share):
+def test_synthetic_one_city_and_one_provincial_file(synthetic, tmp_path, any_share, place_by_place):
     corpus = tmp_path / "corpus"
     shutil.copytree(synthetic, corpus)
     province = sorted(corpus.glob("*_province-liaoning_*.txt"))[0]
@@ -147,7 +159,7 @@ def test_synthetic_one_city_and_one_provincial_file(synthetic, tmp_path, any_sha
     # and the city says something new in its first item (new words for both search indexes)
     first_item = re.search(r"^一、(.+?)。", city.read_text(encoding="utf-8"), re.M).group(1)
     edits.append((city, first_item, first_item + "，开展零工市场见习服务"))
-    _rebuild_and_compare(corpus, tmp_path, edits)
+    _rebuild_and_compare(corpus, tmp_path, edits, place_by_place)
 
 
 def test_a_file_put_back_is_rewritten_though_its_parse_is_cached(tmp_path, any_share):
