@@ -18,14 +18,14 @@ Answers are ranked by relevance, discounted for expired (x0.6) and superseded (x
 lapsed rule is still the best record of its topic when nothing replaced it, a superseded one
 yields to its successor.
 
-Cost, on 10,000 notices: the full-text match dominates. The 200 best matches are ranked in the
-FTS table alone, each match looked up in the set of clauses that can govern in the city (two
-temp tables of rowids, the province's and the city's, made once per connection: see
-``_eligible``), reading only the ranges of rowids where those sets lie (publish writes rows
-place by place: see ``_runs``); only those 200 are joined to their clauses. Everything else is
-read in a few set-based queries over all answers at once (ids passed as a JSON array), with
-explicit orders where the first row wins, so that answers do not depend on which index a query
-plan uses.
+Cost, on 10,000 notices: the full-text match dominates. The 200 best matches (and any tied
+with the 200th: see ``_best``) are ranked in the FTS table alone, each match looked up in the
+set of clauses that can govern in the city (two temp tables of rowids, the province's and the
+city's, made once per connection: see ``_eligible``), reading only the ranges of rowids where
+those sets lie (publish writes rows place by place: see ``_runs``); only those are joined to
+their clauses. Everything else is read in a few set-based queries over all answers at once (ids
+passed as a JSON array), with explicit orders where the first row wins, so that answers do not
+depend on which index a query plan uses, nor on the rowids a build gave the clauses.
 """
 
 from __future__ import annotations
@@ -95,16 +95,16 @@ _RUN_GAP = 2048
 _RUN_GAP_SHARE = 4
 _MAX_RUNS = 16
 
-# The best matches by bm25, ties by rowid (the order FTS5 yields them), ranked before anything is
-# joined: joining every match to its clause and document costs more than the ranking. The unary
-# + keeps SQLite from handing the IN lists to FTS5 as rowid lookups (one full-text query per
-# eligible clause): each match is looked up in the sets instead.
+# The matches by bm25, best first, ranked before anything is joined: joining every match to its
+# clause and document costs more than the ranking. The first _CANDIDATES are read, and every
+# match tied with the last of them (``_best``). The unary + keeps SQLite from handing the IN
+# lists to FTS5 as rowid lookups (one full-text query per eligible clause): each match is
+# looked up in the sets instead.
 _MATCH_SQL = f"""
 select rowid, bm25({GRAMS_TABLE}, {HEADING_WEIGHT}, {TEXT_WEIGHT}) as rank
 from {GRAMS_TABLE}
 where {GRAMS_TABLE} match :match and ({{eligible}})
 order by rank, rowid
-limit {_CANDIDATES}
 """
 
 # The same, reading only the runs of rowids where the sets lie: FTS5 takes a rowid range as a
@@ -116,10 +116,9 @@ select rowid, bm25({GRAMS_TABLE}, {HEADING_WEIGHT}, {TEXT_WEIGHT}) as rank
 from {GRAMS_TABLE}
 where {GRAMS_TABLE} match :match and rowid between {{lo}} and {{hi}} and ({{eligible}})
 """
-_RUNS_MATCH_SQL = f"""
-select rowid, rank from ({{runs}})
+_RUNS_MATCH_SQL = """
+select rowid, rank from ({runs})
 order by rank, rowid
-limit {_CANDIDATES}
 """
 
 # Ids are passed as one JSON array (json_each), so a page makes a handful of queries, not a few
@@ -268,9 +267,22 @@ def _matches(conn, match: str, city: str, province: str, as_of: str) -> list[dic
         )
         params = {"match": match, "as_of": as_of} | {f"place{k}": place for k, (_, place) in enumerate(sets)}
         sql = _MATCH_SQL.format(eligible=eligible)
-    ranked = conn.execute(sql, params).fetchall()
+    ranked = _best(conn.execute(sql, params), _CANDIDATES)
     by_rowid = {r["rowid"]: r for r in _rows(conn, _CLAUSES_SQL.format(key="rowid"), {"ids": _ids(rowid for rowid, _ in ranked)})}
     return [dict(by_rowid[rowid], rank=rank) for rowid, rank in ranked]
+
+
+def _best(ranked: sqlite3.Cursor, most: int) -> list[tuple[int, float]]:
+    """The first ``most`` (rowid, rank) rows, and every later one tied with the last of them.
+
+    Clauses with the same words have the same bm25 (restated rules are common), and a cut
+    between them would keep the ones with the lower rowids: which clauses compete would depend
+    on where publish happened to write them, not on what they say."""
+    best = ranked.fetchmany(most)
+    if len(best) == most:
+        while (row := ranked.fetchone()) is not None and row[1] == best[-1][1]:
+            best.append(row)
+    return best
 
 
 def _eligible(conn, sets: list[tuple[str, str]], as_of: str) -> list[str]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,15 @@ def kb_build(tmp_path_factory):
 
     path = tmp_path_factory.mktemp("kb") / "kb.db"
     return build(CORPUS, path)
+
+
+@pytest.fixture(scope="session")
+def synthetic_corpus(tmp_path_factory) -> Path:
+    """A 60-notice corpus from scripts/make_corpus (provinces and the cities implementing them;
+    restated rules, so clauses with the same words). Tests copy it before changing it."""
+    out = tmp_path_factory.mktemp("synthetic")
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "make_corpus"), "--notices", "60", "--out", str(out)], check=True, capture_output=True)
+    return out / "corpus"
 
 
 @pytest.fixture(scope="session")

@@ -12,8 +12,6 @@ import json
 import re
 import shutil
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -133,21 +131,9 @@ def test_seeds_one_city_and_one_provincial_file(tmp_path, any_share, place_by_pl
     )
 
 
-@pytest.fixture(scope="module")
-def synthetic(tmp_path_factory) -> Path:
-    """A 60-notice corpus from scripts/make_corpus (provinces and the cities implementing them)."""
-    out = tmp_path_factory.mktemp("synthetic")
-    subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "make_corpus"), "--notices", "60", "--out", str(out)],
-        check=True,
-        capture_output=True,
-    )
-    return out / "corpus"
-
-
-def test_synthetic_one_city_and_one_provincial_file(synthetic, tmp_path, any_share, place_by_place):
+def test_synthetic_one_city_and_one_provincial_file(synthetic_corpus, tmp_path, any_share, place_by_place):
     corpus = tmp_path / "corpus"
-    shutil.copytree(synthetic, corpus)
+    shutil.copytree(synthetic_corpus, corpus)
     province = sorted(corpus.glob("*_province-liaoning_*.txt"))[0]
     number = re.search(r"^辽\S+〔\d{4}〕\d+号$", province.read_text(encoding="utf-8"), re.M).group()
     city = next(p for p in sorted(corpus.glob("*_city-*.txt")) if number in p.read_text(encoding="utf-8"))
