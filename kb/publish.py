@@ -812,17 +812,17 @@ def _place_order(documents: list[Document]) -> list[Document]:
     def province_of(doc: Document) -> str:
         return doc.province or doc.jurisdiction or ""
 
-    local = [d for d in documents if d.level not in ("national", "province")]
-    weights: dict[str, Counter] = {}
-    for doc in local:
-        weights.setdefault(province_of(doc), Counter())[doc.jurisdiction or ""] += len(doc.clauses)
+    clauses_by_place: dict[str, Counter] = {}  # province -> its cities' (and counties') clauses
+    for doc in documents:
+        if doc.level not in ("national", "province"):
+            clauses_by_place.setdefault(province_of(doc), Counter())[doc.jurisdiction or ""] += len(doc.clauses)
     before: set[tuple[str, str]] = set()  # (province, place) written before the province's own rows
-    for province, places_ in weights.items():
-        total, seen = sum(places_.values()), 0
-        for place in sorted(places_):
-            if seen + places_[place] / 2 < total / 2:  # its middle lies in the first half
+    for province, clauses in clauses_by_place.items():
+        total, seen = sum(clauses.values()), 0
+        for place in sorted(clauses):
+            if seen + clauses[place] / 2 < total / 2:  # its middle lies in the first half
                 before.add((province, place))
-            seen += places_[place]
+            seen += clauses[place]
 
     def key(doc: Document) -> tuple:
         province, place = province_of(doc), doc.jurisdiction or ""
