@@ -10,8 +10,10 @@ Offsets are *character* offsets into the decoded text of the source file
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import operator
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -56,7 +58,22 @@ class Source:
         return self.text.count("\n", 0, offset) + 1
 
 
+def _pickled_as_arguments(cls):
+    """Pickle a slotted dataclass as its class and its fields' values, in order: unpickled by a
+    call of the class. Python's own pickle of an object with slots is a dict of slot names, set
+    one by one, and the records below are pickled by the hundred thousand (parse cache, the
+    parse workers' results, the linker's shares): this is about 40% faster both ways."""
+    values = operator.attrgetter(*(f.name for f in dataclasses.fields(cls)))
+
+    def __reduce__(self):
+        return (cls, values(self))
+
+    cls.__reduce__ = __reduce__
+    return cls
+
+
 # slots=True on the records a large corpus has hundreds of thousands of: no __dict__ each.
+@_pickled_as_arguments
 @dataclass(slots=True)
 class Clause:
     """One numbered item, part, table row, preamble or attachment of a document."""
@@ -91,6 +108,7 @@ class Clause:
         return self.heading or self.text
 
 
+@_pickled_as_arguments
 @dataclass(slots=True)
 class Citation:
     """A notice mentioned by a document: 《title》（文号）, a bare 文号, or a bare 《title》."""
@@ -142,6 +160,7 @@ class Document:
         raise KeyError(f"{self.id} has no clause {path!r}")
 
 
+@_pickled_as_arguments
 @dataclass(slots=True)
 class Parameter:
     """A number a clause sets: a rate, period, amount, headcount, date or deadline."""
@@ -157,6 +176,7 @@ class Parameter:
     end: int = 0
 
 
+@_pickled_as_arguments
 @dataclass(slots=True)
 class Link:
     """A clause-to-clause relation made by the linker."""
@@ -236,6 +256,7 @@ def clause_id(doc_id: str, path: str) -> str:
     return f"{doc_id}:{path}"
 
 
+@_pickled_as_arguments
 @dataclass(slots=True)
 class DocRelation:
     """A document-level edge: implements / cites / attaches (target may not be in the corpus)."""
@@ -248,6 +269,7 @@ class DocRelation:
     title_mismatch: str | None = None  # the target's own title when the cited one differs
 
 
+@_pickled_as_arguments
 @dataclass(slots=True)
 class Unresolved:
     """A city clause the linker would not link, and where its counterpart most likely is."""
@@ -260,6 +282,7 @@ class Unresolved:
     explanation: str = ""
 
 
+@_pickled_as_arguments
 @dataclass(slots=True)
 class Coverage:
     """Whether a city notice restated one clause of the provincial notice it implements."""

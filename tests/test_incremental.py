@@ -260,3 +260,37 @@ def test_only_the_changed_clauses_of_a_changed_notice_are_checked_against_every_
     assert len(changed) == 1 and len(notice.clauses) > 10
     # a notice the previous run did not have: every linkable clause is new
     assert len(changed_clauses([notice], type(first.state)(first.state.code))) > 10
+
+
+def test_records_come_back_from_a_pickle_whole(tmp_path):
+    """The caches hold pickled records (``kb.model``'s slotted ones pickle as their fields'
+    values): every field comes back, the provenance ones that equality leaves out too."""
+    import dataclasses
+    import pickle
+
+    from kb.link import link
+    from kb.parse import parse_corpus
+    from kb.versions import assign_versions
+
+    parsed = parse_corpus(ROOT / "corpus")
+    documents, _ = assign_versions(parsed.documents)
+    linked = link(documents)
+    records = {
+        "Clause": [c for d in documents for c in d.clauses],
+        "Citation": [c for d in documents for c in d.citations],
+        "Parameter": linked.parameters,
+        "Link": linked.links,
+        "DocRelation": linked.relations,
+        "Unresolved": linked.unresolved,
+        "Coverage": linked.coverage,
+    }
+    for name, values in records.items():
+        assert values, f"the seeds make no {name}"
+        back = pickle.loads(pickle.dumps(values, protocol=pickle.HIGHEST_PROTOCOL))
+        for a, b in zip(values, back, strict=True):
+            assert type(b) is type(a) and type(a).__name__ == name
+            every = [f.name for f in dataclasses.fields(a)]
+            assert [getattr(b, f) for f in every] == [getattr(a, f) for f in every], name
+        provenance = [f.name for f in dataclasses.fields(values[0]) if not f.compare]
+        if provenance:  # equality would not see them: they are set, and came back
+            assert all(any(getattr(a, f) not in (0, "", None, []) for a in values) for f in provenance), name
