@@ -63,7 +63,9 @@ def _pickled_as_arguments(cls):
     call of the class. Python's own pickle of an object with slots is a dict of slot names, set
     one by one, and the records below are pickled by the hundred thousand (parse cache, the
     parse workers' results, the linker's shares): this is about 40% faster both ways."""
-    values = operator.attrgetter(*(f.name for f in dataclasses.fields(cls)))
+    names = [f.name for f in dataclasses.fields(cls)]
+    assert len(names) > 1, "attrgetter of one name gives the value, not a tuple of values"
+    values = operator.attrgetter(*names)
 
     def __reduce__(self):
         return (cls, values(self))
