@@ -770,11 +770,13 @@ def _update(db: sqlite_utils.Database, content: _Content, changed: Changes) -> N
         conn.execute(f"delete from unresolved where clause_id in (select id from clauses where {of_relinked})")
         conn.execute("delete from coverage where city_document_id in (select id from temp.kb_relinked)")
         conn.execute(f"delete from time_limits where clause_id in (select id from clauses where {of_rewritten})")
-        texts = f"select rowid, heading, text from clauses where {of_rewritten}"
-        old = conn.execute(texts).fetchall()
         rowids: dict[str, list[int]] = {}  # a rewritten notice's clauses take its old rowids again
-        for document_id, rowid in conn.execute(f"select document_id, rowid from clauses where {of_rewritten} order by rowid"):
+        old = []
+        for rowid, document_id, heading, text in conn.execute(
+            f"select rowid, document_id, heading, text from clauses where {of_rewritten} order by rowid"
+        ):
             rowids.setdefault(document_id, []).append(rowid)
+            old.append((rowid, heading, text))
         conn.executemany(f"insert into [{trigrams}] ([{trigrams}], rowid, heading, text) values ('delete', ?, ?, ?)", old)
         conn.executemany(f"insert into [{grams}] ([{grams}], rowid, heading, text) values ('delete', ?, ?, ?)", search.gram_rows(old))
         for table in ("clauses", "citations", "clause_versions"):
@@ -786,7 +788,7 @@ def _update(db: sqlite_utils.Database, content: _Content, changed: Changes) -> N
 
         _insert_clauses(db, content, changed, rowids)
         _insert_rows(db, content, changed)
-        new = conn.execute(texts).fetchall()
+        new = conn.execute(f"select rowid, heading, text from clauses where {of_rewritten}").fetchall()
         conn.executemany(f"insert into [{trigrams}] (rowid, heading, text) values (?, ?, ?)", new)
         conn.executemany(f"insert into [{grams}] (rowid, heading, text) values (?, ?, ?)", search.gram_rows(new))
         for name in ("kb_rewritten", "kb_relinked", "kb_paths"):

@@ -6,6 +6,7 @@ import itertools
 import json
 import re
 import sqlite3
+from contextlib import closing
 from html import unescape
 from urllib.parse import quote, unquote
 
@@ -298,24 +299,22 @@ def test_the_answers_do_not_depend_on_the_rowids_a_build_gave_the_clauses(synthe
     place_order = kb.publish._place_order
     monkeypatch.setattr(kb.publish, "_place_order", lambda documents: place_order(documents)[::-1])
     build(synthetic_corpus, in_reverse, full=True)
-    a, b = sqlite3.connect(in_order), sqlite3.connect(in_reverse)
-    rowids = "select id, rowid from clauses order by id"
-    assert a.execute(rowids).fetchall() != b.execute(rowids).fetchall()
-    cities = [r[0] for r in a.execute("select distinct jurisdiction from documents where level = 'city' and placeholder = 0 order by 1")]
-    topics = ("补贴", "就业", "见习", "创业", "培训", "社会保险", "岗位", "高校毕业生", "失业", "贷款", "灵活就业", "稳岗")
-    best, tied = kb.governs._best, []
+    with closing(sqlite3.connect(in_order)) as a, closing(sqlite3.connect(in_reverse)) as b:
+        rowids = "select id, rowid from clauses order by id"
+        assert a.execute(rowids).fetchall() != b.execute(rowids).fetchall()
+        cities = [r[0] for r in a.execute("select distinct jurisdiction from documents where level = 'city' and placeholder = 0 order by 1")]
+        topics = ("补贴", "就业", "见习", "创业", "培训", "社会保险", "岗位", "高校毕业生", "失业", "贷款", "灵活就业", "稳岗")
+        best, tied = kb.governs._best, []
 
-    def counting(ranked, most):
-        found = best(ranked, most)
-        tied.append(len(found) > most)
-        return found
+        def counting(ranked, most):
+            found = best(ranked, most)
+            tied.append(len(found) > most)
+            return found
 
-    monkeypatch.setattr(kb.governs, "_best", counting)
-    for most in (200, 20, 5, 3):
-        monkeypatch.setattr(kb.governs, "_CANDIDATES", most)
-        for topic, city in itertools.product(topics, cities[:6]):
-            answers = [x.to_dict() for x in governs(a, topic, city, "2026-01-01")]
-            assert answers == [x.to_dict() for x in governs(b, topic, city, "2026-01-01")], (most, topic, city)
-    assert any(tied)  # ties fell on the cut: the test can tell
-    a.close()
-    b.close()
+        monkeypatch.setattr(kb.governs, "_best", counting)
+        for most in (200, 20, 5, 3):
+            monkeypatch.setattr(kb.governs, "_CANDIDATES", most)
+            for topic, city in itertools.product(topics, cities[:6]):
+                answers = [x.to_dict() for x in governs(a, topic, city, "2026-01-01")]
+                assert answers == [x.to_dict() for x in governs(b, topic, city, "2026-01-01")], (most, topic, city)
+        assert any(tied)  # ties fell on the cut: the test can tell

@@ -12,6 +12,7 @@ import json
 import re
 import shutil
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -60,7 +61,7 @@ def _content(db: Path) -> dict[str, list]:
 
 
 def _rowids(db: Path) -> dict[str, int]:
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn:
         return dict(conn.execute("select id, rowid from clauses"))
 
 
@@ -102,7 +103,7 @@ def _rebuild_and_compare(corpus: Path, tmp_path: Path, edits, place_by_place, re
     # (the rewritten notices take their old rowids again), so the rows stay place by place.
     assert _rowids(db) == _rowids(reference)
     for path in (db, reference):
-        with sqlite3.connect(path) as conn:
+        with closing(sqlite3.connect(path)) as conn:
             place_by_place(conn)
     # and a search finds the same clauses
     for term in ("补贴", "就业", "见习", "个月", "创业担保贷款"):
