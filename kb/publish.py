@@ -13,8 +13,8 @@ and citations always reach a row.
 Writing is built for size: rows go in by ``executemany`` (tuples for the large tables) in one
 transaction whose commit does not wait for the disk (the temp file needs no crash safety until
 it is complete; the last commit, of the ``builds`` row, syncs it), and indexes come after the
-rows. The two search indexes, the costliest part, are built by two other processes into scratch
-files while this one writes the rest, then copied in (``_Scratch``).
+rows. The search index, the costliest part, is built by another process into a scratch file
+while this one writes the rest, then copied in (``_Scratch``).
 
 Incremental: when the database in place is the one this code wrote last and holds the same
 documents, ``build`` copies it and replaces only the rows of the files that changed since and of
@@ -29,7 +29,6 @@ Deliberately not here: parsing (``kb.parse``), linking (``kb.link``) and searchi
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
@@ -440,7 +439,7 @@ class Changes:
 
     - paths: files whose bytes or manifest entry differ from the database's (their ``sources`` rows);
     - documents: ids of documents from those files, every version: their ``documents``,
-      ``clauses`` (with their rows of both search indexes), ``time_limits``, ``citations`` and
+      ``clauses`` (with their rows of the search index), ``time_limits``, ``citations`` and
       ``clause_versions`` rows;
     - linked: ids of documents the linker recomputed (and the above): their ``links``
       (by source clause), ``parameters``, ``unresolved`` and ``coverage`` (by city notice) rows.
@@ -733,14 +732,14 @@ class _Content:
 
 
 def _write_all(db: sqlite_utils.Database, content: _Content) -> None:
-    """Every table, index, view and search index, into an empty database."""
+    """Every table, index, view and the search index, into an empty database."""
     with _fast_writes(db), _Scratch(db) as scratch:
-        scratch.start(content.documents)  # the search indexes, in processes of their own
+        scratch.start(content.documents)  # the search index, in a process of its own
         with db.conn:  # one transaction (sqlite-utils' insert_all would commit every 100 rows)
             _create_schema(db)
             _insert_clauses(db, content)
             _insert_rows(db, content)
-            _create_indexes(db)  # while the search indexes are still being written
+            _create_indexes(db)  # while the search index is still being written
         scratch.copy()
         with db.conn:
             for name, sql in _VIEWS.items():
@@ -751,14 +750,14 @@ def _update(db: sqlite_utils.Database, content: _Content, changed: Changes) -> N
     """Replace, in a copy of the previous build's database, the rows of what changed (one transaction).
 
     Rows go out by the keys of what changed (the clauses' old ids and text are read first:
-    the links, parameters and time limits hang on them, and both FTS5 tables need a row's old
+    the links, parameters and time limits hang on them, and the FTS5 table needs a row's old
     text to delete it), then the new rows of the same documents go in, as a full write makes
     them. Kept rows keep their rowids, and the ``build_id`` (and, in a link's evidence, the
     ``code_version``) of the build that wrote them; a rewritten notice's clauses take its old
     rowids, in order (new notices, and clauses beyond a notice's old count, go after all others).
     """
     conn = db.conn
-    trigrams, grams = (table for table, _ in _search_tables())
+    grams = search.GRAMS_TABLE
     with conn:
         for name, keys in (("kb_rewritten", changed.documents), ("kb_relinked", changed.linked), ("kb_paths", changed.paths)):
             conn.execute(f"create temp table {name} (id text primary key)")
@@ -777,7 +776,6 @@ def _update(db: sqlite_utils.Database, content: _Content, changed: Changes) -> N
         ):
             rowids.setdefault(document_id, []).append(rowid)
             old.append((rowid, heading, text))
-        conn.executemany(f"insert into [{trigrams}] ([{trigrams}], rowid, heading, text) values ('delete', ?, ?, ?)", old)
         conn.executemany(f"insert into [{grams}] ([{grams}], rowid, heading, text) values ('delete', ?, ?, ?)", search.gram_rows(old))
         for table in ("clauses", "citations", "clause_versions"):
             conn.execute(f"delete from [{table}] where {of_rewritten}")
@@ -789,7 +787,6 @@ def _update(db: sqlite_utils.Database, content: _Content, changed: Changes) -> N
         _insert_clauses(db, content, changed, rowids)
         _insert_rows(db, content, changed)
         new = conn.execute(f"select rowid, heading, text from clauses where {of_rewritten}").fetchall()
-        conn.executemany(f"insert into [{trigrams}] (rowid, heading, text) values (?, ?, ?)", new)
         conn.executemany(f"insert into [{grams}] (rowid, heading, text) values (?, ?, ?)", search.gram_rows(new))
         for name in ("kb_rewritten", "kb_relinked", "kb_paths"):
             conn.execute(f"drop table temp.{name}")
@@ -917,7 +914,7 @@ def publish(
     )
     if changed is None:
         db.analyze()
-    else:  # the tables an update wrote; the search indexes' own tables are read by rowid only
+    else:  # the tables an update wrote; the search index's own tables are read by rowid only
         for table in _TABLES:
             db.analyze(table)
     return counts
@@ -975,27 +972,6 @@ def _time_limit_rows(documents: list[Document]) -> Iterator[dict]:
                 yield {"clause_id": c.id, "kind": t.kind, "date": t.date, "words": t.words, "start": t.start, "end": t.end}
 
 
-@functools.cache
-def _trigram_sql() -> str:
-    """The CREATE of ``clauses_fts`` exactly as sqlite-utils' ``enable_fts`` writes it: Datasette
-    finds a table's search index by that statement (``content="clauses"``)."""
-    mem = sqlite_utils.Database(memory=True)
-    try:
-        mem["clauses"].create({"heading": str, "text": str})
-        mem["clauses"].enable_fts(["heading", "text"], tokenize="trigram")
-        return mem["clauses_fts"].schema
-    finally:
-        mem.close()
-
-
-def _search_tables() -> list[tuple[str, str]]:
-    """The two search indexes and their CREATE statements."""
-    return [
-        ("clauses_fts", _trigram_sql()),  # trigrams, for Datasette's own search box
-        (search.GRAMS_TABLE, search.GRAMS_SQL),  # bigrams, for kb.search
-    ]
-
-
 # FTS5 writes a segment each time its in-memory hash reaches this many bytes. Its default (1 MB)
 # makes hundreds of small segments at this size, merged again and again: 16 MB halves the work.
 _FTS_HASHSIZE = 16 << 20
@@ -1003,26 +979,26 @@ _GRAMS_BATCH = 2000  # clauses turned into bigrams (numpy) at a time
 
 
 class _Scratch:
-    """The two search indexes, each written by another process into a scratch file, then copied in.
+    """The search index, written by another process into a scratch file, then copied in.
 
-    The FTS5 indexes are the costliest part of publishing, and they need nothing but the clause
-    text. So ``start`` hands the text to two processes of their own, each building one index in
-    a scratch database beside the one being built while this process writes every other table
-    (three processes on two cores: none waits long for another); ``copy`` then moves their shadow
-    tables in: rows in key order, a fraction of the cost of building them. Clause rowids are the
-    clauses' order in ``documents`` in every file.
+    The FTS5 index is the costliest part of publishing, and it needs nothing but the clause
+    text. So ``start`` hands the text to a process of its own, which builds the index in a
+    scratch database beside the one being built while this process writes every other table
+    (one each on two cores); ``copy`` then moves its shadow tables in: rows in key order, a
+    fraction of the cost of building them. Clause rowids are the clauses' order in
+    ``documents`` in both files.
 
-    Each process is a new Python (``python -c``), given the text alone, pickled into a scratch
+    The process is a new Python (``python -c``), given the text alone, pickled into a scratch
     file (a few hundred MB at 300,000 clauses, about a second) whose name goes down its stdin.
     Not forked: a forked process shares this one's pages, and every record this one then reads
     (a reference count written) would be copied, the records' whole size again. Not
     multiprocessing's spawn: that runs the caller's main script again, which a script without a
     ``__main__`` guard does not survive.
 
-    The scratch indexes are built with a larger FTS5 hash (``_FTS_HASHSIZE``): fewer, larger
+    The scratch index is built with a larger FTS5 hash (``_FTS_HASHSIZE``): fewer, larger
     segments, the same index (every term, row, column and offset, so the same matches and bm25
     ranks). The published ``*_config`` is the one the CREATE writes: the hash size is a setting
-    of the build only. Leaving the block, also on an error, stops the processes and removes the files.
+    of the build only. Leaving the block, also on an error, stops the process and removes the files.
     """
 
     def __init__(self, db: sqlite_utils.Database):
@@ -1035,12 +1011,12 @@ class _Scratch:
             os.close(fd)
             return Path(scratch)
 
-        self.jobs: list[tuple[str, str, Path, subprocess.Popen | None]] = [
-            (table, create, scratch_file("-search-"), None) for table, create in _search_tables()
-        ]
-        # The texts both processes read: a file, not a pipe (a pickle of every clause's text
-        # in memory is a few hundred MB at 300,000 clauses), pickled once for both.
+        self.table, self.create = search.GRAMS_TABLE, search.GRAMS_SQL
+        self.path = scratch_file("-search-")
+        # The texts the process reads: a file, not a pipe (a pickle of every clause's text in
+        # memory is a few hundred MB at 300,000 clauses).
         self.texts = scratch_file("-search-texts-")
+        self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> _Scratch:
         return self
@@ -1050,69 +1026,56 @@ class _Scratch:
             pickle.dump([(c.heading, c.text) for d in documents for c in d.clauses], f, protocol=pickle.HIGHEST_PROTOCOL)
         package_root = str(Path(__file__).resolve().parent.parent)  # so that the new Python imports this kb
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
-        for n, (table, create, path, _) in enumerate(self.jobs):
-            process = subprocess.Popen(
-                [sys.executable, "-c", "from kb.publish import _write_search_index; _write_search_index()"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                env=env,
-            )
-            self.jobs[n] = (table, create, path, process)
-            try:
-                pickle.dump((str(path), str(self.texts), table, create, table == search.GRAMS_TABLE, os.getpid()), process.stdin)
-                process.stdin.close()
-            except BrokenPipeError:  # it died at once: copy() says why
-                pass
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", "from kb.publish import _write_search_index; _write_search_index()"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=env,
+        )
+        try:
+            pickle.dump((str(self.path), str(self.texts), self.table, self.create, os.getpid()), self.process.stdin)
+            self.process.stdin.close()
+        except BrokenPipeError:  # it died at once: copy() says why
+            pass
 
     def copy(self) -> None:
-        """Wait for the scratch files, then copy their tables into the database (one transaction)."""
-        for table, _, path, process in self.jobs:
-            errors = process.stderr.read()  # until it ends
-            if process.wait() != 0:
-                raise KbError(
-                    f"writing the search index {table} in {path} failed (exit code {process.returncode}):\n"
-                    + errors.decode("utf-8", "replace")
-                )
-        conn = self.db.conn
-        for n, (_, _, path, _) in enumerate(self.jobs):
-            conn.execute(f"attach database ? as scratch{n}", [str(path)])
+        """Wait for the scratch file, then copy its tables into the database (one transaction)."""
+        errors = self.process.stderr.read()  # until it ends
+        if self.process.wait() != 0:
+            raise KbError(
+                f"writing the search index {self.table} in {self.path} failed (exit code {self.process.returncode}):\n"
+                + errors.decode("utf-8", "replace")
+            )
+        conn, table = self.db.conn, self.table
+        conn.execute("attach database ? as scratch", [str(self.path)])
         try:
             with conn:
-                for n, (table, create, _, _) in enumerate(self.jobs):
-                    conn.execute(create)
-                    for shadow in ("data", "idx", "docsize"):
-                        conn.execute(f"delete from main.[{table}_{shadow}]")
-                        conn.execute(f"insert into main.[{table}_{shadow}] select * from scratch{n}.[{table}_{shadow}]")
+                conn.execute(self.create)
+                for shadow in ("data", "idx", "docsize"):
+                    conn.execute(f"delete from main.[{table}_{shadow}]")
+                    conn.execute(f"insert into main.[{table}_{shadow}] select * from scratch.[{table}_{shadow}]")
         finally:
-            for n in range(len(self.jobs)):
-                conn.execute(f"detach database scratch{n}")
+            conn.execute("detach database scratch")
 
     def __exit__(self, *exc) -> None:
-        for _, _, path, process in self.jobs:
-            if process is not None:
-                if process.poll() is None:
-                    process.kill()
-                process.wait()
-                process.stderr.close()
-            path.unlink(missing_ok=True)
+        if self.process is not None:
+            if self.process.poll() is None:
+                self.process.kill()
+            self.process.wait()
+            self.process.stderr.close()
+        self.path.unlink(missing_ok=True)
         self.texts.unlink(missing_ok=True)
 
 
 def _write_search_index() -> None:
-    """The other process: one search index into a scratch file, from what stdin holds.
+    """The other process: the search index into a scratch file, from what stdin holds.
 
-    stdin: (path, the file of the pickled texts, table, its CREATE, whether it takes bigrams,
-    parent pid), pickled; rowid = place in texts, from 1. The index takes the clauses a few
-    thousand at a time: their text, or ``search.gram_rows`` of it. If the build is killed, this
-    stops at the next batch.
+    stdin: (path, the file of the pickled texts, table, its CREATE, parent pid), pickled;
+    rowid = place in texts, from 1. The index takes the clauses a few thousand at a time, as
+    ``search.gram_rows`` of their text. If the build is killed, this stops at the next batch.
     """
-    path, texts_path, table, create, bigrams, parent = pickle.load(sys.stdin.buffer)
-    # Below the build's own process: that one has the most to do; these two share what is left.
-    # The trigram index costs a fifth more CPU than the bigram one (19 s to 16 s at 10,000
-    # notices): one step of priority more (CPU shares 423 to 335) and the two end together,
-    # rather than one core idling at the end of the build while the other finishes.
-    os.nice(5 if bigrams else 4)
+    path, texts_path, table, create, parent = pickle.load(sys.stdin.buffer)
     with open(texts_path, "rb") as f:
         texts = pickle.load(f)
     conn = sqlite3.connect(path, isolation_level=None)
@@ -1127,8 +1090,7 @@ def _write_search_index() -> None:
             if os.getppid() != parent:
                 sys.exit("the build that started this process is gone")
             batch = [(start + i + 1, heading, text) for i, (heading, text) in enumerate(texts[start : start + _GRAMS_BATCH])]
-            rows = search.gram_rows(batch) if bigrams else batch
-            conn.executemany(f"insert into [{table}] (rowid, heading, text) values (?, ?, ?)", rows)
+            conn.executemany(f"insert into [{table}] (rowid, heading, text) values (?, ?, ?)", search.gram_rows(batch))
         conn.execute("commit")
     finally:
         conn.close()

@@ -20,8 +20,8 @@ escaped text (``<mark>``); FTS5's own ``highlight()`` is not used because it ret
 strings as ``grams`` a few thousand clauses at a time on numpy arrays of code points
 (``_grams_of_all``): making a Python string of every pair costs more than indexing.
 
-The trigram table ``clauses_fts`` (sqlite-utils' ``enable_fts`` layout) is still published for
-Datasette's own search box on the ``clauses`` table; ``search()`` does not use it.
+Datasette's own search box on the ``clauses`` table reads this table too (the plugin's
+``filters_from_request`` hands it ``fts_query``): no trigram index is published.
 
 A query that matches more than ``RANK_LIMIT`` clauses (20,000: a term in most clauses, such as
 就业 or 工作) is *listed*, not ranked: ``search_page`` says so (``ranked`` False), and gives the

@@ -117,3 +117,10 @@ def test_document_page_in_a_browser(server, tmp_path, test_output):
     dom = _render(tmp_path, test_output, f"{server}/-/kb/document/{quote(DL, safe='')}", "document")
     assert "全力做好当前促进和扩大就业有关工作的通知" in dom and "Incomplete:" in dom
     assert "/-/kb/clause/" + quote(f"{DL}:三", safe="") in dom
+
+
+def test_datasette_table_search_in_a_browser(server, tmp_path, test_output):
+    # Datasette's own table page and search box, answered from the bigram index (a 2-character word).
+    dom = _render(tmp_path, test_output, f"{server}/kb/clauses?_search={quote('零工')}", "table-search")
+    assert 'value="零工"' in dom and 'search matches "零工"' in dom.replace("&quot;", '"')
+    assert "零工市场" in dom.split("<table", 1)[1]  # a matching clause's text in the table
