@@ -1011,7 +1011,6 @@ class _Scratch:
             os.close(fd)
             return Path(scratch)
 
-        self.table, self.create = search.GRAMS_TABLE, search.GRAMS_SQL
         self.path = scratch_file("-search-")
         # The texts the process reads: a file, not a pipe (a pickle of every clause's text in
         # memory is a few hundred MB at 300,000 clauses).
@@ -1034,7 +1033,7 @@ class _Scratch:
             env=env,
         )
         try:
-            pickle.dump((str(self.path), str(self.texts), self.table, self.create, os.getpid()), self.process.stdin)
+            pickle.dump((str(self.path), str(self.texts), os.getpid()), self.process.stdin)
             self.process.stdin.close()
         except BrokenPipeError:  # it died at once: copy() says why
             pass
@@ -1044,14 +1043,14 @@ class _Scratch:
         errors = self.process.stderr.read()  # until it ends
         if self.process.wait() != 0:
             raise KbError(
-                f"writing the search index {self.table} in {self.path} failed (exit code {self.process.returncode}):\n"
+                f"writing the search index {search.GRAMS_TABLE} in {self.path} failed (exit code {self.process.returncode}):\n"
                 + errors.decode("utf-8", "replace")
             )
-        conn, table = self.db.conn, self.table
+        conn, table = self.db.conn, search.GRAMS_TABLE
         conn.execute("attach database ? as scratch", [str(self.path)])
         try:
             with conn:
-                conn.execute(self.create)
+                conn.execute(search.GRAMS_SQL)
                 for shadow in ("data", "idx", "docsize"):
                     conn.execute(f"delete from main.[{table}_{shadow}]")
                     conn.execute(f"insert into main.[{table}_{shadow}] select * from scratch.[{table}_{shadow}]")
@@ -1071,11 +1070,12 @@ class _Scratch:
 def _write_search_index() -> None:
     """The other process: the search index into a scratch file, from what stdin holds.
 
-    stdin: (path, the file of the pickled texts, table, its CREATE, parent pid), pickled;
-    rowid = place in texts, from 1. The index takes the clauses a few thousand at a time, as
+    stdin: (path, the file of the pickled texts, parent pid), pickled; rowid = place in texts,
+    from 1. The index takes the clauses a few thousand at a time, as
     ``search.gram_rows`` of their text. If the build is killed, this stops at the next batch.
     """
-    path, texts_path, table, create, parent = pickle.load(sys.stdin.buffer)
+    path, texts_path, parent = pickle.load(sys.stdin.buffer)
+    table = search.GRAMS_TABLE
     with open(texts_path, "rb") as f:
         texts = pickle.load(f)
     conn = sqlite3.connect(path, isolation_level=None)
@@ -1084,7 +1084,7 @@ def _write_search_index() -> None:
         conn.execute("pragma synchronous = off")
         conn.execute("pragma secure_delete = off")  # merged segments need not be zeroed
         conn.execute("begin")
-        conn.execute(create)
+        conn.execute(search.GRAMS_SQL)
         conn.execute(f"insert into [{table}] ([{table}], rank) values ('hashsize', ?)", [_FTS_HASHSIZE])
         for start in range(0, len(texts), _GRAMS_BATCH):
             if os.getppid() != parent:
