@@ -242,6 +242,17 @@ def test_localise_neutralises_only_localisation_words():
     assert c != b
 
 
+
+def test_localise_drops_every_whitespace_character_and_only_those():
+    """localise drops whitespace with str.split: every character re's \\s matches, and no other."""
+    import re
+
+    space = re.compile(r"\s")
+    assert all(bool(space.match(chr(c))) == chr(c).isspace() for c in range(0x110000))
+    text = "".join(chr(c) for c in range(0x3000 + 1)) + "由省 人力资源\u3000社会保障厅\n负责"
+    assert localise(text)[0] == localise(re.sub(r"\s+", "", text))[0]
+    assert localise(text)[0].endswith("由本级人力资源社会保障局负责")
+
 @pytest.fixture(scope="module")
 def synthetic_documents(tmp_path_factory):
     """80 synthetic notices (scripts/make_corpus), parsed: enough for the parallel path."""
@@ -351,6 +362,25 @@ def test_the_check_passes_over_a_document_only_where_its_full_reasoning_would(sy
         assert early and all(early)
     assert quick.reuse.reasons == full.reuse.reasons  # where ended early, as the full reasoning says
     assert quick.links == full.links
+
+
+@pytest.mark.parametrize("edit", ["restates a city clause", "adds a sentence"])
+def test_the_check_hands_may_rank_the_rarest_trigrams_rarest_would_choose(synthetic_documents, monkeypatch, edit):
+    """``_retrieval_changed`` passes each query's rarest trigrams, as it chose them in code point
+    order, to ``_may_rank`` as rows of the index: they must be the rows ``index.rarest`` reads."""
+    first = link(synthetic_documents, workers=1)
+    documents, _ = _provincial_edit(synthetic_documents, first, edit)
+    handed = []
+    real_may_rank = link_mod._may_rank
+
+    def may_rank(run, doc, query, entry, share, before=None, allowed=None, span=None, rarest=None):
+        handed.append((sorted(rarest.tolist()), sorted(run.index.rarest(query).tolist())))
+        return real_may_rank(run, doc, query, entry, share, before, allowed, span, rarest)
+
+    monkeypatch.setattr(link_mod, "_may_rank", may_rank)
+    link(documents, workers=1, previous=first.state)
+    assert handed and all(given == chosen for given, chosen in handed)
+    assert any(given for given, _ in handed)
 
 
 @given(st.lists(st.text(alphabet="就业补贴资金本地", max_size=12), max_size=4), st.lists(st.text(alphabet="就业补贴资金本地", min_size=3, max_size=3), max_size=4))
