@@ -145,6 +145,52 @@ async def test_governs_page_shows_the_best_answers_and_links_to_all(ds, monkeypa
     assert listed(everything.text) == every and "kb-show-all" not in everything.text
 
 
+@pytest.mark.parametrize("threads", [3, 4])
+async def test_governs_questions_leave_a_sql_thread_for_the_other_pages(kb_db_path, kb_metadata, monkeypatch, threads):
+    """While governs questions hold Datasette's SQL threads, a search page is still answered:
+    they take at most one fewer threads than there are, and the rest wait their turn."""
+    import asyncio
+    import copy
+    import threading
+
+    from datasette.app import Datasette
+
+    import kb.governs as governs_mod
+
+    ds = Datasette([str(kb_db_path)], metadata=copy.deepcopy(kb_metadata), settings={"num_sql_threads": threads})
+    await ds.invoke_startup()
+    lock, release = threading.Lock(), threading.Event()
+    running, most = [0], [0]
+
+    def held(conn, *args):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        try:
+            release.wait(timeout=60)
+            return governs(conn, *args)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(governs_mod, "governs", held)
+    questions = [asyncio.create_task(ds.client.get(f"/-/kb/governs.json?topic={quote('补贴')}&city={quote(city)}"))
+                 for city in ("抚顺", "大连", "沈阳", "鞍山", "本溪", "丹东")]
+    try:
+        for _ in range(500):  # until the lane is full
+            if running[0] == threads - 1:
+                break
+            await asyncio.sleep(0.01)
+        search = await asyncio.wait_for(ds.client.get("/-/kb/search.json?q=" + quote("补贴")), timeout=15)
+        assert search.status_code == 200 and search.json()["results"]
+        assert running[0] == most[0] == threads - 1  # the questions still hold their threads, and no more
+    finally:
+        release.set()
+    answered = await asyncio.gather(*questions)
+    assert all(r.status_code == 200 and r.json()["answers"] for r in answered[:3])
+    assert most[0] == threads - 1
+
+
 async def test_search_and_clause_pages_link_to_governs(ds):
     r = await ds.client.get("/-/kb/search?q=见习")
     assert "/-/kb/governs?topic=" in r.text
