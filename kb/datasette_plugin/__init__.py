@@ -21,8 +21,9 @@ stored is rendered raw. The plugin reads the database named by the ``database`` 
 
 Serving a large database (``kb serve``, ``asgi.py``): the pages are kept by URL in each process
 (``plugins: kb: cache_mb:``, default 64; only for an immutable database and anonymous requests
-without cookies), the jurisdiction lists are read once, and the governs answers, a long list,
-are rendered by a synchronous copy of Datasette's Jinja environment.
+without cookies), the jurisdiction lists are read once, the governs answers, a long list,
+are rendered by a synchronous copy of Datasette's Jinja environment, and governs questions
+take at most all but one of Datasette's SQL threads (``_governs_lane``).
 """
 
 from __future__ import annotations
@@ -323,9 +324,10 @@ def _governs_lane(datasette) -> asyncio.Semaphore:
     A governs question is a full-text scan of a city's and its province's clauses, tens of
     milliseconds of SQL; a search or clause page needs a few. Datasette's threads take work first
     come, first served, so under load the short pages queued behind several governs scans
-    (search p95 307 ms at 20 clients, 10,000 notices). With a thread always left for them they
-    do not (55-80 ms), and the machine answers more pages a second; governs questions wait
-    among themselves instead. One lane per Datasette and event loop (a semaphore belongs to a loop)."""
+    (search p95 254-307 ms at 20 clients, 10,000 notices, no page cache). With a thread always
+    left for them they do not (80-84 ms) and as many pages a second are answered; the wait falls
+    on governs questions instead, behind each other. One lane per Datasette and event loop (a
+    semaphore belongs to a loop)."""
     lanes = _LANES.setdefault(datasette, weakref.WeakKeyDictionary())
     loop = asyncio.get_running_loop()
     if loop not in lanes:
