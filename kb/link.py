@@ -77,13 +77,15 @@ NAMED_CANDIDATES = 2  # best candidates of the notice a city names, scored first
 LINKABLE_KINDS = {"item", "point", "row", "part", "article", "chapter"}
 
 # Localisation: words that differ between a provincial text and a city's restatement of it
-# without changing the rule. Applied to both sides before comparing.
+# without changing the rule. Applied to both sides before comparing. Each rule: its name, its
+# pattern, and a substring without which it cannot match ("" for none): a regex search tries a
+# pattern that opens with a lookbehind at every character, a substring test rules most texts out.
 _LOCALISE = [
-    ("我省/我市", re.compile(r"[我本](?:省|市|县|区)")),  # 我省 -> 本地, 我市 -> 本地
-    ("全省/全市", re.compile(r"全(?:省|市|县|区)(?!级)")),  # 全省 -> 全地
-    ("各市/各县区", re.compile(r"各(?:市|县（区）|县\(区\)|县区|区县|县|区|地市|地)(?![场长民])")),  # 各市 -> 各地
-    ("省/市 bodies", re.compile(r"(?<![各全我本])(?:省|市)(?=[\u4e00-\u9fff]{1,10}?(?:厅|局|委|办|中心|政府))")),  # 省财政厅 -> 本级财政厅
-    ("厅/局", re.compile(r"(?<=本级)([\u4e00-\u9fff]{1,10}?)厅")),  # 本级财政厅 -> 本级财政局 (after the rule above)
+    ("我省/我市", re.compile(r"[我本](?:省|市|县|区)"), ""),  # 我省 -> 本地, 我市 -> 本地
+    ("全省/全市", re.compile(r"全(?:省|市|县|区)(?!级)"), ""),  # 全省 -> 全地
+    ("各市/各县区", re.compile(r"各(?:市|县（区）|县\(区\)|县区|区县|县|区|地市|地)(?![场长民])"), ""),  # 各市 -> 各地
+    ("省/市 bodies", re.compile(r"(?<![各全我本])(?:省|市)(?=[\u4e00-\u9fff]{1,10}?(?:厅|局|委|办|中心|政府))"), ""),  # 省财政厅 -> 本级财政厅
+    ("厅/局", re.compile(r"(?<=本级)([\u4e00-\u9fff]{1,10}?)厅"), "本级"),  # 本级财政厅 -> 本级财政局 (after the rule above)
 ]
 _LOCAL_TOKEN = {"我省/我市": "本地", "全省/全市": "全地", "各市/各县区": "各地", "省/市 bodies": "本级", "厅/局": r"\1局"}
 
@@ -111,10 +113,8 @@ def localise(text: str) -> tuple[str, list[dict]]:
     """
     applied = []
     s = "".join(text.split())  # str.split's whitespace is re's \s (tested); a quarter of re.sub's time
-    for name, pattern in _LOCALISE:
-        # The common case, cheaper than finditer; 厅/局 needs 本级 before it (a lookbehind, which
-        # a regex search tries at every character), so a substring test rules out most texts.
-        if name == "厅/局" and "本级" not in s or pattern.search(s) is None:
+    for name, pattern, needed in _LOCALISE:
+        if needed not in s or pattern.search(s) is None:  # the common case, cheaper than finditer
             continue
         found = [m.group(0) for m in pattern.finditer(s)]
         if found:
