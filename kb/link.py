@@ -837,7 +837,7 @@ class _Run:
     index: ClauseIndex
     implemented: dict[str, set[str]]
     docs_by_id: dict[str, Document]
-    notice_text: dict[str, str]  # provincial doc id -> its localised text, for novelty
+    notice_text: dict[str, str]  # provincial doc id -> its localised text, for novelty (a _NoticeTexts)
     params: dict[str, list[Parameter]] = field(default_factory=dict)  # clause id -> parameters (a cache)
     exhaustive: bool = False  # score every allowed entry, not the index's candidates (link's brute force)
     params_by_text: dict[str, list[Parameter]] = field(default_factory=dict)  # text -> parameters of its first clause
@@ -1008,7 +1008,7 @@ def _link(
             todo = list(range(len(documents)))
         unpacked = None  # not needed by the workers that link next
         # A fresh index is saved for the next run here, while the workers link.
-        save = None if saved is not None or exhaustive else lambda: SavedIndex.of(key, index, notice_text, indexed)
+        save = None if saved is not None or exhaustive else lambda: SavedIndex.of(key, index, indexed)
         processes = how_many(todo)
         if workers is None and save is not None and len(todo) > 1:
             # Too few to fork for, but saving the index takes seconds: a worker links beside it.
@@ -1076,26 +1076,25 @@ def _map(task: Callable[[int], object], todo: list[int], workers: int, meanwhile
 
 def _build_index(
     indexed: list[Document], saved: SavedIndex | None = None, fingerprints: list[str] | None = None, unpacked: tuple | None = None
-) -> tuple[ClauseIndex, dict[str, str]]:
+) -> tuple[ClauseIndex, _NoticeTexts]:
     """The index of the provincial and national notices' linkable clauses (in scope order), and
     each notice's localised text (for novelty). With an earlier run's index (``saved``; its
     ``texts()`` as ``unpacked`` when already read) and the notices' ``fingerprints``, a notice
     unchanged since then takes its localised forms from it: after one notice changed, only that
     one is localised again (the trigrams are sorted afresh)."""
-    forms, texts, where = [], {}, {}
+    forms, where = [], {}
     if saved is not None and fingerprints is not None:
-        forms, texts, _ = unpacked or saved.texts()
+        forms, _ = unpacked or saved.texts()
         at = 0
         for doc_id, fingerprint, n, *_ in saved.layout:
             where[(doc_id, fingerprint)] = at
             at += n
     index = ClauseIndex()
-    notice_text: dict[str, str] = {}
+    notice_text = _NoticeTexts(indexed)
     for k, doc in enumerate(indexed):
         at = where.get((doc.id, fingerprints[k])) if where else None
-        if at is not None and doc.id in texts:
+        if at is not None:
             _restore_entries(index, doc, forms, at)
-            notice_text[doc.id] = texts[doc.id]
             continue
         locals_ = []
         for clause in doc.clauses:
@@ -1105,6 +1104,23 @@ def _build_index(
                 index.add(entry)
         notice_text[doc.id] = "\n".join(locals_)
     return index.freeze(), notice_text
+
+
+class _NoticeTexts(dict):
+    """Each provincial or national notice's localised text (its clauses' localised forms, one a
+    line), by id: what novelty is judged against (``_novel``). A notice localised in this run
+    has it from the start; one restored from the last run's index (``SavedIndex``) gets it the
+    first time a link to it is classified. After a one-file change that is a few notices, and
+    the saved index need not hold every notice's text (37 MB of 78 at 10,000 notices)."""
+
+    def __init__(self, indexed: list[Document]):
+        super().__init__()
+        self.documents = {doc.id: doc for doc in indexed}
+
+    def __missing__(self, doc_id: str) -> str:
+        doc = self.documents[doc_id]
+        text = self[doc_id] = "\n".join(_entry(clause, doc).local for clause in doc.clauses)
+        return text
 
 
 def _restore_entries(index: ClauseIndex, doc: Document, forms: list[tuple], at: int) -> int:
@@ -1122,40 +1138,39 @@ def _restore_entries(index: ClauseIndex, doc: Document, forms: list[tuple], at: 
 @dataclass(slots=True, eq=False)  # arrays: compared field by field where needed
 class SavedIndex:
     """A run's index, for the next run (``key``: the fingerprints of the notices it holds):
-    every clause's localised form and each notice's localised text (pickled and compressed
-    once), and the postings (numbers: stored as they are; compressing them cost a second and
+    every clause's localised form (pickled and compressed once), and the postings (numbers: stored as they are; compressing them cost a second and
     saved 30 MB). Rebuilding them (localising 80,000 clauses and sorting their trigrams) cost
     a third of a one-file rebuild at 10,000 notices. ``layout`` says which notice (id and
     fingerprint) each run of forms belongs to, so a run over other notices reuses those of the
     unchanged ones (``_build_index``)."""
 
     key: str
-    blob: bytes  # zlib(pickle((forms, notice_text, (clause key, clause id) of each form)))
+    blob: bytes  # zlib(pickle((forms, (clause key, clause id) of each form)))
     postings: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
     layout: tuple[tuple, ...]  # (doc id, fingerprint, number of forms, level, issued, province, jurisdiction) in index order
 
     @classmethod
-    def of(cls, key: str, index: ClauseIndex, notice_text: dict[str, str], indexed: list[tuple[Document, str]]) -> SavedIndex:
+    def of(cls, key: str, index: ClauseIndex, indexed: list[tuple[Document, str]]) -> SavedIndex:
         forms = [(e.local_text, e.heading, e.localisation) for e in index.entries]
         keys = [(_clause_key(e.clause, e.doc), e.clause.id) for e in index.entries]
         layout = tuple((d.id, fp, sum(1 for c in d.clauses if _linkable(c)), d.level, d.issued, d.province, d.jurisdiction) for d, fp in indexed)
-        blob = zlib.compress(pickle.dumps((forms, notice_text, keys), protocol=pickle.HIGHEST_PROTOCOL), 1)
+        blob = zlib.compress(pickle.dumps((forms, keys), protocol=pickle.HIGHEST_PROTOCOL), 1)
         return cls(key, blob, (index.alphabet, index.grams, index.starts, index.postings), layout)
 
-    def texts(self) -> tuple[list[tuple], dict[str, str], list[tuple[str, str]]]:
-        """Every clause's localised form (local text, heading, localisation), each notice's
-        localised text, and every clause's ``_clause_key`` and id."""
+    def texts(self) -> tuple[list[tuple], list[tuple[str, str]]]:
+        """Every clause's localised form (local text, heading, localisation), and every
+        clause's ``_clause_key`` and id."""
         return pickle.loads(zlib.decompress(self.blob))
 
-    def restore(self, indexed: list[Document], unpacked: tuple | None = None) -> tuple[ClauseIndex, dict[str, str]]:
+    def restore(self, indexed: list[Document], unpacked: tuple | None = None) -> tuple[ClauseIndex, _NoticeTexts]:
         """The index over ``indexed`` (the documents ``key`` was made from, in scope order),
         its entries bound to their clauses of this run (``unpacked``: ``texts()``, when read already)."""
-        forms, notice_text, _ = unpacked or self.texts()
+        forms, _ = unpacked or self.texts()
         index = ClauseIndex()
         at = 0
         for doc in indexed:
             at = _restore_entries(index, doc, forms, at)
-        return index.freeze(self.postings), notice_text
+        return index.freeze(self.postings), _NoticeTexts(indexed)
 
 
 def _link_document_kept(i: int) -> tuple[frozenset[str], bytes]:
@@ -1239,7 +1254,7 @@ def _gone_clauses(saved: SavedIndex, moved: set[str], docs_by_id: dict[str, Docu
     notices whose ``clause_keys`` are gone, as they were (localised text, heading, the notice's
     date and place), each in a stand-in notice (its id plus ``"\\0before"``), the clause's
     own id as its path."""
-    forms, _, keys = unpacked or saved.texts()
+    forms, keys = unpacked or saved.texts()
     out, at = [], 0
     for doc_id, _, n, level, issued, province, jurisdiction in saved.layout:
         if doc_id in moved:
