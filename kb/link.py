@@ -1138,11 +1138,12 @@ def _restore_entries(index: ClauseIndex, doc: Document, forms: list[tuple], at: 
 @dataclass(slots=True, eq=False)  # arrays: compared field by field where needed
 class SavedIndex:
     """A run's index, for the next run (``key``: the fingerprints of the notices it holds):
-    every clause's localised form (pickled and compressed once), and the postings (numbers: stored as they are; compressing them cost a second and
-    saved 30 MB). Rebuilding them (localising 80,000 clauses and sorting their trigrams) cost
-    a third of a one-file rebuild at 10,000 notices. ``layout`` says which notice (id and
-    fingerprint) each run of forms belongs to, so a run over other notices reuses those of the
-    unchanged ones (``_build_index``)."""
+    every clause's localised form (pickled and compressed once), and the postings (numbers:
+    stored as they are; compressing them cost a second and saved 30 MB). Rebuilding them
+    (localising 80,000 clauses and sorting their trigrams) cost a third of a one-file rebuild
+    at 10,000 notices. ``layout`` says which notice (id and fingerprint) each run of forms
+    belongs to, so a run over other notices reuses those of the unchanged ones
+    (``_build_index``). Notices' whole texts are not kept: see ``_NoticeTexts``."""
 
     key: str
     blob: bytes  # zlib(pickle((forms, (clause key, clause id) of each form)))
