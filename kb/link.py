@@ -1096,13 +1096,10 @@ def _build_index(
         if at is not None:
             _restore_entries(index, doc, forms, at)
             continue
-        locals_ = []
         for clause in doc.clauses:
-            entry = _entry(clause, doc)
-            locals_.append(entry.local)
             if _linkable(clause):
-                index.add(entry)
-        notice_text[doc.id] = "\n".join(locals_)
+                index.add(_entry(clause, doc))
+        notice_text.make(doc.id)  # here, once: forked workers inherit it
     return index.freeze(), notice_text
 
 
@@ -1117,10 +1114,12 @@ class _NoticeTexts(dict):
         super().__init__()
         self.documents = {doc.id: doc for doc in indexed}
 
-    def __missing__(self, doc_id: str) -> str:
+    def make(self, doc_id: str) -> str:
         doc = self.documents[doc_id]
         text = self[doc_id] = "\n".join(_entry(clause, doc).local for clause in doc.clauses)
         return text
+
+    __missing__ = make
 
 
 def _restore_entries(index: ClauseIndex, doc: Document, forms: list[tuple], at: int) -> int:

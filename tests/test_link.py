@@ -242,7 +242,6 @@ def test_localise_neutralises_only_localisation_words():
     assert c != b
 
 
-
 def test_localise_drops_every_whitespace_character_and_only_those():
     """localise drops whitespace with str.split: every character re's \\s matches, and no other."""
     import re
@@ -252,6 +251,7 @@ def test_localise_drops_every_whitespace_character_and_only_those():
     text = "".join(chr(c) for c in range(0x3000 + 1)) + "由省 人力资源\u3000社会保障厅\n负责"
     assert localise(text)[0] == localise(re.sub(r"\s+", "", text))[0]
     assert localise(text)[0].endswith("由本级人力资源社会保障局负责")
+
 
 @pytest.fixture(scope="module")
 def synthetic_documents(tmp_path_factory):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from contextlib import closing
 
 import pytest
 
@@ -89,12 +90,12 @@ def test_finds_exactly_the_clauses_that_contain_the_term(kb_db, term):
 def test_trigram_alone_misses_two_character_terms(kb_db):
     # The reason the bigram table exists: FTS5's trigram tokenizer, on the same clauses, finds
     # nothing for a two-character term (and the knowledge base publishes no trigram index).
-    trigram = sqlite3.connect(":memory:")
-    trigram.execute("create virtual table t using fts5(heading, text, tokenize='trigram')")
-    trigram.executemany("insert into t (heading, text) values (?, ?)", kb_db.execute("select heading, text from clauses").fetchall())
-    assert _like(kb_db, "零工")
-    assert trigram.execute("select count(*) from t where t match '\"零工\"'").fetchone()[0] == 0
-    assert trigram.execute("select count(*) from t where t match '\"零工市场\"'").fetchone()[0] > 0  # it does index them
+    with closing(sqlite3.connect(":memory:")) as trigram:
+        trigram.execute("create virtual table t using fts5(heading, text, tokenize='trigram')")
+        trigram.executemany("insert into t (heading, text) values (?, ?)", kb_db.execute("select heading, text from clauses").fetchall())
+        assert _like(kb_db, "零工")
+        assert trigram.execute("select count(*) from t where t match '\"零工\"'").fetchone()[0] == 0
+        assert trigram.execute("select count(*) from t where t match '\"零工市场\"'").fetchone()[0] > 0  # it does index them
     assert len(search(kb_db, "零工")) == len(_like(kb_db, "零工"))
 
 

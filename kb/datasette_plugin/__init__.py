@@ -328,7 +328,9 @@ def _governs_lane(datasette) -> asyncio.Semaphore:
     left for them they do not (80-84 ms) and as many pages a second are answered; the wait falls
     on governs questions instead, behind each other. One lane per Datasette and event loop (a
     semaphore belongs to a loop)."""
-    lanes = _LANES.setdefault(datasette, weakref.WeakKeyDictionary())
+    lanes = _LANES.get(datasette)
+    if lanes is None:
+        lanes = _LANES[datasette] = weakref.WeakKeyDictionary()
     loop = asyncio.get_running_loop()
     if loop not in lanes:
         lanes[loop] = asyncio.Semaphore(max(1, (datasette.setting("num_sql_threads") or 1) - 1))
