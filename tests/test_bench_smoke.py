@@ -35,7 +35,8 @@ UNLINKED_FLOOR = 0.95
 def test_bench_smoke(tmp_path):
     proc = subprocess.run(
         [sys.executable, str(BENCH), "--sizes", "100", "--json", "--out", str(tmp_path),
-         "--pairs-provincial", "2", "--pairs-city", "4", "--queries", "10", "--load-clients", "4", "--load-seconds", "3"],
+         "--pairs-provincial", "2", "--pairs-city", "4", "--queries", "10", "--load-clients", "4", "--load-seconds", "3",
+         "--history", str(tmp_path / "history.jsonl")],
         capture_output=True, text=True, timeout=600, cwd=ROOT,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -79,6 +80,12 @@ def test_bench_smoke(tmp_path):
     # The machine's speed on a fixed workload, before and after, so that runs can be compared.
     machine = report["machine"]
     assert machine["reference_seconds_at_start"] > 0 and machine["reference_seconds_at_end"] > 0
+
+    # The history is one machine-readable line per run, naming what it measured.
+    (line,) = (tmp_path / "history.jsonl").read_text(encoding="utf-8").splitlines()
+    history = json.loads(line)
+    assert history["sizes"][0]["build_s"] == build["wall_seconds"] and history["commit"]
+    assert history["sizes"][0]["precision"] == links["precision"]
 
     text = (tmp_path / "report.txt").read_text(encoding="utf-8")
     assert f"machine reference (a fixed workload, not kb's code; lower is faster): {machine['reference_seconds_at_start']} s" in text
