@@ -79,6 +79,7 @@ _TABLES: dict[str, tuple[dict[str, type], str | tuple[str, ...], list[tuple[str,
             "documents": int,
             "discarded": str,
             "manifest": str,
+            "text": str,  # the decoded text, which the offsets point into: the web serves it, not the file
         },
         "path",
         [],
@@ -947,6 +948,7 @@ def _insert_clauses(
                     [{"start": d.start, "end": d.end, "reason": d.reason, "text": d.text} for d in f.source.discarded]
                 ),
                 "manifest": _json(f.source.manifest or None),
+                "text": f.source.text,
             }
             for f in parsed.files
             if only is None or f.source.path in only.paths
