@@ -88,9 +88,9 @@ async def test_links_facet_by_relation(ds):
 async def test_foreign_keys_link_rows(ds):
     r = await ds.client.get("/kb/clauses?document_id=" + quote(DL))
     assert r.status_code == 200
-    # document_id cells link to the documents row, labelled with its title
-    assert "/kb/documents/" + tilde_encode(DL) in r.text
-    assert "全力做好当前促进和扩大就业有关工作的通知" in r.text
+    # document_id cells link to the document page (not the raw row), labelled with its title
+    assert 'href="' + document_url(DL) + '">' + DL + " 全力做好当前促进和扩大就业有关工作的通知</a>" in r.text
+    assert "/kb/documents/" + tilde_encode(DL) not in r.text
 
 
 async def test_row_page_shows_incoming_links(ds):
@@ -235,7 +235,9 @@ async def test_search_page_says_how_many_clauses_match(ds, containing):
     containing = len(containing("补贴"))
     assert containing > 5
     r = await ds.client.get("/-/kb/search?q=" + quote("补贴") + "&limit=5")
-    assert f"{containing:,} clauses match <strong>补贴</strong>; the best 5 by relevance" in r.text
+    assert f"{containing:,}条条款匹配<strong>补贴</strong>；按相关度显示前5条" in r.text
+    english = await ds.client.get("/-/kb/search?q=" + quote("补贴") + "&limit=5&lang=en")
+    assert f"{containing:,} clauses match <strong>补贴</strong>; the best 5 by relevance" in english.text
     assert "too many to rank" not in r.text and len(re.findall(r'<li class="result">', r.text)) == 5
     data = (await ds.client.get("/-/kb/search.json?q=" + quote("补贴"))).json()
     assert data["matched"] == containing and data["ranked"] is True
@@ -249,10 +251,10 @@ async def test_search_page_lists_a_query_too_broad_to_rank(kb_db_path, kb_metada
     in_rowid_order = containing("补贴")
     r = await ds.client.get("/-/kb/search?q=" + quote("补贴") + "&limit=4")
     assert r.status_code == 200
-    assert "More than 3 clauses match <strong>补贴</strong>: too many to rank by relevance" in r.text
+    assert "与<strong>补贴</strong>匹配的条款超过3条，过多而未按相关度排序" in r.text
     links = re.findall(r'<h3><a href="/-/kb/clause/([^"]+)"', r.text)
     assert [unquote(link) for link in links] == in_rowid_order[:4]
-    assert "score" not in _text(r.text).split("too many to rank")[1]
+    assert "相关度" not in _text(r.text).split("过多而未按相关度排序")[1].split("全部排序")[1]
     data = (await ds.client.get("/-/kb/search.json?q=" + quote("补贴") + "&limit=4")).json()
     assert (data["matched"], data["ranked"], data["rank_limit"]) == (4, False, 3)
     assert [x["clause_id"] for x in data["results"]] == in_rowid_order[:4] and {x["score"] for x in data["results"]} == {None}
@@ -261,7 +263,7 @@ async def test_search_page_lists_a_query_too_broad_to_rank(kb_db_path, kb_metada
 
     rank_all = re.search(r'<a href="([^"]+)" class="kb-rank-all">', r.text).group(1)
     everything = await ds.client.get(unescape(rank_all))
-    assert f"{len(in_rowid_order):,} clauses match <strong>补贴</strong>; the best 4 by relevance" in everything.text
+    assert f"{len(in_rowid_order):,}条条款匹配<strong>补贴</strong>；按相关度显示前4条" in everything.text
     best = (await ds.client.get("/-/kb/search.json?q=" + quote("补贴") + "&limit=4&rank=all")).json()
     assert (best["matched"], best["ranked"], best["rank_limit"]) == (len(in_rowid_order), True, None)
     assert [x["clause_id"] for x in best["results"]] == [x["clause_id"] for x in kb_search(kb_db, "补贴", limit=4)]
@@ -269,9 +271,9 @@ async def test_search_page_lists_a_query_too_broad_to_rank(kb_db_path, kb_metada
     assert [unquote(link) for link in best_links] == [x["clause_id"] for x in best["results"]]
 
 
-async def test_kb_root_redirects_to_search(ds):
+async def test_kb_root_is_the_home_page(ds):
     r = await ds.client.get("/-/kb/")
-    assert r.status_code == 302 and r.headers["location"] == "/-/kb/search"
+    assert r.status_code == 200 and "<h1>浏览文件</h1>" in r.text
 
 
 # ---------------------------------------------------------------------------------------------
@@ -288,28 +290,28 @@ async def test_clause_page_city_clause(ds):
     # its provincial source, relation, score and evidence
     section = html[html.index('id="provincial-sources"') : html.index('id="city-descendants"')]
     assert clause_url(f"{P25}:二/（六）") in section
-    assert 'class="relation relation-implements">implements<' in section
-    assert "restates the provincial rule" in section
+    assert 'class="relation relation-implements" title="implements">实施<' in section
+    assert "本市规定重述上级规定" in section
     # the differing characters, escaped and marked
     assert "<ins>费</ins>" in section and "<del>顶额</del>" in section
     # provenance: file, sha256, char and byte offsets, build
     prov = html[html.index('id="provenance"') :]
     assert "2020-11-24_dalian_dl-renshefa-2020-391_truncated.txt" in prov
     assert re.search(r"<code>[0-9a-f]{64}</code>", prov)
-    assert re.search(r"Characters</th><td>\d+–\d+", prov) and re.search(r"Bytes</th><td>\d+–\d+", prov)
+    assert re.search(r"字符位置</th><td>\d+–\d+", prov) and re.search(r"字节位置</th><td>\d+–\d+", prov)
     assert "0.1.0+" in prov
 
 
 async def test_clause_page_parameter_changes(ds):
     html = (await ds.client.get(clause_url(f"{DL}:六"))).text
-    assert 'relation-extends">extends<' in html
-    assert "Parameter changes" in html and "20%" in html
+    assert 'relation-extends" title="extends">补充<' in html
+    assert "本市规定「20%」，上级规定未设这一数值" in html
 
 
 async def test_clause_page_provincial_clause_shows_descendants(ds):
     html = (await ds.client.get(clause_url(f"{P25}:二/（六）"))).text
     section = html[html.index('id="city-descendants"') :]
-    assert clause_url(f"{DL}:三") in section and "大连市" in section and "implements" in section
+    assert clause_url(f"{DL}:三") in section and "大连市" in section and ">实施<" in section
     assert "<ins>费</ins>" in section
 
 
@@ -321,7 +323,7 @@ async def test_clause_page_breadcrumb_by_path(ds):
 
 async def test_clause_page_unresolved(ds):
     html = (await ds.client.get(clause_url(f"{DL}:七"))).text
-    assert "Unresolved: counterpart-missing" in html and P25 in html
+    assert "未找到上级对应条款：上级文本缺失对应内容" in html and P25 in html
 
 
 async def test_clause_page_tilde_encoded_id(ds):
@@ -346,35 +348,35 @@ async def test_document_page(ds):
     assert r.status_code == 200
     html = r.text
     assert "抚顺市关于延续实施和优化完善减负稳岗扩就业政策实施细则" in html
-    assert "Complete." in html
+    assert "<p class=\"completeness\">完整。</p>" in html
     # clause tree with links to clauses
     assert clause_url(f"{FS}:附件2/（一）") in html
     # the attachment that is a notice of its own
     assert document_url(P7) in html
     # citations: in the corpus and not
     citations = html[html.index('class="citations"') :]
-    assert "抚人社发〔2020〕50号" in citations and "not in the corpus" in citations
+    assert "抚人社发〔2020〕50号" in citations and "未收入知识库" in citations
     # the corpus's literal <p> fragments never reach the page as markup
     assert "<p style" not in html
 
 
 async def test_document_page_incomplete(ds):
     html = (await ds.client.get(document_url(DL))).text
-    assert "Incomplete:" in html and "ends mid-sentence" in html
+    assert "文本不全：" in html and "ends mid-sentence" in html
     assert document_url(P25) in html  # implements
-    assert "unresolved" in html
+    assert "未找到上级对应条款" in html
 
 
 async def test_document_page_lineage_and_coverage(ds):
     html = (await ds.client.get(document_url(P25))).text
     assert document_url("国办发〔2020〕27号") in html  # implements a placeholder
     assert document_url(DL) in html  # implemented by Dalian
-    assert "Coverage" in html
+    assert "重述覆盖情况" in html
 
 
 async def test_placeholder_document_page(ds):
     html = (await ds.client.get(document_url("国办发〔2020〕27号"))).text
-    assert "placeholder" in html and "Not in the corpus" in html
+    assert "仅被引用，未收入知识库" in html and "未收入知识库：仅从其他文件的引用中得知" in html
     assert document_url(P25) in html  # who implements it
 
 
@@ -492,7 +494,9 @@ async def test_governs_answers_render_as_datasette_would(ds):
         a.url = kb_clause_url(a.clause_id)
         a.displaced = [dict(d, url=kb_clause_url(d["clause_id"])) for d in a.displaces]
         a.chain = [dict(w, url=kb_clause_url(w["clause_id"]) if w.get("clause_id") else None) for w in a.why]
-    context = {"answers": answers, "urls": ds.urls}
+    from kb.datasette_plugin import i18n
+
+    context = {"answers": answers, "urls": ds.urls, "kb_lang": "zh", "tr": i18n.tr("zh"), "nm": lambda kind, code: i18n.name(kind, code, "zh")}
     expected = await ds.jinja_env.get_template("_kb_governs_answers.html").render_async(**context)
     assert _sync_env(ds).get_template("_kb_governs_answers.html").render(**context) == expected
     assert expected.count("<li class=") == len(answers)

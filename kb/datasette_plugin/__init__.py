@@ -177,6 +177,53 @@ def extra_css_urls(datasette):
 
 
 @hookimpl
+def extra_body_script(template, database, datasette, request):
+    """Pick-lists for the canned queries' parameters: each declared parameter's box gets a
+    <datalist> of the values the database holds (metadata.yml, ``plugins: kb: choices:``)."""
+    if template != "query.html" or request is None:
+        return None
+    choices = (datasette.plugin_config("kb") or {}).get("choices") or {}
+    if not choices:
+        return None
+
+    async def inner():
+        lang = _lenient_lang(request)
+        db = datasette.get_database(database)
+        lists = {}
+        for param, spec in choices.items():
+            try:
+                values = [r[0] for r in (await db.execute(spec["sql"])).rows if r[0] is not None]
+            except Exception:  # a database without that table: no pick-list for the parameter
+                continue
+            lists[param] = [[str(v), i18n.name(spec.get("names", ""), v, lang) if spec.get("names") else ""] for v in values]
+        return _PICK_LISTS_JS.replace("__CHOICES__", json.dumps(lists, ensure_ascii=False).replace("</", "<\\/"))
+
+    return inner
+
+
+# Adds a <datalist> to each canned-query parameter box that has a pick-list.
+_PICK_LISTS_JS = """
+(function () {
+  var choices = __CHOICES__;
+  Object.keys(choices).forEach(function (param) {
+    var input = document.querySelector('form input[type=text][name="' + param + '"]');
+    if (!input) { return; }
+    var list = document.createElement('datalist');
+    list.id = 'kb-choices-' + param;
+    choices[param].forEach(function (pair) {
+      var option = document.createElement('option');
+      option.value = pair[0];
+      if (pair[1] && pair[1] !== pair[0]) { option.label = pair[1]; }
+      list.appendChild(option);
+    });
+    input.parentNode.appendChild(list);
+    input.setAttribute('list', list.id);
+  });
+})();
+"""
+
+
+@hookimpl
 def menu_links(datasette, request):
     lang = _lenient_lang(request)
     t = i18n.tr(lang)
@@ -414,6 +461,9 @@ _SYNC_ENVS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 async def _render(datasette, request, template: str, context: dict, status: int = 200) -> Response:
+    page = template.removeprefix("kb_").removesuffix(".html")
+    described = ((datasette.plugin_config("kb") or {}).get("pages") or {}).get(page) or {}
+    context = {"page_description": described.get(_lenient_lang(request)) or "", **context}
     return Response.html(await datasette.render_template(template, context, request=request), status=status)
 
 

@@ -65,7 +65,8 @@ def clause_statuses(conn: Any, clause_ids: list[str], as_of: str | None = None) 
     """{clause id: {"state", "date", "words", "by", "incomplete"}} as of a date (today).
 
     state is in force, not yet in force, expired (by its own words: words, date) or superseded
-    (by a later restatement: by, date); incomplete holds why the clause's text is cut, or None."""
+    (by a later restatement: by, date); incomplete holds why the clause's own text is cut, or
+    None; document_incomplete why its document's text is (the clause may be whole)."""
     as_of = as_of or today()
     module = _status_module()
     if module is not None and hasattr(module, "clause_statuses"):
@@ -89,8 +90,9 @@ def clause_statuses(conn: Any, clause_ids: list[str], as_of: str | None = None) 
         if not row["complete"]:
             reasons = [r for r in json.loads(row["incomplete_reasons"] or "[]") if isinstance(r, str)]
             own = [r for r in reasons if r.startswith(row["path"] + " ")]
-            status["incomplete"] = (own or reasons or ["incomplete"])[0]
-            status["incomplete_here"] = bool(own)
+            # the clause's own text is cut (its path opens a reason), or only its document's
+            status["incomplete"] = own[0] if own else None
+            status["document_incomplete"] = "; ".join(reasons) or "incomplete"
         out[row["id"]] = status
     return out
 
