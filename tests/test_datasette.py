@@ -516,3 +516,297 @@ async def test_worker_app_from_the_environment(kb_db_path, monkeypatch):
         r = await client.get(PAGES[3])
         assert r.status_code == 200 and "抚人社发〔2021〕20号:一" in r.text
         assert "Liaoning employment policy knowledge base" in (await client.get("/")).text  # metadata.yml applied
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 28: Chinese first, English one click away; evidence as sentences; status; navigation;
+# provenance that can be checked; Datasette's conventions (.json, CSV, pick-lists, metadata).
+
+PAGE_URLS = [
+    "/-/kb/",
+    "/-/kb/search?q=" + quote("补贴"),
+    clause_url(f"{DL}:三"),
+    document_url(DL),
+    "/-/kb/source/" + quote("2020-11-24_dalian_dl-renshefa-2020-391_truncated.txt", safe=""),
+    "/-/kb/governs?topic=" + quote("稳岗返还") + "&city=" + quote("抚顺市"),
+    "/-/kb/diff",
+    "/kb/links",
+    "/kb/parameter_across_cities?kind=rate&topic=",
+]
+
+
+@pytest.mark.parametrize("url", PAGE_URLS)
+async def test_every_page_says_it_is_chinese_and_offers_english(ds, url):
+    zh = await ds.client.get(url)
+    assert zh.status_code == 200
+    assert '<html lang="zh-CN">' in zh.text
+    sep = "&" if "?" in url else "?"
+    en = await ds.client.get(url + sep + "lang=en")
+    assert en.status_code == 200 and '<html lang="en">' in en.text
+    # the menu offers the other language, keeping the page and its query
+    assert "lang=en" in re.search(r'<a href="([^"]*)">English</a>', zh.text).group(1)
+
+
+def test_base_template_is_datasettes_but_for_the_lang_line():
+    """The plugin's base.html overrides Datasette's only to set <html lang>: the rest must stay
+    Datasette 0.65's, or an upgrade would silently lose its changes."""
+    import datasette
+
+    ours = (Path(__file__).resolve().parent.parent / "kb/datasette_plugin/templates/base.html").read_text(encoding="utf-8")
+    theirs = (Path(datasette.__file__).parent / "templates/base.html").read_text(encoding="utf-8")
+    ours_lines = [line for line in ours.splitlines() if not line.startswith("{#-")]
+    differing = [(a, b) for a, b in zip(ours_lines, theirs.splitlines()) if a != b]
+    assert len(ours_lines) == len(theirs.splitlines())
+    assert differing == [('<html lang="{{ kb_html_lang or "zh-CN" }}">', "<html>")]
+
+
+async def test_chinese_labels_and_english_one_click_away(ds):
+    zh = (await ds.client.get(clause_url(f"{DL}:三"))).text
+    for label in ("上级依据", "下级落实", "出处", "时效性", "文字差异", "引用格式"):
+        assert label in zh
+    en = (await ds.client.get(clause_url(f"{DL}:三") + "?lang=en")).text
+    for label in ("Higher sources", "Descendants", "Provenance", "Status", "Difference", "Citation"):
+        assert label in en
+    assert "上级依据" not in en
+    # English pages link to English pages
+    sources = en[en.index('id="provincial-sources"') : en.index('id="city-descendants"')]
+    assert clause_url(f"{P25}:二/（六）") + "?lang=en" in sources
+
+
+async def test_a_bad_language_is_refused(ds):
+    r = await ds.client.get(clause_url(f"{DL}:三") + "?lang=fr")
+    assert r.status_code == 400 and "lang=&#39;fr&#39;" in r.text or "lang='fr'" in r.text
+    r = await ds.client.get("/-/kb/search.json?q=x&lang=klingon")
+    assert r.status_code == 400 and "lang=" in r.json()["error"]
+
+
+async def test_relation_names_are_chinese(ds):
+    html = (await ds.client.get(document_url(FS))).text
+    assert ">实施 <a" in html and ">补充 <a" in html
+    assert "succeeds" not in _text(html).replace("title=", "")
+
+
+async def test_evidence_is_sentences_not_a_dump(ds):
+    html = (await ds.client.get(clause_url(f"{FS}:附件2/（一）"))).text
+    section = html[html.index('id="provincial-sources"') : html.index('id="city-descendants"')]
+    assert "上级规定「不超过30%」，本市规定「30%」，在上级幅度内" in section
+    en = (await ds.client.get(clause_url(f"{FS}:附件2/（一）") + "?lang=en")).text
+    assert "the higher rule says “不超过30%”, this rule “30%”" in en and "within the higher bound" in en
+    visible = _text(section.split("<details>")[0])
+    assert "within_bound" not in visible and "None" not in visible and "city:" not in visible
+
+
+@pytest.mark.parametrize("clause", [f"{DL}:三", f"{DL}:六", f"{FS}:附件2/（一）", f"{P7}:一/（六）", f"{P25}:三/（九）"])
+async def test_no_date_shown_as_a_number(ds, clause):
+    html = (await ds.client.get(clause_url(clause))).text
+    visible = _text(html.split("<details>")[0])
+    assert not re.search(r"\b20\d{6}\.0\b", visible)
+
+
+async def test_the_garbled_why_is_gone(ds):
+    """Issue 28 #5: the evidence quoted 完善全地三所高校, words in neither text."""
+    html = (await ds.client.get(clause_url(f"{FS}:附件2/（十一）"))).text
+    assert "全地" not in html
+    assert "本市规定新增上级文件中没有的内容「完善全市三所高校」「的办公室及办公条件，适时组织负责人培训」" in html
+
+
+async def test_home_page_browses_documents(ds):
+    html = (await ds.client.get("/-/kb/")).text
+    for facet in ("层级", "地域", "年份", "时效性"):
+        assert f"<h3>{facet}</h3>" in html
+    assert document_url(FS) in html and document_url("国办发〔2020〕27号") not in html  # placeholders aside
+    data = (await ds.client.get("/-/kb/.json?level=city")).json()
+    assert {d["id"] for d in data["documents"]} == {DL, FS}
+    assert dict(data["facets"]["level"]) == {"city": 2, "province": 2}  # other values stay offered
+    cities = (await ds.client.get("/-/kb/?level=city")).text
+    assert document_url(P7) not in cities.split("<table", 1)[1] and document_url(DL) in cities
+    year = (await ds.client.get("/-/kb/.json?year=2021")).json()
+    assert [d["id"] for d in year["documents"]] == [FS]
+    in_force = (await ds.client.get("/-/kb/.json?status=in+force&as_of=2021-08-01")).json()
+    assert {d["id"] for d in in_force["documents"]} == {FS, DL, P25}
+    bad = await ds.client.get("/-/kb/.json?level=moon")
+    assert bad.status_code == 400 and "level='moon'" in bad.json()["error"]
+    assert (await ds.client.get("/-/kb/.json?as_of=2021/08/01")).status_code == 400
+
+
+async def test_home_page_csv(ds):
+    r = await ds.client.get("/-/kb/.csv?level=province")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    rows = list(__import__("csv").DictReader(r.text.splitlines()))
+    assert {row["id"] for row in rows} == {P25, P22}
+    assert {row["level"] for row in rows} == {"province"}
+
+
+async def test_home_page_browses_by_legal_force_when_documents_have_it(kb_db_path, kb_metadata, tmp_path):
+    """The statutes' columns (force, genre, version_date) are read when the database has them."""
+    import shutil
+    import sqlite3
+
+    path = tmp_path / "kb.db"
+    shutil.copy(kb_db_path, path)
+    with sqlite3.connect(path) as conn:
+        conn.execute("alter table documents add column force text")
+        conn.execute("alter table documents add column version_date text")
+        conn.execute("update documents set force = '规范性文件'")
+        conn.execute("update documents set version_date = '2023-01-01' where id = :id", {"id": P22})
+    instance = Datasette([str(path)], metadata=copy.deepcopy(kb_metadata))
+    html = (await instance.client.get("/-/kb/")).text
+    assert "<h3>效力级别</h3>" in html and "规范性文件" in html
+    data = (await instance.client.get("/-/kb/.json?force=" + quote("规范性文件") + "&year=2023")).json()
+    assert [d["id"] for d in data["documents"]] == [P22]
+
+
+async def test_menu_reaches_every_page(ds):
+    html = (await ds.client.get("/")).text
+    for href in ("/-/kb/", "/-/kb/search", "/-/kb/governs", "/-/kb/diff"):
+        assert f'<a href="{href}">' in html
+
+
+async def test_clause_and_document_pages_reach_governs_and_diff(ds):
+    clause = (await ds.client.get(clause_url(f"{DL}:三"))).text
+    assert "/-/kb/governs?topic=" + quote("加大吸纳就业补贴力度") in clause.replace("+", "%20") or "governs?topic=" in clause
+    assert re.search(r'href="/-/kb/diff\?a=[^"]+&amp;b=[^"]+" class="kb-compare"', clause)
+    document = (await ds.client.get(document_url(DL))).text
+    assert 'class="kb-governs-link"' in document and "/-/kb/diff?a=" + quote(P25) in document
+
+
+async def test_relation_badges_name_the_higher_clause(ds):
+    html = (await ds.client.get(document_url(DL))).text
+    badge = re.search(r'<span class="relation relation-implements kb-badge"[^>]*>实施 <a href="([^"]+)">([^<]+)</a>', html)
+    assert badge and unquote(badge.group(1)).startswith("/-/kb/clause/" + P25) and badge.group(2).startswith(P25 + ":")
+
+
+@pytest.mark.parametrize(
+    "table, column, value",
+    [("links", "source_clause_id", f"{DL}:三"), ("parameters", "clause_id", f"{DL}:三"), ("time_limits", "clause_id", f"{DL}:三"), ("clauses", "parent_id", f"{P7}:一")],
+)
+async def test_table_ids_link_to_clause_pages(ds, table, column, value):
+    html = (await ds.client.get(f"/kb/{table}?{column}=" + quote(value))).text
+    assert 'href="' + clause_url(value) + '"' in html
+
+
+async def test_plugin_css_widens_chinese_text_columns(ds):
+    html = (await ds.client.get("/kb/clauses")).text
+    assert '/-/static-plugins/kb/kb.css' in html
+    css = (await ds.client.get("/-/static-plugins/kb/kb.css")).text
+    assert "td.col-text" in css and "min-width: 18em" in css and "Noto Sans CJK SC" in css
+
+
+async def test_search_facets_and_filters(ds):
+    data = (await ds.client.get("/-/kb/search.json?q=" + quote("补贴"))).json()
+    assert set(data["facets"]) == {"jurisdiction", "level", "year", "relation", "status"}
+    assert sum(n for _, n in data["facets"]["jurisdiction"]) == data["matched"]
+    extends = dict(data["facets"]["relation"])["extends"]
+    narrowed = (await ds.client.get("/-/kb/search.json?q=" + quote("补贴") + "&relation=extends")).json()
+    assert narrowed["matched"] == extends == 2
+    html = (await ds.client.get("/-/kb/search?q=" + quote("补贴"))).text
+    assert "<h3>与上级关系</h3>" in html and ">补充</a>" in html
+    assert (await ds.client.get("/-/kb/search?q=x&level=galaxy")).status_code == 400
+    assert (await ds.client.get("/-/kb/search?q=x&limit=many")).status_code == 400
+
+
+async def test_search_by_status(ds):
+    expired = (await ds.client.get("/-/kb/search.json?q=" + quote("补贴") + "&status=expired&as_of=2022-01-01")).json()
+    assert expired["results"] and {r["status"] for r in expired["results"]} == {"expired"}
+    before = (await ds.client.get("/-/kb/search.json?q=" + quote("补贴") + "&status=expired&as_of=2020-01-01")).json()
+    assert before["matched"] < expired["matched"]
+
+
+async def test_traditional_characters_find_simplified_text(ds):
+    simplified = (await ds.client.get("/-/kb/search.json?q=" + quote("补贴 见习"))).json()
+    traditional = (await ds.client.get("/-/kb/search.json?q=" + quote("補貼 見習"))).json()
+    assert traditional["matched"] == simplified["matched"] > 0
+    assert [r["clause_id"] for r in traditional["results"]] == [r["clause_id"] for r in simplified["results"]]
+    assert "<mark>补贴</mark>" in traditional["results"][0]["snippet_html"] + traditional["results"][0]["heading_html"]
+
+
+async def test_search_csv(ds):
+    r = await ds.client.get("/-/kb/search.csv?q=" + quote("零工"))
+    rows = list(__import__("csv").DictReader(r.text.splitlines()))
+    data = (await ds.client.get("/-/kb/search.json?q=" + quote("零工"))).json()
+    assert [row["clause_id"] for row in rows] == [x["clause_id"] for x in data["results"]]
+    assert "<mark>" not in r.text
+
+
+async def test_status_badges_on_clause_document_and_search(ds):
+    clause = (await ds.client.get(clause_url(f"{DL}:三") + "?as_of=2022-01-01")).text
+    assert 'class="status status-expired"' in clause and "已失效 2021-11-24" in clause
+    earlier = (await ds.client.get(clause_url(f"{DL}:三") + "?as_of=2021-01-01")).text
+    assert "现行有效" in earlier.split('class="kb-status"')[1].split("</p>")[0]
+    cut = (await ds.client.get(clause_url(f"{P25}:四/（十一）"))).text
+    assert "本条文本不全：" in cut
+    whole = (await ds.client.get(clause_url(f"{P25}:二/（六）"))).text
+    assert "本条文本不全" not in whole and "所在文件文本不全（本条完整）" in whole
+    data = (await ds.client.get(clause_url(f"{DL}:三") + ".json?as_of=2022-01-01")).json()
+    assert data["status"]["state"] == "expired" and data["status"]["date"] == "2021-11-24"
+    assert (await ds.client.get(clause_url(f"{DL}:三") + "?as_of=" + quote("2021年8月1日"))).status_code == 400
+
+
+async def test_clause_and_document_json(ds):
+    clause = (await ds.client.get(clause_url(f"{DL}:三") + ".json")).json()
+    assert clause["clause"]["id"] == f"{DL}:三" and clause["sources"][0]["clause_id"] == f"{P25}:二/（六）"
+    assert clause["sources"][0]["sentences"] == ["本市规定重述上级规定"]
+    assert clause["provenance"]["sha256"] and clause["provenance"]["characters"][0] < clause["provenance"]["characters"][1]
+    document = (await ds.client.get(document_url(DL) + ".json")).json()
+    assert document["document"]["id"] == DL and len(document["clauses"]) == document["document"]["clause_count"]
+    assert any(l["target_clause_id"].startswith(P25) for c in document["clauses"] for l in c["links"])
+    assert (await ds.client.get(clause_url(f"{DL}:九十九") + ".json", follow_redirects=True)).status_code == 404
+
+
+async def test_source_text_is_served_from_the_database_with_the_span_marked(kb_db_path, kb_metadata, tmp_path):
+    """The source page shows sources.text (the database's copy), never the corpus file: a copy
+    of the database whose stored text was changed shows the change."""
+    import shutil
+    import sqlite3
+
+    path = tmp_path / "kb.db"
+    shutil.copy(kb_db_path, path)
+    with sqlite3.connect(path) as conn:
+        (text,) = conn.execute("select text from sources where path like '%dalian%'").fetchone()
+        start, end, spans = conn.execute("select start, end, text_spans from clauses where id = :id", {"id": f"{DL}:三"}).fetchone()
+        conn.execute("update sources set text = :t where path like '%dalian%'", {"t": text.replace("大连市", "大連市")})
+    instance = Datasette([str(path)], metadata=copy.deepcopy(kb_metadata))
+    clause = (await instance.client.get(clause_url(f"{DL}:三"))).text
+    link = re.search(r'<a href="([^"]+)" class="kb-source-link">', clause).group(1)
+    page = (await instance.client.get(unescape(link))).text
+    assert "大連市" in page
+    marked = re.search(r'<mark id="kb-span">([^<]*)</mark>', page).group(1)
+    (a, b), *_ = __import__("json").loads(spans)
+    assert marked == text[a:b].replace("大连市", "大連市") and marked.startswith("企业吸纳登记失业")
+    data = (await instance.client.get("/-/kb/source/" + quote("2020-11-24_dalian_dl-renshefa-2020-391_truncated.txt", safe="") + ".json")).json()
+    assert data["text"] == text.replace("大连市", "大連市")
+    assert (await instance.client.get("/-/kb/source/" + quote("../../etc/passwd", safe=""), follow_redirects=True)).status_code == 404
+    bad = await instance.client.get("/-/kb/source/" + quote("2020-11-24_dalian_dl-renshefa-2020-391_truncated.txt", safe="") + "?clause=" + quote(f"{P25}:一"))
+    assert bad.status_code == 400
+
+
+async def test_provenance_shows_where_the_text_came_from_and_a_citation(ds):
+    html = (await ds.client.get(clause_url(f"{P25}:二/（六）"))).text
+    prov = html[html.index('id="provenance"') :]
+    assert '<a href="https://www.yunbaogao.cn/report/index/report?reportId=11_4880"' in prov
+    assert "Web preview of" in prov  # the manifest's note
+    citation = _text(re.search(r'<div class="citation kb-citation">(.*?)</div>', prov, re.S).group(1))
+    assert re.fullmatch(
+        r"辽宁省人民政府办公厅\. 全力做好当前促进和扩大就业工作的若干举措: 辽政办发〔2020〕25号\[EB/OL\]\. \(2020-1\d-\d\d\)\[\d{4}-\d\d-\d\d\]\. https://www\.yunbaogao\.cn/report/index/report\?reportId=11_4880\.",
+        citation,
+    ), citation
+    # without an address: [Z] and the date
+    dalian = _text(re.search(r'<div class="citation kb-citation">(.*?)</div>', (await ds.client.get(document_url(DL))).text, re.S).group(1))
+    assert dalian.endswith("全力做好当前促进和扩大就业有关工作的通知: 大人社发〔2020〕391号[Z]. 2020-11-24.")
+
+
+async def test_canned_query_parameters_have_pick_lists(ds):
+    html = (await ds.client.get("/kb/parameter_across_cities?kind=rate&topic=")).text
+    assert "kb-choices-" in html
+    choices = __import__("json").loads(re.search(r"var choices = (\{.*?\});\n", html).group(1))
+    assert ["rate", "比例"] in choices["kind"] and ["implements", "实施"] in choices["relation"]
+    assert ["大连市", ""] in choices["city"] and [P25, ""] in choices["provincial"]
+
+
+async def test_metadata_describes_every_plugin_page(ds, kb_metadata):
+    pages = kb_metadata["plugins"]["kb"]["pages"]
+    assert set(pages) == {"home", "search", "clause", "document", "source", "governs"}
+    html = (await ds.client.get("/-/kb/")).text
+    assert pages["home"]["zh"] in html
+    html = (await ds.client.get(clause_url(f"{DL}:三") + "?lang=en")).text
+    assert pages["clause"]["en"].replace("“", "&#34;")[:20] in html or pages["clause"]["en"][:20] in html

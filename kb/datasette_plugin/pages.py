@@ -80,7 +80,9 @@ def clause_statuses(conn: Any, clause_ids: list[str], as_of: str | None = None) 
     out = {}
     for row in _rows(conn, _CLAUSE_FACTS, {"ids": ids}):
         status = {"state": "in force", "date": None, "words": None, "by": None, "incomplete": None}
-        if row["effective"] and row["effective"] > as_of:
+        if row["issued"] and row["issued"] > as_of:  # not yet made
+            status.update(state="not yet in force", date=row["issued"])
+        elif row["effective"] and row["effective"] > as_of:
             status.update(state="not yet in force", date=row["effective"])
         elif row["expires"] and row["expires"] < as_of:
             status.update(state="expired", date=row["expires"], words=row["expires_words"])
@@ -98,7 +100,7 @@ def clause_statuses(conn: Any, clause_ids: list[str], as_of: str | None = None) 
 
 
 _DOCUMENT_FACTS = """
-select documents.id, documents.complete, documents.placeholder, documents.incomplete_reasons,
+select documents.id, documents.issued, documents.complete, documents.placeholder, documents.incomplete_reasons,
        (select max(t.date) from time_limits t join clauses c on c.id = t.clause_id
          where c.document_id = documents.id and t.kind = 'expires') as expires,
        (select min(t.date) from time_limits t join clauses c on c.id = t.clause_id
@@ -121,6 +123,8 @@ def document_statuses(conn: Any, document_ids: list[str], as_of: str | None = No
         status: dict = {"state": "in force", "date": None, "incomplete": None}
         if row["placeholder"]:
             status["state"] = "unknown"
+        elif row["issued"] and row["issued"] > as_of:  # not yet made
+            status.update(state="not yet in force", date=row["issued"])
         elif row["effective"] and row["effective"] > as_of:
             status.update(state="not yet in force", date=row["effective"])
         elif row["expires"] and row["expires"] < as_of:
