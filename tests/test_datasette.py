@@ -810,3 +810,15 @@ async def test_metadata_describes_every_plugin_page(ds, kb_metadata):
     assert pages["home"]["zh"] in html
     html = (await ds.client.get(clause_url(f"{DL}:三") + "?lang=en")).text
     assert pages["clause"]["en"].replace("“", "&#34;")[:20] in html or pages["clause"]["en"][:20] in html
+
+
+async def test_governs_page_says_why_a_provincial_rule_is_inherited(ds):
+    """Issue 28 #4: the JSON said "inherited: 抚顺市 has no clause restating it"; the HTML did not."""
+    url = "/-/kb/governs?topic=" + quote("稳岗返还") + "&city=" + quote("抚顺市") + "&as_of=2021-08-01"
+    assert "继承：抚顺市没有重述此条的条款" in (await ds.client.get(url)).text
+    assert "inherited: 抚顺市 has no clause restating it" in (await ds.client.get(url + "&lang=en")).text
+
+
+async def test_relation_cells_carry_their_chinese_name(ds):
+    html = (await ds.client.get("/kb/links?relation=extends")).text
+    assert '补充 <span class="kb-code">extends</span>' in html

@@ -277,6 +277,9 @@ def render_cell(value, column, table, database, datasette):
     wanted = (datasette.plugin_config("kb") or {}).get("database")
     if wanted and database != wanted:
         return None
+    if column == "relation" and value in i18n.RELATIONS:
+        # the stored code stays what facets and filters use; its Chinese name is shown beside it
+        return Markup('{} <span class="kb-code">{}</span>').format(i18n.name("relation", value, "zh"), value)
     if column in _CLAUSE_COLUMNS or (column == "id" and _OWN_ID.get(table or "") == "clause"):
         url = clause_url(value)
     elif column in _DOCUMENT_COLUMNS or (column == "id" and _OWN_ID.get(table or "") == "document"):
@@ -1107,7 +1110,8 @@ async def document_view(datasette, request):
             if isinstance(value, list):
                 value = "、".join(value)
             elif isinstance(value, dict):
-                value = "；".join(f"{k}：{v}" for k, v in value.items())
+                field_names = {k: (zh if lang == "zh" else en) for k, zh, en in _DOCUMENT_FIELDS}
+                value = "；".join(f"{field_names.get(k, k)}：{i18n.name('metadata_source', v, lang)}" for k, v in value.items())
         elif key == "level":
             value = i18n.name("level", value, lang)
         elif key == "kind":
@@ -1254,7 +1258,7 @@ async def governs_view(datasette, request):
     for a in shown:
         a.url = clause_url(a.clause_id)
         a.displaced = [dict(d, url=clause_url(d["clause_id"])) for d in a.displaces]
-        a.chain = [dict(w, url=clause_url(w["clause_id"]) if w.get("clause_id") else None) for w in a.why]
+        a.chain = [dict(w, url=clause_url(w["clause_id"]) if w.get("clause_id") else None, why=i18n.governs_why(w.get("why"), lang)) for w in a.why]
     answers_html = Markup(
         _sync_env(datasette)
         .get_template("_kb_governs_answers.html")

@@ -22,6 +22,7 @@ Relation names, chosen for a Chinese legal reader (the linker's English codes st
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 LANGS = ("zh", "en")
@@ -106,6 +107,12 @@ _NAMES: dict[str, dict[str, tuple[str, str]]] = {
         "times": ("倍数", "times"),
         "ratio": ("比率", "ratio"),
     },
+    "metadata_source": {
+        "text": ("正文", "text"),
+        "manifest": ("语料清单", "manifest"),
+        "inferred": ("推断", "inferred"),
+        "cited": ("他文引用", "cited"),
+    },
     "reason": {
         "counterpart-missing": ("上级文本缺失对应内容", "counterpart missing"),
         "local": ("本地措施", "local measure"),
@@ -131,6 +138,29 @@ def name(kind: str, code: Any, lang: str) -> str:
     if pair is None:
         return str(code)
     return pair[0] if lang == "zh" else pair[1]
+
+
+RELATIONS = ("implements", "extends", "overrides", "succeeds")
+
+# kb.governs says why a provincial rule reaches a city in words; in Chinese, the same.
+_INHERITED = re.compile(
+    r"""
+    ^inherited:\s           # kb.governs: "inherited: <place> has no clause restating it"
+    (?P<place>.+?)           # the city or county
+    \s has\ no\ clause\ restating\ it$
+    """,
+    re.X,
+)
+
+
+def governs_why(why: str | None, lang: str) -> str | None:
+    """A governs answer's reason in lang (kb.governs writes it in English)."""
+    if not why or lang == "en":
+        return why
+    found = _INHERITED.match(why)
+    if found:
+        return f"继承：{found.group('place')}没有重述此条的条款"
+    return why
 
 
 def tr(lang: str):
