@@ -237,3 +237,24 @@ def _county_in(name: str, cities: list[Division], provinces: list[Division]) -> 
     # repeat across the country), named once in the gazetteer, opening the issuer's name.
     unique = [c for c in counties if c.name.endswith(("县", "市")) and len(_index()[c.name]) == 1 and name.startswith(c.name)]
     return unique[0] if len(unique) == 1 else None
+
+
+def chain_of(jurisdiction: str) -> list[str]:
+    """The jurisdictions whose rules hold in a place, the most local first, the nation last:
+    抚顺市抚顺县 -> [抚顺市抚顺县, 抚顺市, 辽宁省, 中华人民共和国]; 辽宁省 -> [辽宁省, 中华人民共和国].
+
+    A county inherits from its city and province, a city from its province, every place from
+    the nation (a 直辖市 is a province: its districts are counties under it)."""
+    if jurisdiction == NATIONAL:
+        return [NATIONAL]
+    found = [d for d in _index().get(jurisdiction, []) if jurisdiction in (d.name, d.jurisdiction)]
+    if len(found) != 1:
+        province = province_of(jurisdiction)
+        return [jurisdiction] + ([province] if province and province != jurisdiction else []) + [NATIONAL]
+    d = found[0]
+    chain = [d.jurisdiction]
+    if d.level == "county" and d.parent and d.parent != d.province:
+        chain.append(d.parent)
+    if d.level != "province" and d.province:
+        chain.append(d.province)
+    return chain + [NATIONAL]

@@ -44,6 +44,7 @@ from markupsafe import Markup, escape
 
 from .. import search as kb_search
 from ..errors import KbError
+from ..text import normalize_id
 
 _dmp = diff_match_patch()
 _dmp.Diff_Timeout = 0.5
@@ -77,6 +78,12 @@ _DOCUMENT_FIELDS = [
 @hookimpl
 def prepare_connection(conn):
     kb_search.prepare_reader(conn)
+    # kb_norm(:doc) in canned queries: the 文号/id as typed -> the stored form (kb.text.normalize_id).
+    conn.create_function("kb_norm", 1, _kb_norm, deterministic=True)
+
+
+def _kb_norm(value):
+    return normalize_id(value) if isinstance(value, str) else value
 
 
 @hookimpl(trylast=True)  # last, so that its supports_search is the one the page reads
@@ -546,7 +553,7 @@ def _clause_page_rows(conn, clause_id: str) -> dict | None:
 async def clause_view(datasette, request):
     db = await _database(datasette)
     clause_id = _decode_id(request.url_vars["id"])
-    rows = await db.execute_fn(lambda conn: _clause_page_rows(conn, clause_id))
+    rows = await db.execute_fn(lambda conn: _clause_page_rows(conn, clause_id) or _clause_page_rows(conn, normalize_id(clause_id)))
     if rows is None:
         raise NotFound(f"no clause {clause_id!r}: clause ids are '<document id>:<path>', e.g. 辽人社发〔2021〕7号:一/（一）")
     clause, document = rows["clause"], rows["document"]
@@ -614,7 +621,9 @@ async def document_view(datasette, request):
     document_id = _decode_id(request.url_vars["id"])
     document = await _one(db, "select * from documents where id = :id", {"id": document_id})
     if document is None:
-        document = await _one(db, "select * from documents where doc_number = :id order by version desc", {"id": document_id})
+        document = await _one(db, "select * from documents where id = :id", {"id": normalize_id(document_id)})
+    if document is None:
+        document = await _one(db, "select * from documents where doc_number = :id order by version desc", {"id": normalize_id(document_id)})
     if document is None:
         raise NotFound(f"no document {document_id!r}: document ids are the 文号 (辽人社发〔2021〕7号) or 无文号-<hash>")
     document_id = document["id"]
@@ -724,30 +733,36 @@ GOVERNS_ANSWERS_SHOWN = 50
 async def governs_view(datasette, request):
     from .. import governs as kb_governs
     from .. import places
+    from ..dates import as_of as read_as_of
 
     db = await _database(datasette)
     topic = (request.args.get("topic") or "").strip()
     city = (request.args.get("city") or "").strip()
-    as_of = (request.args.get("as_of") or "").strip() or None
-    answers, error = [], None
-    if topic and city:
-        try:
+    as_of = (request.args.get("as_of") or "").strip()
+    show = request.args.get("show") or ""
+    ruling, error = None, None
+    try:
+        when = read_as_of(as_of, "as_of")  # every written form, or 400 with why; empty means today
+        if show not in ("", "all"):
+            raise KbError(f"show {show!r}: expected 'all' (every answer) or nothing (the best {GOVERNS_ANSWERS_SHOWN})")
+        if topic and city:
             async with _governs_lane(datasette):
-                answers = await db.execute_fn(lambda conn: kb_governs.governs(conn, topic, city, as_of))
-        except KbError as e:
-            error = str(e)
+                ruling = await db.execute_fn(lambda conn: kb_governs.rule(conn, topic, city, when))
+    except KbError as e:
+        error = str(e)
+    answers = ruling.answers if ruling else []
     if request.url_vars.get("format") == ".json":
         if error:
             return Response.json({"ok": False, "error": error}, status=400)
-        return Response.json({"answers": [a.to_dict() for a in answers]})
-    show_all = request.args.get("show") == "all"
-    shown = answers if show_all else answers[:GOVERNS_ANSWERS_SHOWN]
+        return Response.json(ruling.to_dict() if ruling else {"answers": [], "as_of": when.to_dict()})
+    shown = answers if show == "all" else answers[:GOVERNS_ANSWERS_SHOWN]
     for a in shown:
         a.url = clause_url(a.clause_id)
         a.displaced = [dict(d, url=clause_url(d["clause_id"])) for d in a.displaces]
         a.chain = [dict(w, url=clause_url(w["clause_id"]) if w.get("clause_id") else None) for w in a.why]
+        a.is_verdict = ruling is not None and a is ruling.verdict
     answers_html = Markup(_sync_env(datasette).get_template("_kb_governs_answers.html").render(answers=shown, urls=datasette.urls))
-    query = {"topic": topic, "city": city, "as_of": as_of or ""}
+    query = {"topic": topic, "city": city, "as_of": as_of}
     cities = await _jurisdictions(db, "select distinct jurisdiction from documents where level in ('city', 'county') and placeholder = 0 order by jurisdiction")
     return await _render(
         datasette,
@@ -756,7 +771,10 @@ async def governs_view(datasette, request):
         {
             "topic": topic,
             "city": city,
-            "as_of": as_of or "",
+            "as_of": as_of,
+            "as_of_meaning": ruling.as_of.describe() if ruling else "",
+            "ruling": ruling,
+            "note": ruling.note if ruling else None,
             "answers": answers,
             "shown": len(shown),
             "answers_html": answers_html,
