@@ -441,7 +441,7 @@ def _answers(conn, adds: dict[str, tuple[float, str | None]], as_of: str, known:
         clauses.update((c["id"], c) for c in _rows(conn, _CLAUSES_SQL.format(key="id"), {"ids": _ids(missing)}))
     # What each answer stands on, and what that stands on, up the chain.
     stands_on: dict[str, list[dict]] = {}
-    asked = set()
+    asked: set[str] = set()
     frontier = set(adds)
     for _ in range(len(chain)):
         frontier -= asked
@@ -466,24 +466,19 @@ def _answers(conn, adds: dict[str, tuple[float, str | None]], as_of: str, known:
         changes = None
         links = stands_on.get(clause_id, [])
         own_rank = rank.get(c["jurisdiction"], len(chain) - 1)
-        silent = chain[:own_rank]
-        if own_rank == 0:
-            basis = {"basis": "own rule", "from": None, "reason": f"{c['jurisdiction']}'s own rule"}
+        silent = chain[:own_rank]  # the places below it, none of which restates it
+        basis: dict[str, Any] = {"jurisdiction": c["jurisdiction"], "level": c["level"], "silent": silent}
+        if silent:
+            basis |= {"basis": "inherited", "from": c["jurisdiction"], "reason": f"inherited from {c['jurisdiction']}: {_silence(silent)}"}
         else:
-            basis = {
-                "basis": "inherited",
-                "from": c["jurisdiction"],
-                "reason": f"inherited from {c['jurisdiction']}: {'、'.join(silent)} {'has' if len(silent) == 1 else 'have'} no clause restating it",
-            }
-        basis |= {"jurisdiction": c["jurisdiction"], "level": c["level"], "silent": silent}
-        inherited = basis["basis"] == "inherited"
+            basis |= {"basis": "own rule", "from": None, "reason": f"{c['jurisdiction']}'s own rule"}
         why.append(
             {
                 "clause_id": clause_id,
                 "doc_number": c["doc_number"],
                 "jurisdiction": c["jurisdiction"],
                 "relation": None,
-                "why": f"inherited: {'、'.join(silent)} {'has' if len(silent) == 1 else 'have'} no clause restating it" if inherited else None,
+                "why": f"inherited: {_silence(silent)}" if silent else None,
             }
         )
         # The rules it displaces, up the chain (the first link at each step: the best).
@@ -519,6 +514,11 @@ def _answers(conn, adds: dict[str, tuple[float, str | None]], as_of: str, known:
     return answers
 
 
+def _silence(places_below: list[str]) -> str:
+    """'抚顺市 has no clause restating it', '沈阳市、辽宁省 have no clause restating it'."""
+    return f"{'、'.join(places_below)} {'has' if len(places_below) == 1 else 'have'} no clause restating it"
+
+
 def to_json(ruling: Ruling) -> str:
     return json.dumps(ruling.to_dict(), ensure_ascii=False, indent=2)
 
@@ -550,9 +550,7 @@ def to_text(ruling: Ruling, limit: int | None = None) -> str:
             lines.append("   in place of: " + ", ".join(f"{d['clause_id']} ({d['relation']})" for d in a.displaces))
         if a.changes:
             lines.append(f"   changes: {a.changes[:200]}")
-        chain = " → ".join(
-            w.get("clause_id") or w.get("document") for w in a.why if w.get("clause_id") or w.get("document")
-        )
+        chain = " → ".join(str(w.get("clause_id") or w.get("document")) for w in a.why if w.get("clause_id") or w.get("document"))
         lines.append(f"   why: {chain}")
         lines.append("")
     return "\n".join(lines)
