@@ -65,3 +65,42 @@ def test_document_status(conn):
     assert document_status(conn, "辽政办发〔2020〕25号", "2021-01-01").incomplete
     assert document_status(conn, "国办发〔2020〕27号", "2021-01-01") is None  # cited, not in the corpus
     assert document_status(conn, "no such document", "2021-01-01") is None
+
+
+# ---------------------------------------------------------------------------------------------
+# On the pages: the status as of the chosen date, a bad date refused.
+
+
+async def test_clause_page_shows_status_and_incompleteness_as_of_the_date(ds):
+    from urllib.parse import quote
+
+    cut = await ds.client.get("/-/kb/clause/" + quote("辽政办发〔2020〕25号:四/（十一）", safe="") + "?as_of=2021-06-01", follow_redirects=True)
+    assert cut.status_code == 200
+    assert 'class="kb-status status-in-force"' in cut.text and "现行有效" in cut.text
+    assert "this clause is cut: 四/（十一） ends mid-sentence" in cut.text  # the flag the issue found missing
+    later = await ds.client.get("/-/kb/clause/" + quote("大人社发〔2020〕391号:四", safe="") + "?as_of=2022年8月1日", follow_redirects=True)
+    assert 'class="kb-status status-superseded"' in later.text and "辽人社发〔2021〕7号:三/（十二）" in later.text
+
+
+async def test_document_page_shows_status(ds):
+    from urllib.parse import quote
+
+    r = await ds.client.get("/-/kb/document/" + quote("辽人社〔2022〕22号", safe="") + "?as_of=20210801", follow_redirects=True)
+    assert r.status_code == 200 and 'class="kb-status status-not-yet-in-force"' in r.text and "尚未施行" in r.text
+
+
+@pytest.mark.parametrize(
+    "path, message",
+    [
+        ("/-/kb/clause/%E6%8A%9A%E4%BA%BA%E7%A4%BE%E5%8F%91%E3%80%942021%E3%80%9520%E5%8F%B7%3A%E4%B8%80?as_of=2021-02-30", "as_of &#39;2021-02-30&#39;: 2021-02 has no day 30"),
+        ("/-/kb/document/%E6%8A%9A%E4%BA%BA%E7%A4%BE%E5%8F%91%E3%80%942021%E3%80%9520%E5%8F%B7?as_of=garbage", "as_of &#39;garbage&#39;: not a date"),
+        ("/-/kb/search?q=%E8%A7%81%E4%B9%A0&limit=abc", "limit &#39;abc&#39;: expected a whole number from 1 to 500"),
+        ("/-/kb/search?q=%E8%A7%81%E4%B9%A0&limit=100000", "limit &#39;100000&#39;: expected a whole number from 1 to 500"),
+        ("/-/kb/search?q=%E8%A7%81%E4%B9%A0&city=%E7%81%AB%E6%98%9F", "city &#39;火星&#39;: not a place in the gazetteer"),
+        ("/-/kb/search?q=%E8%A7%81%E4%B9%A0&rank=everything", "rank &#39;everything&#39;: expected one of &#39;all&#39; or nothing"),
+    ],
+)
+async def test_every_route_parameter_is_checked_with_a_400_that_says_why(ds, path, message):
+    r = await ds.client.get(path)
+    assert r.status_code == 400, path
+    assert message in r.text

@@ -38,11 +38,15 @@ from urllib.parse import quote, unquote, urlencode
 from datasette import hookimpl
 from datasette.filters import FilterArguments
 from datasette.utils import tilde_decode, tilde_encode
-from datasette.utils.asgi import NotFound, Response
+from datasette.utils.asgi import BadRequest, NotFound, Response
 from diff_match_patch import diff_match_patch
 from markupsafe import Markup, escape
 
+from .. import places as kb_places
 from .. import search as kb_search
+from .. import status as kb_status
+from ..dates import AsOf, DateError
+from ..dates import as_of as read_as_of
 from ..errors import KbError
 from ..text import normalize_id
 
@@ -184,6 +188,40 @@ def _decode_id(raw: str) -> str:
     if "~" in raw:
         return tilde_decode(raw)
     return raw
+
+
+def _as_of_arg(request) -> AsOf:
+    """?as_of=, in any common written form (kb.dates); empty means today. A bad date is a 400 saying why."""
+    try:
+        return read_as_of(request.args.get("as_of"), "as_of")
+    except DateError as e:
+        raise BadRequest(str(e)) from None
+
+
+def _choice_arg(request, name: str, choices: tuple[str, ...]) -> str:
+    """?name= that must be one of choices ('' when absent); anything else is a 400 naming them."""
+    value = request.args.get(name) or ""
+    if value not in choices:
+        raise BadRequest(f"{name} {value!r}: expected one of {', '.join(repr(c) for c in choices if c) or 'nothing'} or nothing")
+    return value
+
+
+def _int_arg(request, name: str, default: int, lo: int, hi: int) -> int:
+    """?name= a whole number from lo to hi (default when absent); anything else is a 400, never clamped in silence."""
+    raw = (request.args.get(name) or "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not lo <= int(raw) <= hi:
+        raise BadRequest(f"{name} {raw!r}: expected a whole number from {lo} to {hi}")
+    return int(raw)
+
+
+def _place_arg(request, name: str) -> str | None:
+    """?name= a place the gazetteer knows (大连, 大连市, 抚顺县, 辽宁省), or absent; an unknown one is a 400."""
+    value = (request.args.get(name) or "").strip()
+    if value and kb_places.resolve_place(value) is None:
+        raise BadRequest(f"{name} {value!r}: not a place in the gazetteer, expected a name such as 大连, 抚顺市 or 辽宁省")
+    return value or None
 
 
 async def _database(datasette):
@@ -433,12 +471,9 @@ async def index_view(datasette, request):
 async def search_view(datasette, request):
     db = await _database(datasette)
     q = (request.args.get("q") or "").strip()
-    city = (request.args.get("city") or "").strip() or None
-    try:
-        limit = max(1, min(500, int(request.args.get("limit") or 50)))
-    except ValueError:
-        limit = 50
-    rank_all = request.args.get("rank") == "all"  # the page's "rank them all"
+    city = _place_arg(request, "city")
+    limit = _int_arg(request, "limit", 50, 1, 500)
+    rank_all = _choice_arg(request, "rank", ("", "all")) == "all"  # the page's "rank them all"
     rank_limit = None if rank_all else int((datasette.plugin_config("kb") or {}).get("rank_limit", kb_search.RANK_LIMIT))
     page = await db.execute_fn(lambda conn: kb_search.search_page(conn, q, city=city, limit=limit, rank_limit=rank_limit)) if q else None
     results = page.results if page else []
@@ -550,10 +585,19 @@ def _clause_page_rows(conn, clause_id: str) -> dict | None:
     }
 
 
+def _with_status(conn, rows: dict | None, when: AsOf) -> dict | None:
+    """The clause page's rows with the clause's status as of the date (kb.status), on the same connection."""
+    if rows is not None:
+        status = kb_status.clause_status(conn, rows["clause"]["id"], when.date)
+        rows["status"] = status.to_dict() if status else None
+    return rows
+
+
 async def clause_view(datasette, request):
     db = await _database(datasette)
     clause_id = _decode_id(request.url_vars["id"])
-    rows = await db.execute_fn(lambda conn: _clause_page_rows(conn, clause_id) or _clause_page_rows(conn, normalize_id(clause_id)))
+    when = _as_of_arg(request)
+    rows = await db.execute_fn(lambda conn: _with_status(conn, _clause_page_rows(conn, clause_id) or _clause_page_rows(conn, normalize_id(clause_id)), when))
     if rows is None:
         raise NotFound(f"no clause {clause_id!r}: clause ids are '<document id>:<path>', e.g. 辽人社发〔2021〕7号:一/（一）")
     clause, document = rows["clause"], rows["document"]
@@ -602,6 +646,8 @@ async def clause_view(datasette, request):
             "citations": rows["citations"],
             "coverage": coverage,
             "database": db.name,
+            "status": rows["status"],
+            "as_of": when.to_dict(),
         },
     )
 
@@ -619,6 +665,7 @@ def _tree(clauses: list[dict]) -> list[dict]:
 async def document_view(datasette, request):
     db = await _database(datasette)
     document_id = _decode_id(request.url_vars["id"])
+    when = _as_of_arg(request)
     document = await _one(db, "select * from documents where id = :id", {"id": document_id})
     if document is None:
         document = await _one(db, "select * from documents where id = :id", {"id": normalize_id(document_id)})
@@ -687,6 +734,7 @@ async def document_view(datasette, request):
         {"id": document_id},
     )
     source = await _one(db, "select * from sources where path = :p", {"p": document["source_path"]})
+    status = await db.execute_fn(lambda conn: kb_status.document_status(conn, document_id, when.date))
     fields = []
     for key, label in _DOCUMENT_FIELDS:
         value = document.get(key)
@@ -716,6 +764,8 @@ async def document_view(datasette, request):
             "coverage": coverage,
             "source": source,
             "database": db.name,
+            "status": status.to_dict() if status else None,
+            "as_of": when.to_dict(),
         },
     )
 
