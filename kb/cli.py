@@ -352,33 +352,29 @@ def _connect(db_path: str) -> sqlite3.Connection:
 @cli.command()
 @click.argument("topic")
 @click.option("--city", required=True, help="City (抚顺 or 抚顺市); a city with no notice gets the provincial answer")
-@click.option("--as-of", "as_of", help="ISO date (default: today)")
+@click.option("--as-of", "as_of", help="Date: 2021-08-01, 2021/8/1, 20210801, 2021年8月1日 … (default: today, and the answer says so)")
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False))
 @click.option("--limit", default=10, show_default=True, type=int)
-@click.option("--json", "as_json", is_flag=True, help='Print {"answers": [...]}')
+@click.option("--json", "as_json", is_flag=True, help='Print {"verdict": …, "answers": [...], "as_of": …, "place": …}')
 def governs(topic, city, as_of, db_path, limit, as_json):
-    """Which clause governs TOPIC in a city, as of a date.
+    """Which clause governs TOPIC in a place (county, city or province), as of a date.
 
     Example: kb governs 稳岗返还 --city 抚顺 --as-of 2021-08-01
     """
-    from datetime import date
-
     from . import governs as governs_mod
+    from .dates import as_of as read_as_of
 
-    if as_of:
-        try:
-            date.fromisoformat(as_of)
-        except ValueError as e:
-            raise KbError(f"--as-of {as_of!r}: expected an ISO date such as 2021-08-01") from e
+    when = read_as_of(as_of, "--as-of")  # a bad date is refused before the database is opened
     conn = _connect(db_path)
     try:
-        answers = governs_mod.governs(conn, topic, city, as_of)[:limit]
+        ruling = governs_mod.rule(conn, topic, city, when)
     finally:
         conn.close()
     if as_json:
-        click.echo(governs_mod.to_json(answers))
+        ruling.answers = ruling.answers[:limit]
+        click.echo(governs_mod.to_json(ruling))
     else:
-        click.echo(governs_mod.to_text(answers, topic, city, as_of or date.today().isoformat()), nl=False)
+        click.echo(governs_mod.to_text(ruling, limit), nl=False)
 
 
 @cli.command()

@@ -762,6 +762,11 @@ def classify(
     ]
     new_numbers = [c for c in changes if not c.get("provincial") and c.get("city")]
     negation_flip = [t for t in inserted + deleted if _NEGATION.search(t)]
+    # A higher text that is incomplete (pages missing, a preview cut off) may hold what the lower
+    # one seems to add: novelty and numbers it "did not set" are then no evidence of extends.
+    unjudged = None if prov.doc.complete else "; ".join(prov.doc.incomplete_reasons) or "the provincial copy is incomplete"
+    if unjudged:
+        novel_chars, new_numbers = 0, []
     why: list[str] = []
     if out_of_bound:
         relation = "overrides"
@@ -793,6 +798,8 @@ def classify(
             why.append("exercises the provincial bound: " + "；".join(f"{c['provincial']} → {c['city']}" for c in within))
         else:
             why.append("restates the provincial rule" + (" with localisation" if city.localisation or prov.localisation else ""))
+    if unjudged and sum(len(n) for n in novel) >= NOVEL_CHARS_FOR_EXTENDS:
+        why.append(f"{sum(len(n) for n in novel)} characters not in the provincial notice not counted as additions: its copy is incomplete")
     evidence = {
         "localisation": {"city": city.localisation, "provincial": prov.localisation},
         "diff": diff,
@@ -800,6 +807,7 @@ def classify(
         "novel": novel,
         "delegation": delegation,
         "local_references": local_refs,
+        "novel_not_judged": unjudged,
         "why": "; ".join(why),
     }
     return relation, evidence

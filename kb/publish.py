@@ -307,6 +307,12 @@ _TABLES: dict[str, tuple[dict[str, type], str | tuple[str, ...], list[tuple[str,
         "id",
         [("build_id", "builds", "id")],
     ),
+    # Which list of administrative divisions placed the documents (kb.places.gazetteer()).
+    "gazetteer": (
+        {"build_id": int, "source": str, "version": str, "standard": str, "counts": str},
+        "build_id",
+        [("build_id", "builds", "id")],
+    ),
 }
 
 _NOT_NULL = {
@@ -912,6 +918,10 @@ def publish(
             "counts": _json(counts),
         },
         replace=True,
+    )
+    gazetteer = places.gazetteer()
+    db["gazetteer"].insert(
+        {"build_id": build.id, **{k: gazetteer[k] for k in ("source", "version", "standard")}, "counts": _json(gazetteer["counts"])}, replace=True
     )
     if changed is None:
         db.analyze()

@@ -626,7 +626,9 @@ async def test_home_page_browses_documents(ds):
     assert {d["id"] for d in in_force["documents"]} == {FS, DL, P25}
     bad = await ds.client.get("/-/kb/.json?level=moon")
     assert bad.status_code == 400 and "level='moon'" in bad.json()["error"]
-    assert (await ds.client.get("/-/kb/.json?as_of=2021/08/01")).status_code == 400
+    assert (await ds.client.get("/-/kb/.json?as_of=2021-13-45")).status_code == 400
+    same = (await ds.client.get("/-/kb/.json?status=in+force&as_of=" + quote("2021年8月1日"))).json()  # kb.dates reads every common form
+    assert same["documents"] == in_force["documents"]
 
 
 async def test_home_page_csv(ds):
@@ -732,14 +734,14 @@ async def test_status_badges_on_clause_document_and_search(ds):
     clause = (await ds.client.get(clause_url(f"{DL}:三") + "?as_of=2022-01-01")).text
     assert 'class="status status-expired"' in clause and "已失效 2021-11-24" in clause
     earlier = (await ds.client.get(clause_url(f"{DL}:三") + "?as_of=2021-01-01")).text
-    assert "现行有效" in earlier.split('class="kb-status"')[1].split("</p>")[0]
+    assert "现行有效" in earlier.split('class="kb-status')[1].split("</p>")[0]
     cut = (await ds.client.get(clause_url(f"{P25}:四/（十一）"))).text
     assert "本条文本不全：" in cut
     whole = (await ds.client.get(clause_url(f"{P25}:二/（六）"))).text
     assert "本条文本不全" not in whole and "所在文件文本不全（本条完整）" in whole
     data = (await ds.client.get(clause_url(f"{DL}:三") + ".json?as_of=2022-01-01")).json()
     assert data["status"]["state"] == "expired" and data["status"]["date"] == "2021-11-24"
-    assert (await ds.client.get(clause_url(f"{DL}:三") + "?as_of=" + quote("2021年8月1日"))).status_code == 400
+    assert (await ds.client.get(clause_url(f"{DL}:三") + "?as_of=" + quote("2021年13月1日"))).status_code == 400
 
 
 async def test_clause_and_document_json(ds):

@@ -43,10 +43,15 @@ from diff_match_patch import diff_match_patch
 from jinja2 import pass_context
 from markupsafe import Markup, escape
 
+from .. import places as kb_places
 from .. import search as kb_search
+from .. import status as kb_status
+from ..dates import AsOf, DateError
+from ..dates import as_of as read_as_of
 from ..errors import KbError
 from . import i18n
 from .pages import citation_gbt7714, clause_statuses, document_statuses, rows_csv, source_html
+from ..text import normalize_id
 
 _dmp = diff_match_patch()
 _dmp.Diff_Timeout = 0.5
@@ -86,6 +91,12 @@ _DOCUMENT_FIELDS = [
 @hookimpl
 def prepare_connection(conn):
     kb_search.prepare_reader(conn)
+    # kb_norm(:doc) in canned queries: the 文号/id as typed -> the stored form (kb.text.normalize_id).
+    conn.create_function("kb_norm", 1, _kb_norm, deterministic=True)
+
+
+def _kb_norm(value):
+    return normalize_id(value) if isinstance(value, str) else value
 
 
 @hookimpl(trylast=True)  # last, so that its supports_search is the one the page reads
@@ -157,6 +168,7 @@ def extra_template_vars(request):
         "kb_html_lang": i18n.HTML_LANG[lang],
         "tr": i18n.tr(lang),
         "nm": lambda kind, code: i18n.name(kind, code, lang),
+        "nm_zh": lambda kind, code: i18n.name(kind, code, "zh"),  # the Chinese term beside an English one
         "kb_lang_toggle": _lang_toggle(request, lang) if request is not None else None,
     }
 
@@ -352,6 +364,40 @@ def _decode_id(raw: str) -> str:
     if "~" in raw:
         return tilde_decode(raw)
     return raw
+
+
+def _as_of_arg(request) -> AsOf:
+    """?as_of=, in any common written form (kb.dates); empty means today. A bad date is a 400 saying why."""
+    try:
+        return read_as_of(request.args.get("as_of"), "as_of")
+    except DateError as e:
+        raise BadRequest(str(e)) from None
+
+
+def _choice_arg(request, name: str, choices: tuple[str, ...]) -> str:
+    """?name= that must be one of choices ('' when absent); anything else is a 400 naming them."""
+    value = request.args.get(name) or ""
+    if value not in choices:
+        raise BadRequest(f"{name} {value!r}: expected one of {', '.join(repr(c) for c in choices if c) or 'nothing'} or nothing")
+    return value
+
+
+def _int_arg(request, name: str, default: int, lo: int, hi: int) -> int:
+    """?name= a whole number from lo to hi (default when absent); anything else is a 400, never clamped in silence."""
+    raw = (request.args.get(name) or "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not lo <= int(raw) <= hi:
+        raise BadRequest(f"{name} {raw!r}: expected a whole number from {lo} to {hi}")
+    return int(raw)
+
+
+def _place_arg(request, name: str) -> str | None:
+    """?name= a place the gazetteer knows (大连, 大连市, 抚顺县, 辽宁省), or absent; an unknown one is a 400."""
+    value = (request.args.get(name) or "").strip()
+    if value and kb_places.resolve_place(value) is None:
+        raise BadRequest(f"{name} {value!r}: not a place in the gazetteer, expected a name such as 大连, 抚顺市 or 辽宁省")
+    return value or None
 
 
 async def _database(datasette):
@@ -688,22 +734,8 @@ async def index_view(datasette, request):
 
 
 def _as_of(request) -> str:
-    """The date statuses are read as of: ``as_of`` (YYYY-MM-DD), else today."""
-    value = (request.args.get("as_of") or "").strip()
-    if not value:
-        return _today()
-    try:
-        import datetime
-
-        return datetime.date.fromisoformat(value).isoformat()
-    except ValueError:
-        raise BadRequest(f"as_of={value!r}: expected a date written YYYY-MM-DD, such as 2021-08-01")
-
-
-def _today() -> str:
-    import datetime
-
-    return datetime.date.today().isoformat()
+    """The date statuses are read as of (ISO): ``as_of`` in any written form kb.dates reads, else today; a bad one is a 400."""
+    return _as_of_arg(request).date
 
 
 _SEARCH_FILTERS = ("level", "year", "relation", "status")
@@ -714,11 +746,8 @@ async def search_view(datasette, request):
     lang = _request_lang(request)
     db = await _database(datasette)
     q = (request.args.get("q") or "").strip()
-    city = (request.args.get("city") or "").strip() or None
-    try:
-        limit = max(1, min(500, int(request.args.get("limit") or 50)))
-    except ValueError:
-        raise BadRequest(f"limit={request.args.get('limit')!r}: expected a whole number from 1 to 500")
+    city = _place_arg(request, "city")
+    limit = _int_arg(request, "limit", 50, 1, 500)
     chosen = {k: (request.args.get(k) or "").strip() for k in _SEARCH_FILTERS if (request.args.get(k) or "").strip()}
     if "level" in chosen and chosen["level"] not in ("national", "province", "city", "county"):
         raise BadRequest(f"level={chosen['level']!r}: expected national, province, city or county")
@@ -729,7 +758,7 @@ async def search_view(datasette, request):
     if "status" in chosen and chosen["status"] not in _STATUS_ORDER:
         raise BadRequest(f"status={chosen['status']!r}: expected one of {', '.join(_STATUS_ORDER)}")
     as_of = _as_of(request)
-    rank_all = request.args.get("rank") == "all"  # the page's "rank them all"
+    rank_all = _choice_arg(request, "rank", ("", "all")) == "all"  # the page's "rank them all"
     rank_limit = None if rank_all else int((datasette.plugin_config("kb") or {}).get("rank_limit", kb_search.RANK_LIMIT))
     filters = kb_search.SearchFilters(city, chosen.get("level"), chosen.get("year"), chosen.get("relation"))
     want_status = "status" in chosen
@@ -907,7 +936,7 @@ async def clause_view(datasette, request):
     as_of = _as_of(request)
 
     def read(conn):
-        rows = _clause_page_rows(conn, clause_id)
+        rows = _clause_page_rows(conn, clause_id) or _clause_page_rows(conn, normalize_id(clause_id))
         if rows is not None:
             ids = [clause_id] + [l["target_clause_id"] for l in rows["sources"]] + [l["source_clause_id"] for l in rows["descendants"]]
             rows["statuses"] = clause_statuses(conn, ids, as_of)
@@ -994,6 +1023,7 @@ async def clause_view(datasette, request):
             "coverage": coverage,
             "database": db.name,
             "json_url": clause_url(clause_id) + ".json",
+            "as_of_meaning": _as_of_arg(request).describe(),
         },
     )
 
@@ -1027,7 +1057,9 @@ async def document_view(datasette, request):
     as_of = _as_of(request)
     document = await _one(db, "select * from documents where id = :id", {"id": document_id})
     if document is None:
-        document = await _one(db, "select * from documents where doc_number = :id order by version desc", {"id": document_id})
+        document = await _one(db, "select * from documents where id = :id", {"id": normalize_id(document_id)})
+    if document is None:
+        document = await _one(db, "select * from documents where doc_number = :id order by version desc", {"id": normalize_id(document_id)})
     if document is None:
         raise NotFound(f"no document {document_id!r}: document ids are the 文号 (辽人社发〔2021〕7号) or 无文号-<hash>")
     document_id = document["id"]
@@ -1170,6 +1202,7 @@ async def document_view(datasette, request):
             "governs_url": "/-/kb/governs?" + urlencode({"city": document["jurisdiction"] or ""}),
             "database": db.name,
             "json_url": document_url(document_id) + ".json",
+            "as_of_meaning": _as_of_arg(request).describe(),
         },
     )
 
@@ -1236,35 +1269,41 @@ GOVERNS_ANSWERS_SHOWN = 50
 async def governs_view(datasette, request):
     from .. import governs as kb_governs
     from .. import places
+    from ..dates import as_of as read_as_of
 
     lang = _request_lang(request)
     db = await _database(datasette)
     topic = (request.args.get("topic") or "").strip()
     city = (request.args.get("city") or "").strip()
-    as_of = (request.args.get("as_of") or "").strip() or None
-    answers, error = [], None
-    if topic and city:
-        try:
+    as_of = (request.args.get("as_of") or "").strip()
+    show = request.args.get("show") or ""
+    ruling, error = None, None
+    try:
+        when = read_as_of(as_of, "as_of")  # every written form, or 400 with why; empty means today
+        if show not in ("", "all"):
+            raise KbError(f"show {show!r}: expected 'all' (every answer) or nothing (the best {GOVERNS_ANSWERS_SHOWN})")
+        if topic and city:
             async with _governs_lane(datasette):
-                answers = await db.execute_fn(lambda conn: kb_governs.governs(conn, topic, city, as_of))
-        except KbError as e:
-            error = str(e)
+                ruling = await db.execute_fn(lambda conn: kb_governs.rule(conn, topic, city, when))
+    except KbError as e:
+        error = str(e)
+    answers = ruling.answers if ruling else []
     if request.url_vars.get("format") == ".json":
         if error:
             return Response.json({"ok": False, "error": error}, status=400)
-        return Response.json({"answers": [a.to_dict() for a in answers]})
-    show_all = request.args.get("show") == "all"
-    shown = answers if show_all else answers[:GOVERNS_ANSWERS_SHOWN]
+        return Response.json(ruling.to_dict() if ruling else {"answers": [], "as_of": when.to_dict()})
+    shown = answers if show == "all" else answers[:GOVERNS_ANSWERS_SHOWN]
     for a in shown:
         a.url = clause_url(a.clause_id)
         a.displaced = [dict(d, url=clause_url(d["clause_id"])) for d in a.displaces]
+        a.is_verdict = ruling is not None and a is ruling.verdict
         a.chain = [dict(w, url=clause_url(w["clause_id"]) if w.get("clause_id") else None, why=i18n.governs_why(w.get("why"), lang)) for w in a.why]
     answers_html = Markup(
         _sync_env(datasette)
         .get_template("_kb_governs_answers.html")
         .render(answers=shown, urls=datasette.urls, kb_lang=lang, tr=i18n.tr(lang), nm=lambda kind, code: i18n.name(kind, code, lang))
     )
-    query = {"topic": topic, "city": city, "as_of": as_of or ""}
+    query = {"topic": topic, "city": city, "as_of": as_of}
     cities = await _jurisdictions(db, "select distinct jurisdiction from documents where level in ('city', 'county') and placeholder = 0 order by jurisdiction")
     return await _render(
         datasette,
@@ -1273,7 +1312,10 @@ async def governs_view(datasette, request):
         {
             "topic": topic,
             "city": city,
-            "as_of": as_of or "",
+            "as_of": as_of,
+            "as_of_meaning": ruling.as_of.describe() if ruling else "",
+            "ruling": ruling,
+            "note": ruling.note if ruling else None,
             "answers": answers,
             "shown": len(shown),
             "answers_html": answers_html,

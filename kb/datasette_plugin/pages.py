@@ -5,8 +5,8 @@ Status (时效性) is ``kb.status``'s question (in force, not yet in force, expi
 incomplete, as of a date). Until that module is in the package, ``clause_statuses`` and
 ``document_statuses`` read what the database already says (time limits in a clause's own
 words, a later provincial restatement, an incomplete text), the same reading as the governs
-page's; with ``kb.status`` present, its ``clause_statuses(conn, ids, as_of)`` and
-``document_statuses(conn, ids, as_of)`` answer instead (the hook the pages call).
+page's; with ``kb.status`` present (it is), its ``clause_statuses(conn, ids, as_of)`` and
+``document_status(conn, id, as_of)`` answer instead, put in the pages' shape (``_as_dict``).
 
 Nothing here reads a file of the server: the source text is the ``sources.text`` column the
 publish stage wrote.
@@ -70,7 +70,7 @@ def clause_statuses(conn: Any, clause_ids: list[str], as_of: str | None = None) 
     as_of = as_of or today()
     module = _status_module()
     if module is not None and hasattr(module, "clause_statuses"):
-        return module.clause_statuses(conn, clause_ids, as_of)
+        return {k: _as_dict(v) for k, v in module.clause_statuses(conn, clause_ids, as_of).items()}
     if not clause_ids:
         return {}
     ids = json.dumps(list(dict.fromkeys(clause_ids)), ensure_ascii=False)
@@ -114,8 +114,9 @@ def document_statuses(conn: Any, document_ids: list[str], as_of: str | None = No
     clauses set has passed, not yet in force before the date it says it takes effect."""
     as_of = as_of or today()
     module = _status_module()
-    if module is not None and hasattr(module, "document_statuses"):
-        return module.document_statuses(conn, document_ids, as_of)
+    if module is not None and hasattr(module, "document_status"):
+        found = {d: module.document_status(conn, d, as_of) for d in dict.fromkeys(document_ids)}
+        return {d: _as_dict(v) if v is not None else {"state": "unknown", "date": None, "incomplete": None} for d, v in found.items()}
     if not document_ids:
         return {}
     out = {}
@@ -134,6 +135,22 @@ def document_statuses(conn: Any, document_ids: list[str], as_of: str | None = No
             status["incomplete"] = "; ".join(reasons) or "incomplete"
         out[row["id"]] = status
     return out
+
+
+def _as_dict(status: Any) -> dict:
+    """kb.status's Status in the pages' shape: incomplete is the clause's own cut (or None),
+    document_incomplete its document's reasons."""
+    reasons = status.incomplete or []
+    own = [r["reason"] for r in reasons if r.get("scope") == "clause"]
+    others = [r["reason"] for r in reasons if r.get("scope") != "clause"]
+    return {
+        "state": status.state,
+        "date": status.date,
+        "words": status.words,
+        "by": status.by,
+        "incomplete": own[0] if own else None,
+        "document_incomplete": "; ".join(others) or None,
+    }
 
 
 def source_html(text: str, spans: list[tuple[int, int]]) -> Markup:
