@@ -50,7 +50,7 @@ from typing import Any
 
 from .text import normalize_text
 
-__all__ = ["simplified", "SearchFilters", "FACETS", "prepare_reader", "READ_MMAP_BYTES", "search", "search_page", "SearchPage", "RANK_LIMIT", "gram_rows", "grams", "fts_query", "highlight", "snippet", "GRAMS_TABLE", "GRAMS_SQL", "HEADING_WEIGHT", "TEXT_WEIGHT"]
+__all__ = ["FACETS", "GRAMS_SQL", "GRAMS_TABLE", "HEADING_WEIGHT", "RANK_LIMIT", "READ_MMAP_BYTES", "TEXT_WEIGHT", "SearchFilters", "SearchPage", "fts_query", "gram_rows", "grams", "highlight", "prepare_reader", "search", "search_page", "simplified", "snippet"]
 
 # Readers (search, governs, the CLI and Datasette) map the database into memory: a question
 # touches thousands of scattered pages of the index, the docsize table and the clauses, each

@@ -647,8 +647,10 @@ async def test_home_page_browses_by_legal_force_when_documents_have_it(kb_db_pat
     path = tmp_path / "kb.db"
     shutil.copy(kb_db_path, path)
     with sqlite3.connect(path) as conn:
-        conn.execute("alter table documents add column force text")
-        conn.execute("alter table documents add column version_date text")
+        columns = {row[1] for row in conn.execute("pragma table_info(documents)")}
+        for column in ("force", "version_date"):  # a build before the statutes' columns lacks them
+            if column not in columns:
+                conn.execute(f"alter table documents add column {column} text")
         conn.execute("update documents set force = '规范性文件'")
         conn.execute("update documents set version_date = '2023-01-01' where id = :id", {"id": P22})
     instance = Datasette([str(path)], metadata=copy.deepcopy(kb_metadata))

@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import sqlite3
 import weakref
 from collections import OrderedDict
 from urllib.parse import parse_qsl, quote, unquote, urlencode
@@ -45,13 +46,18 @@ from markupsafe import Markup, escape
 
 from .. import places as kb_places
 from .. import search as kb_search
-from .. import status as kb_status
 from ..dates import AsOf, DateError
 from ..dates import as_of as read_as_of
 from ..errors import KbError
-from . import i18n
-from .pages import citation_gbt7714, clause_statuses, document_statuses, rows_csv, source_html
 from ..text import normalize_id
+from . import i18n
+from .pages import (
+    citation_gbt7714,
+    clause_statuses,
+    document_statuses,
+    rows_csv,
+    source_html,
+)
 
 _dmp = diff_match_patch()
 _dmp.Diff_Timeout = 0.5
@@ -205,7 +211,7 @@ def extra_body_script(template, database, datasette, request):
         for param, spec in choices.items():
             try:
                 values = [r[0] for r in (await db.execute(spec["sql"])).rows if r[0] is not None]
-            except Exception:  # a database without that table: no pick-list for the parameter
+            except sqlite3.Error:  # a database without that table: no pick-list for the parameter
                 continue
             lists[param] = [[str(v), i18n.name(spec.get("names", ""), v, lang) if spec.get("names") else ""] for v in values]
         return _PICK_LISTS_JS.replace("__CHOICES__", json.dumps(lists, ensure_ascii=False).replace("</", "<\\/"))
@@ -1211,7 +1217,7 @@ async def source_view(datasette, request):
     """A corpus file's decoded text as the knowledge base stored it (``sources.text``), with the
     span of a clause (``?clause=``) or document (``?document=``) marked: what a reader checks a
     clause against. Never a file of the server."""
-    lang = _request_lang(request)
+    _request_lang(request)  # a bad lang is refused
     db = await _database(datasette)
     path = _decode_id(request.url_vars["id"])
     has_text = "text" in {row[1] for row in (await db.execute("pragma table_info(sources)")).rows}

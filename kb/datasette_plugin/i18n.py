@@ -84,6 +84,8 @@ _NAMES: dict[str, dict[str, tuple[str, str]]] = {
         "paragraph": ("款", "paragraph"),
         "notice": ("通知", "notice"),
         "issuing": ("印发通知", "issuing notice"),
+        "statute": ("法规", "statute"),
+        "decision": ("修改决定", "amendment decision"),
     },
     "status": {
         "in force": ("现行有效", "in force"),
@@ -149,7 +151,7 @@ _INHERITED = re.compile(
     (?P<place>.+?)           # the city or county
     \s has\ no\ clause\ restating\ it$
     """,
-    re.X,
+    re.VERBOSE,
 )
 
 
@@ -211,7 +213,8 @@ def evidence_sentences(evidence: dict, relation: str, lang: str, lower_level: st
                 out.append(f"{lower}「{k}」，{higher}未设这一数值")
         else:
             side = ("the earlier rule", "the later rule") if relation == "succeeds" else ("the higher rule", "this rule")
-            bound = {True: "within the higher bound", False: "outside the higher bound"}.get(c.get("within_bound"), "different")
+            within = c.get("within_bound")
+            bound = "within the higher bound" if within is True else "outside the higher bound" if within is False else "different"
             subject = f" ({what})" if what else ""
             if p and k:
                 out.append(f"{side[0]} says “{p}”, {side[1]} “{k}”{subject}: {bound}")

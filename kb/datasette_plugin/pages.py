@@ -158,8 +158,7 @@ def source_html(text: str, spans: list[tuple[int, int]]) -> Markup:
     ``id="kb-span"``, so the page can scroll to it)."""
     out, pos = [], 0
     for k, (start, end) in enumerate(sorted((max(0, a), min(len(text), b)) for a, b in spans if b > a)):
-        if start < pos:
-            start = pos
+        start = max(start, pos)
         if start >= end:
             continue
         out.append(str(escape(text[pos:start])))
