@@ -826,3 +826,11 @@ async def test_governs_page_says_why_a_provincial_rule_is_inherited(ds):
 async def test_relation_cells_carry_their_chinese_name(ds):
     html = (await ds.client.get("/kb/links?relation=extends")).text
     assert '补充 <span class="kb-code">extends</span>' in html
+
+
+async def test_canned_queries_take_chinese_names_of_codes(ds):
+    """Issue 28 #3: the parameter query took only English kind codes, so 比例 gave 0 rows."""
+    rate = await _canned(ds, "parameter_across_cities", kind="rate", topic="")
+    assert rate and await _canned(ds, "parameter_across_cities", kind="比例", topic="") == rate
+    implements = await _canned(ds, "city_beside_province", city="", relation="implements")
+    assert implements and await _canned(ds, "city_beside_province", city="", relation="实施") == implements

@@ -99,6 +99,8 @@ def prepare_connection(conn):
     kb_search.prepare_reader(conn)
     # kb_norm(:doc) in canned queries: the 文号/id as typed -> the stored form (kb.text.normalize_id).
     conn.create_function("kb_norm", 1, _kb_norm, deterministic=True)
+    # kb_code(:kind) in canned queries: a code's Chinese name (比例, 实施) -> the stored code (rate, implements).
+    conn.create_function("kb_code", 1, i18n.code_of, deterministic=True)
 
 
 def _kb_norm(value):

@@ -144,6 +144,9 @@ def name(kind: str, code: Any, lang: str) -> str:
 
 RELATIONS = ("implements", "extends", "overrides", "succeeds")
 
+# Chinese name -> code, for the kinds a canned query's parameter takes.
+_CODES = {zh: code for kind in ("parameter", "relation", "level") for code, (zh, _) in _NAMES[kind].items()}
+
 # kb.governs says why a provincial rule reaches a city in words; in Chinese, the same.
 _INHERITED = re.compile(
     r"""
@@ -163,6 +166,14 @@ def governs_why(why: str | None, lang: str) -> str | None:
     if found:
         return f"继承：{found.group('place')}没有重述此条的条款"
     return why
+
+
+def code_of(value: Any) -> Any:
+    """The stored code a Chinese name stands for (比例 -> rate, 实施 -> implements); anything
+    else unchanged. Canned queries call it (``kb_code(:kind)``) so a Chinese word finds rows."""
+    if not isinstance(value, str):
+        return value
+    return _CODES.get(value.strip(), value.strip())
 
 
 def tr(lang: str):
