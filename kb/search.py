@@ -50,7 +50,7 @@ from typing import Any
 
 from .text import normalize_text
 
-__all__ = ["FACETS", "GRAMS_SQL", "GRAMS_TABLE", "HEADING_WEIGHT", "RANK_LIMIT", "READ_MMAP_BYTES", "TEXT_WEIGHT", "SearchFilters", "SearchPage", "fts_query", "gram_rows", "grams", "highlight", "prepare_reader", "search", "search_page", "simplified", "snippet"]
+__all__ = ["FACETS", "FACET_LIMIT", "GRAMS_SQL", "GRAMS_TABLE", "HEADING_WEIGHT", "RANK_LIMIT", "READ_MMAP_BYTES", "TEXT_WEIGHT", "SearchFilters", "SearchPage", "fts_query", "gram_rows", "grams", "highlight", "prepare_reader", "search", "search_page", "simplified", "snippet"]
 
 # Readers (search, governs, the CLI and Datasette) map the database into memory: a question
 # touches thousands of scattered pages of the index, the docsize table and the clauses, each
@@ -317,6 +317,9 @@ class SearchFilters:
 
 
 FACETS = ("jurisdiction", "level", "year", "relation")
+# Facets are counted over every match up to this many; a broader query shows none (counting reads
+# each match's document and links, too slow for a page under load) until it is narrowed.
+FACET_LIMIT = 2_000
 
 
 def _date_column(conn: Any) -> str:
@@ -372,19 +375,19 @@ def search_page(
         params = {"match": match, "city": filters.city, "level": filters.level, "year": filters.year, "relation": filters.relation}
         every = conn.execute(_SQL_FILTERED.format(date=_date_column(conn)), params).fetchall()
         matched, ranked, hits = len(every), True, every[: int(limit)]
-        if facets:
+        if facets and matched <= FACET_LIMIT:
             counted = _facets(conn, match, [rowid for rowid, _ in every])
     elif filters.city:
         every = conn.execute(_SQL_CITY, {"match": match, "city": filters.city}).fetchall()
         matched, ranked, hits = len(every), True, every[: int(limit)]
-        if facets:
+        if facets and matched <= FACET_LIMIT:
             counted = _facets(conn, match, [rowid for rowid, _ in every])
     else:
         most = -1 if rank_limit is None else rank_limit + 1  # LIMIT -1: no limit
         matched = conn.execute(_SQL_COUNT, {"match": match, "most": most}).fetchone()[0]
         ranked = rank_limit is None or matched <= rank_limit
         hits = conn.execute(_SQL_RANKED if ranked else _SQL_LISTED, {"match": match, "limit": int(limit)}).fetchall()
-        if facets and ranked:  # too many matches to rank are too many to count
+        if facets and matched <= FACET_LIMIT:
             every = conn.execute(_SQL_RANKED, {"match": match, "limit": -1}).fetchall()
             counted = _facets(conn, match, [rowid for rowid, _ in every])
     cursor = conn.execute(_SQL_BY_ROWID, {"rowids": json.dumps([rowid for rowid, _ in hits])})

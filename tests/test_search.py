@@ -234,3 +234,13 @@ def test_filters_narrow_and_facets_count_every_match(kb_db, containing):
     assert {r["clause_id"] for r in extends.results} == linked & set(every)
     both = search_page(kb_db, "补贴", filters=SearchFilters(city="大连", relation="extends"), limit=500)
     assert {r["jurisdiction"] for r in both.results} == {"大连市"} and both.matched < extends.matched
+
+
+def test_facets_are_left_out_when_too_many_match(kb_db, monkeypatch):
+    """Counting facets reads every match: past FACET_LIMIT the page shows none rather than slow down."""
+    import kb.search as search_mod
+
+    assert search_page(kb_db, "补贴", facets=True).facets is not None
+    monkeypatch.setattr(search_mod, "FACET_LIMIT", 3)
+    broad = search_page(kb_db, "补贴", facets=True)
+    assert broad.facets is None and broad.matched_ids is None and broad.matched > 3

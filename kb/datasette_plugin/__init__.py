@@ -770,7 +770,9 @@ async def search_view(datasette, request):
     rank_limit = None if rank_all else int((datasette.plugin_config("kb") or {}).get("rank_limit", kb_search.RANK_LIMIT))
     filters = kb_search.SearchFilters(city, chosen.get("level"), chosen.get("year"), chosen.get("relation"))
     want_status = "status" in chosen
-    fetch = 100_000 if want_status else limit  # a status filter is applied to the matches after the search
+    # A status filter is applied to the matches after the search, so it needs them all: at most
+    # FACET_LIMIT (the matches whose statuses the facets count), else the page asks to narrow first.
+    fetch = kb_search.FACET_LIMIT if want_status else limit
 
     def run(conn):
         page = kb_search.search_page(conn, q, city=city, limit=fetch, rank_limit=rank_limit, filters=filters, facets=True)
@@ -789,6 +791,8 @@ async def search_view(datasette, request):
             counts[s["state"]] = counts.get(s["state"], 0) + 1
         facets["status"] = sorted(counts.items(), key=lambda kv: _STATUS_ORDER.index(kv[0]) if kv[0] in _STATUS_ORDER else 9)
     matched = page.matched if page else 0
+    if want_status and page and page.matched_ids is None:
+        raise BadRequest(f"status={chosen['status']!r}: more than {kb_search.FACET_LIMIT:,} clauses match; narrow the search by place, level or year first")
     if want_status:
         results = [r for r in results if r["status"] == chosen["status"]]
         matched = len(results)
