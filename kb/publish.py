@@ -314,7 +314,7 @@ _TABLES: dict[str, tuple[dict[str, type], str | tuple[str, ...], list[tuple[str,
         "id",
         [("build_id", "builds", "id")],
     ),
-    # Which list of administrative divisions placed the documents (kb.places.gazetteer()).
+    # Which list of administrative divisions placed the documents (kb.places.gazetteer()): one row, the latest build's.
     "gazetteer": (
         {"build_id": int, "source": str, "version": str, "standard": str, "counts": str},
         "build_id",
@@ -933,7 +933,8 @@ def publish(
         },
         replace=True,
     )
-    gazetteer = places.gazetteer()
+    gazetteer = places.gazetteer()  # the list this build placed the documents with (an update's too)
+    db.execute("delete from gazetteer")
     db["gazetteer"].insert(
         {"build_id": build.id, **{k: gazetteer[k] for k in ("source", "version", "standard")}, "counts": _json(gazetteer["counts"])}, replace=True
     )
