@@ -288,7 +288,10 @@ _OWN_ID = {"clauses": "clause", "documents": "document", "clause_versions": None
 
 
 @hookimpl
-def render_cell(value, column, table, database, datasette):
+def render_cell(row, value, column, table, database, datasette):
+    if column in _DATE_NUMBERS and isinstance(value, float) and _row_get(row, "unit") == "date":
+        # parameters keep a date as the number yyyymmdd.0 (comparable); a reader sees the date
+        return _number_as_date(value)
     label = None
     if isinstance(value, dict) and "value" in value:  # a foreign key Datasette expanded with its label
         value, label = value["value"], value.get("label")
@@ -311,6 +314,24 @@ def render_cell(value, column, table, database, datasette):
     # (Datasette 0.65 does not hand render_cell the request: these links open in Chinese.)
     text = value if not label or label == value else f"{value} {label}"
     return Markup('<a href="{}">{}</a>').format(datasette.urls.path(url), text)
+
+
+_DATE_NUMBERS = {"value", "provincial_value", "city_value"}
+
+
+def _row_get(row, key: str):
+    try:
+        return row[key]
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
+def _number_as_date(value: float) -> str | None:
+    """20211231.0 -> 2021-12-31 (None when it is not a date written that way)."""
+    digits = f"{value:.0f}"
+    if len(digits) != 8 or value != int(value):
+        return None
+    return f"{digits[:4]}-{digits[4:6]}-{digits[6:]}"
 
 
 @pass_context
@@ -938,6 +959,11 @@ def _link_view(link: dict, lang: str, provincial_text: str, city_text: str, lowe
     link["scores"] = ev.get("scores") or {}
     link["diff_html"] = diff_html(provincial_text, city_text, ev.get("diff"))
     rest = {k: v for k, v in ev.items() if k not in ("diff", "why", "scores")}
+    rest["parameter_changes"] = [
+        {k: (_number_as_date(v) if k in _DATE_NUMBERS and c.get("unit") == "date" and isinstance(v, float) else v) for k, v in c.items()}
+        for c in rest.get("parameter_changes") or []
+        if isinstance(c, dict)
+    ]
     link["evidence_json"] = json.dumps(rest, ensure_ascii=False, indent=1, sort_keys=True) if rest else ""
 
 
