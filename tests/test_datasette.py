@@ -842,3 +842,11 @@ async def test_dates_kept_as_numbers_show_as_dates_in_tables(ds):
     table = html.split("<table", 1)[1]
     assert not re.search(r"\b20\d{6}\.0\b", _text(table))
     assert re.search(r'<td class="col-value[^"]*">20\d\d-\d\d-\d\d</td>', table)
+
+
+async def test_home_page_flags_incomplete_documents(ds):
+    data = (await ds.client.get("/-/kb/.json")).json()
+    incomplete = {d["id"] for d in data["documents"] if d["incomplete"]}
+    assert incomplete == {DL, P25}
+    html = (await ds.client.get("/-/kb/")).text
+    assert html.count('class="status status-incomplete"') == 2

@@ -700,6 +700,7 @@ def _home_rows(conn, as_of: str) -> tuple[list[dict], list[tuple]]:
         status = statuses.get(r["id"], {})
         r["status"] = status.get("state")
         r["status_date"] = status.get("date")
+        r["status_words"] = status.get("words")
         r["incomplete"] = status.get("incomplete")
     return rows, dimensions
 
@@ -740,7 +741,7 @@ async def index_view(datasette, request):
             }
         )
     fmt = request.url_vars.get("format")
-    columns = ["id", "doc_number", "title", *[d[0] for d in dimensions], "issued", "status", "status_date", "incomplete", "clause_count"]
+    columns = ["id", "doc_number", "title", *[d[0] for d in dimensions], "issued", "status", "status_date", "status_words", "incomplete", "clause_count"]
     if fmt == ".json":
         return Response.json({"as_of": as_of, "filters": chosen, "facets": {f["key"]: [(v["value"], v["count"]) for v in f["values"]] for f in facets}, "documents": [{c: r.get(c) for c in columns} for r in shown]})
     if fmt == ".csv":

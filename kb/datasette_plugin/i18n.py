@@ -41,7 +41,9 @@ def lang_of(args: Any) -> str:
         return "zh"
     if value == "en":
         return "en"
-    raise BadLanguage(f"lang={value!r}: the pages are in Chinese (no lang, or lang=zh) or English (lang=en)")
+    raise BadLanguage(
+        f"lang={value!r}: the pages are in Chinese (no lang, or lang=zh) or English (lang=en)"
+    )
 
 
 # name(kind, code, lang): the names of codes stored in the database.
@@ -145,7 +147,11 @@ def name(kind: str, code: Any, lang: str) -> str:
 RELATIONS = ("implements", "extends", "overrides", "succeeds")
 
 # Chinese name -> code, for the kinds a canned query's parameter takes.
-_CODES = {zh: code for kind in ("parameter", "relation", "level") for code, (zh, _) in _NAMES[kind].items()}
+_CODES = {
+    zh: code
+    for kind in ("parameter", "relation", "level")
+    for code, (zh, _) in _NAMES[kind].items()
+}
 
 # kb.governs says why a provincial rule reaches a city in words; in Chinese, the same.
 _INHERITED = re.compile(
@@ -184,7 +190,9 @@ def tr(lang: str):
 # ---------------------------------------------------------------------------------------------
 # Evidence as sentences.
 
-_LOWER = {"zh": {"city": "本市", "county": "本县", "province": "本省", "national": "本规定"}}
+_LOWER = {
+    "zh": {"city": "本市", "county": "本县", "province": "本省", "national": "本规定"}
+}
 
 
 def _lower_name(level: str | None, relation: str) -> tuple[str, str]:
@@ -203,14 +211,18 @@ def _bound_zh(change: dict) -> str:
     return "与上级不同"
 
 
-def evidence_sentences(evidence: dict, relation: str, lang: str, lower_level: str | None = None) -> list[str]:
+def evidence_sentences(
+    evidence: dict, relation: str, lang: str, lower_level: str | None = None
+) -> list[str]:
     """The evidence of one link (kb.link's JSON) as sentences a reader can check.
 
     Quoted words are the texts' own (parameters as printed, novel words as the city wrote
     them); dates are never shown as numbers. Parts of the evidence without a sentence (scores,
     rejected candidates, the diff) are shown elsewhere on the page."""
     out: list[str] = []
-    changes = [c for c in evidence.get("parameter_changes") or [] if isinstance(c, dict)]
+    changes = [
+        c for c in evidence.get("parameter_changes") or [] if isinstance(c, dict)
+    ]
     higher, lower = _lower_name(lower_level, relation)
     for c in changes:
         p, k = c.get("provincial"), c.get("city")
@@ -223,41 +235,101 @@ def evidence_sentences(evidence: dict, relation: str, lang: str, lower_level: st
             elif k:
                 out.append(f"{lower}「{k}」，{higher}未设这一数值")
         else:
-            side = ("the earlier rule", "the later rule") if relation == "succeeds" else ("the higher rule", "this rule")
+            side = (
+                ("the earlier rule", "the later rule")
+                if relation == "succeeds"
+                else ("the higher rule", "this rule")
+            )
             within = c.get("within_bound")
-            bound = "within the higher bound" if within is True else "outside the higher bound" if within is False else "different"
+            bound = (
+                "within the higher bound"
+                if within is True
+                else "outside the higher bound"
+                if within is False
+                else "different"
+            )
             subject = f" ({what})" if what else ""
             if p and k:
                 out.append(f"{side[0]} says “{p}”, {side[1]} “{k}”{subject}: {bound}")
             elif p:
-                out.append(f"{side[0]} says “{p}”{subject}; {side[1]} does not restate the number")
+                out.append(
+                    f"{side[0]} says “{p}”{subject}; {side[1]} does not restate the number"
+                )
             elif k:
-                out.append(f"{side[1]} sets “{k}”{subject}; {side[0]} sets no such number")
+                out.append(
+                    f"{side[1]} sets “{k}”{subject}; {side[0]} sets no such number"
+                )
     delegation = [d for d in evidence.get("delegation") or [] if isinstance(d, str)]
     why = evidence.get("why") or ""
-    if delegation and relation == "implements" and ("discretion" in why or "delegated" in why):
+    if (
+        delegation
+        and relation == "implements"
+        and ("discretion" in why or "delegated" in why)
+    ):
         joined = "」「".join(delegation)
-        out.append(f"上级授权「{joined}」，{lower}作了细化" if lang == "zh" else f"the higher rule delegates (“{'”, “'.join(delegation)}”) and this rule fills it in")
-    novel = [n for n in evidence.get("novel") or [] if isinstance(n, str) and len(n) >= 2]
+        out.append(
+            f"上级授权「{joined}」，{lower}作了细化"
+            if lang == "zh"
+            else f"the higher rule delegates (“{'”, “'.join(delegation)}”) and this rule fills it in"
+        )
+    novel = [
+        n for n in evidence.get("novel") or [] if isinstance(n, str) and len(n) >= 2
+    ]
     if novel and relation in ("extends", "overrides"):
         total = sum(len(n) for n in novel)
         quoted = "「" + "」「".join(novel[:4]) + "」" + ("等" if len(novel) > 4 else "")
         if lang == "zh":
             out.append(f"{lower}新增上级文件中没有的内容{quoted}（约{total}字）")
         else:
-            out.append(f"this rule adds words found nowhere in the higher notice: {quoted} (about {total} characters)")
+            out.append(
+                f"this rule adds words found nowhere in the higher notice: {quoted} (about {total} characters)"
+            )
     refs = [r for r in evidence.get("local_references") or [] if isinstance(r, str)]
     if refs:
-        out.append(("引用本地文件" + "、".join(refs[:4])) if lang == "zh" else "cites local notices: " + ", ".join(refs[:4]))
-    if relation == "overrides" and not any(c.get("within_bound") is False for c in changes) and "reversed" in why:
+        out.append(
+            ("引用本地文件" + "、".join(refs[:4]))
+            if lang == "zh"
+            else "cites local notices: " + ", ".join(refs[:4])
+        )
+    if (
+        relation == "overrides"
+        and not any(c.get("within_bound") is False for c in changes)
+        and "reversed" in why
+    ):
         reversed_words = why.split(":", 1)[-1].strip()
-        out.append(f"条件与上级相反：{reversed_words}" if lang == "zh" else f"a condition is reversed: {reversed_words}")
+        out.append(
+            f"条件与上级相反：{reversed_words}"
+            if lang == "zh"
+            else f"a condition is reversed: {reversed_words}"
+        )
     if not out:
-        localised = [x for rule in (evidence.get("localisation") or {}).get("city") or [] for x in rule.get("found") or []]
+        localised = [
+            x
+            for rule in (evidence.get("localisation") or {}).get("city") or []
+            for x in rule.get("found") or []
+        ]
         if relation == "succeeds":
-            out.append("新规定重述原规定" if lang == "zh" else "the later rule restates the earlier one")
+            out.append(
+                "新规定重述原规定"
+                if lang == "zh"
+                else "the later rule restates the earlier one"
+            )
         elif lang == "zh":
-            out.append(f"{lower}重述上级规定" + (f"，仅作属地化表述调整（{'、'.join(localised)}）" if localised else ""))
+            out.append(
+                f"{lower}重述上级规定"
+                + (
+                    f"，仅作属地化表述调整（{'、'.join(localised)}）"
+                    if localised
+                    else ""
+                )
+            )
         else:
-            out.append("restates the higher rule" + (f", with local wording ({', '.join(localised)})" if localised else ""))
+            out.append(
+                "restates the higher rule"
+                + (
+                    f", with local wording ({', '.join(localised)})"
+                    if localised
+                    else ""
+                )
+            )
     return out

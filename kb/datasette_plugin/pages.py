@@ -61,7 +61,9 @@ order by documents.issued
 """
 
 
-def clause_statuses(conn: Any, clause_ids: list[str], as_of: str | None = None) -> dict[str, dict]:
+def clause_statuses(
+    conn: Any, clause_ids: list[str], as_of: str | None = None
+) -> dict[str, dict]:
     """{clause id: {"state", "date", "words", "by", "incomplete"}} as of a date (today).
 
     state is in force, not yet in force, expired (by its own words: words, date) or superseded
@@ -70,7 +72,10 @@ def clause_statuses(conn: Any, clause_ids: list[str], as_of: str | None = None) 
     as_of = as_of or today()
     module = _status_module()
     if module is not None and hasattr(module, "clause_statuses"):
-        return {k: _as_dict(v) for k, v in module.clause_statuses(conn, clause_ids, as_of).items()}
+        return {
+            k: _as_dict(v)
+            for k, v in module.clause_statuses(conn, clause_ids, as_of).items()
+        }
     if not clause_ids:
         return {}
     ids = json.dumps(list(dict.fromkeys(clause_ids)), ensure_ascii=False)
@@ -79,18 +84,37 @@ def clause_statuses(conn: Any, clause_ids: list[str], as_of: str | None = None) 
         successors.setdefault(row["target_clause_id"], row)
     out = {}
     for row in _rows(conn, _CLAUSE_FACTS, {"ids": ids}):
-        status = {"state": "in force", "date": None, "words": None, "by": None, "incomplete": None}
+        status = {
+            "state": "in force",
+            "date": None,
+            "words": None,
+            "by": None,
+            "incomplete": None,
+        }
         if row["issued"] and row["issued"] > as_of:  # not yet made
             status.update(state="not yet in force", date=row["issued"])
         elif row["effective"] and row["effective"] > as_of:
             status.update(state="not yet in force", date=row["effective"])
         elif row["expires"] and row["expires"] < as_of:
-            status.update(state="expired", date=row["expires"], words=row["expires_words"])
-        elif row["id"] in successors and (row["issued"] or "") < (successors[row["id"]]["issued"] or "~"):
+            status.update(
+                state="expired", date=row["expires"], words=row["expires_words"]
+            )
+        elif row["id"] in successors and (row["issued"] or "") < (
+            successors[row["id"]]["issued"] or "~"
+        ):
             s = successors[row["id"]]
-            status.update(state="superseded", date=s["issued"], by=s["source_clause_id"], words=s["doc_number"])
+            status.update(
+                state="superseded",
+                date=s["issued"],
+                by=s["source_clause_id"],
+                words=s["doc_number"],
+            )
         if not row["complete"]:
-            reasons = [r for r in json.loads(row["incomplete_reasons"] or "[]") if isinstance(r, str)]
+            reasons = [
+                r
+                for r in json.loads(row["incomplete_reasons"] or "[]")
+                if isinstance(r, str)
+            ]
             own = [r for r in reasons if r.startswith(row["path"] + " ")]
             # the clause's own text is cut (its path opens a reason), or only its document's
             status["incomplete"] = own[0] if own else None
@@ -109,18 +133,37 @@ from documents where documents.id in (select value from json_each(:ids))
 """
 
 
-def document_statuses(conn: Any, document_ids: list[str], as_of: str | None = None) -> dict[str, dict]:
+def document_statuses(
+    conn: Any, document_ids: list[str], as_of: str | None = None
+) -> dict[str, dict]:
     """{document id: {"state", "date", "incomplete"}}: expired once the last time limit its
     clauses set has passed, not yet in force before the date it says it takes effect."""
     as_of = as_of or today()
     module = _status_module()
     if module is not None and hasattr(module, "document_status"):
-        found = {d: module.document_status(conn, d, as_of) for d in dict.fromkeys(document_ids)}
-        return {d: _as_dict(v) if v is not None else {"state": "unknown", "date": None, "incomplete": None} for d, v in found.items()}
+        found = {
+            d: module.document_status(conn, d, as_of)
+            for d in dict.fromkeys(document_ids)
+        }
+        out = {
+            d: _as_dict(v)
+            if v is not None
+            else {"state": "unknown", "date": None, "words": None, "incomplete": None}
+            for d, v in found.items()
+        }
+        for status in out.values():  # a document's incompleteness is its own
+            status["incomplete"] = status.get("incomplete") or status.get(
+                "document_incomplete"
+            )
+        return out
     if not document_ids:
         return {}
     out = {}
-    for row in _rows(conn, _DOCUMENT_FACTS, {"ids": json.dumps(list(dict.fromkeys(document_ids)), ensure_ascii=False)}):
+    for row in _rows(
+        conn,
+        _DOCUMENT_FACTS,
+        {"ids": json.dumps(list(dict.fromkeys(document_ids)), ensure_ascii=False)},
+    ):
         status: dict = {"state": "in force", "date": None, "incomplete": None}
         if row["placeholder"]:
             status["state"] = "unknown"
@@ -131,7 +174,11 @@ def document_statuses(conn: Any, document_ids: list[str], as_of: str | None = No
         elif row["expires"] and row["expires"] < as_of:
             status.update(state="expired", date=row["expires"])
         if not row["complete"] and not row["placeholder"]:
-            reasons = [r for r in json.loads(row["incomplete_reasons"] or "[]") if isinstance(r, str)]
+            reasons = [
+                r
+                for r in json.loads(row["incomplete_reasons"] or "[]")
+                if isinstance(r, str)
+            ]
             status["incomplete"] = "; ".join(reasons) or "incomplete"
         out[row["id"]] = status
     return out
@@ -157,7 +204,9 @@ def source_html(text: str, spans: list[tuple[int, int]]) -> Markup:
     """The source text escaped, the given character spans in ``<mark>`` (the first one with
     ``id="kb-span"``, so the page can scroll to it)."""
     out, pos = [], 0
-    for k, (start, end) in enumerate(sorted((max(0, a), min(len(text), b)) for a, b in spans if b > a)):
+    for k, (start, end) in enumerate(
+        sorted((max(0, a), min(len(text), b)) for a, b in spans if b > a)
+    ):
         start = max(start, pos)
         if start >= end:
             continue
@@ -169,7 +218,9 @@ def source_html(text: str, spans: list[tuple[int, int]]) -> Markup:
     return Markup("".join(out))
 
 
-def citation_gbt7714(document: dict, manifest: dict | None, accessed: str | None = None) -> str:
+def citation_gbt7714(
+    document: dict, manifest: dict | None, accessed: str | None = None
+) -> str:
     """A reference to the document in GB/T 7714-2015 style, as Chinese papers cite notices:
     ``发文机关. 标题: 文号[EB/OL]. (成文日期)[引用日期]. URL.`` for a text read on the web
     (the manifest's retrieved_from); ``[Z]`` (other) with the date when no address is known."""
