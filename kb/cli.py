@@ -78,12 +78,14 @@ def _summary(report) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON")
 @click.option("--full", is_flag=True, help="Ignore the build cache (DB.cache/): parse and link everything again")
 @click.option("--workers", type=click.IntRange(min=1), help="Processes for parsing and linking (default: the CPU count, for large corpora)")
-def build(corpus, db_path, as_json, full, workers):
+@click.option("--keep-going", is_flag=True, help="Exit 0 even when some files failed (they are still listed and recorded)")
+def build(corpus, db_path, as_json, full, workers, keep_going):
     """Parse every file under the corpus, link the clauses and publish a SQLite database.
 
     The new database is written beside the old one and replaces it only when complete. Files
-    that fail to parse are listed (and recorded in the problems table); the rest are built.
-    A rebuild reuses what the last build by the same code parsed and linked (kept in
+    that fail to parse are listed first, each with its line and reason (and recorded in the
+    problems table); the rest are built. The exit status is 1 when any file failed, unless
+    --keep-going is given (scripts/serve passes it, so one bad file does not stop serving). A rebuild reuses what the last build by the same code parsed and linked (kept in
     DB.cache/ beside the database): only changed files are parsed again, and only the
     documents a change touches are linked again. --full starts from nothing.
 
@@ -105,6 +107,9 @@ def build(corpus, db_path, as_json, full, workers):
         click.echo(json.dumps({"db": report.db_path, "build": dataclasses.asdict(report.build)}, ensure_ascii=False, indent=2))
     else:
         click.echo(_summary(report))
+    if failed and not keep_going:
+        click.echo(f"Error: {len(failed)} file(s) failed (listed above); the others are built. Fix them, or pass --keep-going to exit 0.", err=True)
+        sys.exit(1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -352,33 +357,29 @@ def _connect(db_path: str) -> sqlite3.Connection:
 @cli.command()
 @click.argument("topic")
 @click.option("--city", required=True, help="City (抚顺 or 抚顺市); a city with no notice gets the provincial answer")
-@click.option("--as-of", "as_of", help="ISO date (default: today)")
+@click.option("--as-of", "as_of", help="Date: 2021-08-01, 2021/8/1, 20210801, 2021年8月1日 … (default: today, and the answer says so)")
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False))
 @click.option("--limit", default=10, show_default=True, type=int)
-@click.option("--json", "as_json", is_flag=True, help='Print {"answers": [...]}')
+@click.option("--json", "as_json", is_flag=True, help='Print {"verdict": …, "answers": [...], "as_of": …, "place": …}')
 def governs(topic, city, as_of, db_path, limit, as_json):
-    """Which clause governs TOPIC in a city, as of a date.
+    """Which clause governs TOPIC in a place (county, city or province), as of a date.
 
     Example: kb governs 稳岗返还 --city 抚顺 --as-of 2021-08-01
     """
-    from datetime import date
-
     from . import governs as governs_mod
+    from .dates import as_of as read_as_of
 
-    if as_of:
-        try:
-            date.fromisoformat(as_of)
-        except ValueError as e:
-            raise KbError(f"--as-of {as_of!r}: expected an ISO date such as 2021-08-01") from e
+    when = read_as_of(as_of, "--as-of")  # a bad date is refused before the database is opened
     conn = _connect(db_path)
     try:
-        answers = governs_mod.governs(conn, topic, city, as_of)[:limit]
+        ruling = governs_mod.rule(conn, topic, city, when)
     finally:
         conn.close()
     if as_json:
-        click.echo(governs_mod.to_json(answers))
+        ruling.answers = ruling.answers[:limit]
+        click.echo(governs_mod.to_json(ruling))
     else:
-        click.echo(governs_mod.to_text(answers, topic, city, as_of or date.today().isoformat()), nl=False)
+        click.echo(governs_mod.to_text(ruling, limit), nl=False)
 
 
 @cli.command()

@@ -14,6 +14,19 @@
    one; a clause whose own words limit it in time is flagged ``expired`` when the date is past —
    shown, never hidden.
 
+5. Three levels: a county inherits from its city, a city from its province, a province from the
+   nation (``places.chain_of``). A clause shadows the higher clause it restates (a link of kind
+   implements, extends or overrides), which shadows the one above it: the most local restatement
+   is the answer, and it says which level governs and why (``Answer.basis``: its own rule, or
+   inherited from whom, naming the places below that are silent). A heading with no text of its
+   own (a chapter, a part's title) is never an answer.
+6. One verdict (``Ruling``): the best answer in force, first; the rest are alternatives. A place
+   with no document in the corpus (北京) is said to be outside it, not answered "no clause".
+
+Dates are read by ``kb.dates`` (every common form, or a clear refusal; empty means today and the
+ruling says so); status (in force, not yet in force, expired, superseded, incomplete) is
+``kb.status``'s, the same as every page's.
+
 Answers are ranked by relevance, discounted for expired (x0.6) and superseded (x0.4) rules: a
 lapsed rule is still the best record of its topic when nothing replaced it, a superseded one
 yields to its successor.
@@ -39,6 +52,9 @@ from datetime import date
 from typing import Any
 
 from . import places
+from . import status as kb_status
+from .dates import AsOf
+from .dates import as_of as read_as_of
 from .errors import KbError
 from .search import GRAMS_TABLE, HEADING_WEIGHT, TEXT_WEIGHT, fts_query
 from .text import normalize_text
@@ -46,7 +62,7 @@ from .text import normalize_text
 STANDING = ("implements", "extends", "overrides")
 # A lapsed rule is still the best record of a topic when nothing replaced it; a superseded one
 # yields to the rule that replaced it (which is itself among the answers).
-_STATUS_WEIGHT = {"in force": 1.0, "expired": 0.6, "superseded": 0.4}
+_STATUS_WEIGHT = {"in force": 1.0, "not yet in force": 0.5, "expired": 0.6, "superseded": 0.4}
 _CANDIDATES = 200
 
 
@@ -61,10 +77,13 @@ class Answer:
     issued: str | None
     level: str | None
     relevance: float
-    status: dict  # {"state": in force|expired|superseded, "date", "words", "by"}
+    status: dict  # kb.status.Status.to_dict(): {"state", "date", "words", "by", "incomplete", "label_zh", …}
     why: list[dict] = field(default_factory=list)  # the chain, city clause first
     displaces: list[dict] = field(default_factory=list)
     changes: str | None = None  # what the city changed, from the link's evidence
+    # Which level governs and why: {"jurisdiction", "level", "basis": "own rule" | "inherited",
+    # "from", "silent": [places below with no clause restating it], "reason"}.
+    basis: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -76,7 +95,8 @@ class Answer:
 _ELIGIBLE_SQL = """
 select clauses.rowid from documents join clauses on clauses.document_id = documents.id
 where ({where}) and (documents.issued is null or documents.issued <= :as_of)
-  and clauses.kind not in ('preamble', 'cover', 'closing', 'attachment')
+  and clauses.kind not in ('preamble', 'cover', 'closing', 'attachment', 'book', 'chapter', 'section')
+  and coalesce(clauses.text, '') <> ''
 """
 _PROVINCE_WHERE = "documents.jurisdiction = :place or documents.level = 'national'"
 _CITY_WHERE = "documents.jurisdiction = :place"
@@ -133,56 +153,37 @@ from clauses join documents on documents.id = clauses.document_id
 where clauses.{{key}} in {_IDS}
 """
 
-# City clauses standing on each provincial clause, in link order.
+# Clauses of the more local places standing on each clause, in link order (headings without
+# text of their own never stand in for a rule).
 _STANDING_SQL = f"""
-select links.target_clause_id, links.source_clause_id from links
+select links.target_clause_id, links.source_clause_id, documents.jurisdiction from links
 join clauses on clauses.id = links.source_clause_id
 join documents on documents.id = clauses.document_id
 where links.target_clause_id in {_IDS} and links.relation in {STANDING}
-  and documents.jurisdiction = :city and (documents.issued is null or documents.issued <= :as_of)
+  and documents.jurisdiction in (select value from json_each(:places))
+  and (documents.issued is null or documents.issued <= :as_of)
+  and coalesce(clauses.text, '') <> ''
 order by links.id
 """
 
 # What each clause stands on, in link order.
 _STANDS_ON_SQL = f"""
 select links.source_clause_id, links.target_clause_id, links.relation, links.score, links.why,
-       documents.doc_number, documents.issued, clauses.document_id
+       documents.doc_number, documents.issued, documents.jurisdiction, clauses.document_id
 from links join clauses on clauses.id = links.target_clause_id
 join documents on documents.id = clauses.document_id
 where links.source_clause_id in {_IDS} and links.relation in {STANDING}
 order by links.id
 """
 
+# A notice cited but not in the corpus is a placeholder row: in_corpus is false for it.
 _IMPLEMENTS_SQL = f"""
-select source_document_id, target_doc_number, target_document_id from doc_relations
-where source_document_id in {_IDS} and relation = 'implements'
-order by id
+select doc_relations.source_document_id, doc_relations.target_doc_number, doc_relations.target_document_id,
+       coalesce(documents.placeholder = 0, 0) as in_corpus
+from doc_relations left join documents on documents.id = doc_relations.target_document_id
+where doc_relations.source_document_id in {_IDS} and doc_relations.relation = 'implements'
+order by doc_relations.id
 """
-
-# A clause's latest end date: the first row of the latest date.
-_EXPIRES_SQL = f"""
-select clause_id, date, words from time_limits
-where clause_id in {_IDS} and kind = 'expires' and date is not null
-order by clause_id, date desc, id
-"""
-
-# Later restatements issued by the date: the latest first, ties in link order.
-_SUCCEEDS_SQL = f"""
-select links.target_clause_id, links.source_clause_id, documents.doc_number, documents.issued,
-       documents.id as document_id
-from links join clauses on clauses.id = links.source_clause_id
-join documents on documents.id = clauses.document_id
-where links.target_clause_id in {_IDS} and links.relation = 'succeeds' and documents.issued <= :as_of
-order by links.target_clause_id, documents.issued desc, links.id
-"""
-
-# A notice's "以往规定…以本通知为准", from its first clause that has one.
-_PREVAILS_SQL = f"""
-select clauses.document_id, time_limits.words from time_limits join clauses on clauses.id = time_limits.clause_id
-where clauses.document_id in {_IDS} and time_limits.kind = 'prevails'
-order by clauses.document_id, clauses.position, clauses.rowid, time_limits.id
-"""
-
 
 def _rows(conn: sqlite3.Connection, sql: str, params: dict | tuple = ()) -> list[dict]:
     cursor = conn.execute(sql, params)
@@ -216,45 +217,123 @@ def relevance(topic: str, heading: str | None, text: str | None, rank: float) ->
     )
 
 
-def governs(conn: Any, topic: str, city: str, as_of: str | None = None) -> list[Answer]:
-    """Ranked answers: which clauses govern topic in city as of the date (ISO, default today)."""
+@dataclass
+class Ruling:
+    """The answer to "which clause governs topic in place as of a date": one verdict, then the rest."""
+
+    topic: str
+    place: str  # as asked
+    jurisdiction: str  # as resolved: 抚顺市抚顺县
+    chain: list[str]  # whose rules hold there, the most local first
+    as_of: AsOf
+    answers: list[Answer]  # the verdict first (when there is one), then the alternatives, ranked
+    verdict: Answer | None  # the best answer in force; None when none is
+    in_corpus: bool  # has the corpus any document of the place or the places above it (the nation aside)?
+    note: str | None = None  # what a reader must know first: outside the corpus, nothing in force
+
+    @property
+    def alternatives(self) -> list[Answer]:
+        return self.answers[1:] if self.verdict is not None else self.answers
+
+    def to_dict(self) -> dict:
+        return {
+            "topic": self.topic,
+            "place": {"asked": self.place, "jurisdiction": self.jurisdiction, "chain": self.chain, "in_corpus": self.in_corpus},
+            "as_of": self.as_of.to_dict(),
+            "note": self.note,
+            "verdict": self.verdict.to_dict() if self.verdict else None,
+            "answers": [a.to_dict() for a in self.answers],
+        }
+
+
+def governs(conn: Any, topic: str, city: str, as_of: str | AsOf | None = None) -> list[Answer]:
+    """Ranked answers, the verdict first: which clauses govern topic in a place as of the date
+    (any common written form, ``kb.dates``; empty means today). See ``rule``."""
+    return rule(conn, topic, city, as_of).answers
+
+
+def rule(conn: Any, topic: str, place: str, as_of: str | AsOf | None = None) -> Ruling:
+    """Which clauses govern topic in a place (a county, city, province or the nation) as of the date."""
     conn = getattr(conn, "conn", conn)
-    city_name = places.resolve_place(city)
-    if city_name is None:
-        raise KbError(f"unknown city {city!r}: expected a city name such as 抚顺 or 抚顺市")
-    province = places.province_of(city_name) or city_name
-    as_of = as_of or date.today().isoformat()
+    when = as_of if isinstance(as_of, AsOf) else read_as_of(as_of)
+    jurisdiction = places.resolve_place(place)
+    if jurisdiction is None:
+        raise KbError(f"unknown city {place!r}: expected a place name such as 抚顺, 抚顺市, 抚顺县 or 辽宁省")
     topic_n = normalize_text(topic)
     match = fts_query(topic_n)
     if match is None:
         raise KbError(f"empty topic {topic!r}: give the words to look for, e.g. 稳岗返还")
-    matched = _matches(conn, match, city_name, province, as_of)
-    standing = _grouped(
-        _rows(conn, _STANDING_SQL, {"ids": _ids(r["id"] for r in matched if r["jurisdiction"] != city_name), "city": city_name, "as_of": as_of}),
-        "target_clause_id",
-    )
-    # (clause id, score, inherited) in the order a reader meets them; the first sets `inherited`.
+    chain = places.chain_of(jurisdiction)
+    local = [j for j in chain if j != places.NATIONAL]
+    in_corpus = not local or _has_documents(conn, local)
+    matched = _matches(conn, match, chain, when.date)
+    adds = _shadowed(conn, matched, topic_n, chain, when.date)
+    answers = _answers(conn, adds, when.date, {row["id"]: row for row in matched}, chain)
+    answers.sort(key=lambda a: (-a.relevance * _STATUS_WEIGHT[a.status["state"]], a.clause_id))
+    verdict = next((a for a in answers if a.status["state"] == kb_status.IN_FORCE), None)
+    if verdict is not None:
+        answers.remove(verdict)
+        answers.insert(0, verdict)
+    note = None
+    if not in_corpus:
+        note = f"no document of {jurisdiction} in the corpus" + ("; only national rules can be shown" if answers else "")
+    elif answers and verdict is None:
+        note = f"no clause about {topic} in force in {jurisdiction} as of {when.describe()}: the rules found have lapsed or are not yet in force"
+    return Ruling(topic, place, jurisdiction, chain, when, answers, verdict, in_corpus, note)
+
+
+def _has_documents(conn, jurisdictions: list[str]) -> bool:
+    sql = f"select 1 from documents where placeholder = 0 and jurisdiction in {_IDS} limit 1"
+    return conn.execute(sql, {"ids": _ids(jurisdictions)}).fetchone() is not None
+
+
+def _shadowed(conn, matched: list[dict], topic: str, chain: list[str], as_of: str) -> dict[str, tuple[float, str | None]]:
+    """Each match replaced by the most local clauses restating it, down the chain.
+
+    A national clause restated by the province, restated in turn by the city, is answered by
+    the city's clause; a rule no place below restates is inherited (the value says from which
+    jurisdiction). Returns answer clause id -> (best relevance, inherited-from or None), in the
+    order a reader meets them."""
+    rank = {j: k for k, j in enumerate(chain)}
+    lower: dict[str, list[str]] = {}
+    frontier = {row["id"]: row["jurisdiction"] for row in matched if rank.get(row["jurisdiction"], len(chain)) > 0}
+    seen = set(frontier)
+    for _ in range(len(chain)):  # one level down per round
+        if not frontier:
+            break
+        links = _rows(conn, _STANDING_SQL, {"ids": _ids(frontier), "places": _ids(chain[:-1]), "as_of": as_of})
+        found: dict[str, str] = {}
+        for link in links:
+            above = rank.get(frontier[link["target_clause_id"]], len(chain))
+            if rank.get(link["jurisdiction"], len(chain)) < above:
+                lower.setdefault(link["target_clause_id"], []).append(link["source_clause_id"])
+                if link["source_clause_id"] not in seen:
+                    found[link["source_clause_id"]] = link["jurisdiction"]
+                    seen.add(link["source_clause_id"])
+        frontier = found
+
+    def leaves(clause_id: str, depth: int = 0) -> list[str]:
+        below = lower.get(clause_id)
+        if not below or depth > len(chain):
+            return [clause_id]
+        return [leaf for c in below for leaf in leaves(c, depth + 1)]
+
     adds: dict[str, tuple[float, str | None]] = {}
     for row in matched:
-        score = relevance(topic_n, row["heading"], row["text"], row["rank"])
-        if row["jurisdiction"] == city_name:
-            targets, inherited = [row["id"]], None
-        elif row["id"] in standing:
-            targets, inherited = [link["source_clause_id"] for link in standing[row["id"]]], None
-        else:
-            targets, inherited = [row["id"]], city_name
-        for clause_id in targets:
+        score = relevance(topic, row["heading"], row["text"], row["rank"])
+        for clause_id in leaves(row["id"]):
             if clause_id in adds:
                 adds[clause_id] = (max(adds[clause_id][0], score), adds[clause_id][1])
             else:
-                adds[clause_id] = (score, inherited)
-    answers = _answers(conn, adds, as_of, {row["id"]: row for row in matched})
-    return sorted(answers, key=lambda a: (-a.relevance * _STATUS_WEIGHT[a.status["state"]], a.clause_id))
+                adds[clause_id] = (score, None)
+    return adds
 
 
-def _matches(conn, match: str, city: str, province: str, as_of: str) -> list[dict]:
-    """The candidate clauses with their bm25 rank, best first."""
-    sets = [(_PROVINCE_WHERE, province)] + ([(_CITY_WHERE, city)] if city != province else [])
+def _matches(conn, match: str, chain: list[str], as_of: str) -> list[dict]:
+    """The candidate clauses with their bm25 rank, best first: those of every place of the chain."""
+    # The province's set holds the nation's clauses too; each more local place has a set of its own.
+    top = chain[-2] if len(chain) > 1 else chain[0]
+    sets = [(_PROVINCE_WHERE, top)] + [(_CITY_WHERE, j) for j in chain[:-2]]
     try:
         tables = _eligible(conn, sets, as_of)
         eligible = " or ".join(f"+rowid in temp.{table}" for table in tables)
@@ -354,62 +433,66 @@ def _runs(conn, tables: list[str]) -> list[tuple[int, int]]:
     return runs_of(found, _gap(conn), _MAX_RUNS)
 
 
-def _answers(conn, adds: dict[str, tuple[float, str | None]], as_of: str, known: dict[str, dict]) -> list[Answer]:
+def _answers(conn, adds: dict[str, tuple[float, str | None]], as_of: str, known: dict[str, dict], chain: list[str]) -> list[Answer]:
     """An Answer for each clause, read in a few queries over all of them (known: clauses already read)."""
-    ids = _ids(adds)
     clauses = {clause_id: known[clause_id] for clause_id in adds if clause_id in known}
     missing = [clause_id for clause_id in adds if clause_id not in clauses]
     if missing:
         clauses.update((c["id"], c) for c in _rows(conn, _CLAUSES_SQL.format(key="id"), {"ids": _ids(missing)}))
-    stands_on = _grouped(_rows(conn, _STANDS_ON_SQL, {"ids": ids}), "source_clause_id")
+    # What each answer stands on, and what that stands on, up the chain.
+    stands_on: dict[str, list[dict]] = {}
+    asked: set[str] = set()
+    frontier = set(adds)
+    for _ in range(len(chain)):
+        frontier -= asked
+        if not frontier:
+            break
+        asked |= frontier
+        found = _grouped(_rows(conn, _STANDS_ON_SQL, {"ids": _ids(frontier)}), "source_clause_id")
+        stands_on.update(found)
+        frontier = {s["target_clause_id"] for links in found.values() for s in links}
     basis_docs = {
         clause_id: stands_on[clause_id][0]["document_id"] if clause_id in stands_on else clauses[clause_id]["document_id"]
         for clause_id in adds
     }
     implements = _grouped(_rows(conn, _IMPLEMENTS_SQL, {"ids": _ids(set(basis_docs.values()))}), "source_document_id")
-    expires = _grouped(_rows(conn, _EXPIRES_SQL, {"ids": ids}), "clause_id")
-    targets = set(adds) | {s["target_clause_id"] for links in stands_on.values() for s in links}
-    succeeds = _grouped(_rows(conn, _SUCCEEDS_SQL, {"ids": _ids(targets), "as_of": as_of}), "target_clause_id")
-    statuses = {
-        clause_id: _status(clause_id, [s["target_clause_id"] for s in stands_on.get(clause_id, [])], clauses[clause_id]["issued"], as_of, expires, succeeds)
-        for clause_id in adds
-    }
-    successors = {s["document_id"] for s in statuses.values() if s.get("document_id")}
-    prevails = _grouped(_rows(conn, _PREVAILS_SQL, {"ids": _ids(successors)}), "document_id") if successors else {}
+    statuses = kb_status.clause_statuses(conn, adds, as_of)
+    rank = {j: k for k, j in enumerate(chain)}
     answers = []
-    for clause_id, (score, inherited) in adds.items():
+    for clause_id, (score, _) in adds.items():
         c = clauses[clause_id]
         why: list[dict] = []
         displaces: list[dict] = []
         changes = None
         links = stands_on.get(clause_id, [])
-        if links:
-            why.append({"clause_id": clause_id, "doc_number": c["doc_number"], "jurisdiction": c["jurisdiction"], "relation": None})
-            for s in links:
-                displaces.append({"clause_id": s["target_clause_id"], "doc_number": s["doc_number"], "relation": s["relation"]})
-                why.append({"clause_id": s["target_clause_id"], "doc_number": s["doc_number"], "relation": s["relation"], "why": s["why"]})
-            changes = "; ".join(s["why"] for s in links if s["why"])
+        own_rank = rank.get(c["jurisdiction"], len(chain) - 1)
+        silent = chain[:own_rank]  # the places below it, none of which restates it
+        basis: dict[str, Any] = {"jurisdiction": c["jurisdiction"], "level": c["level"], "silent": silent}
+        if silent:
+            basis |= {"basis": "inherited", "from": c["jurisdiction"], "reason": f"inherited from {c['jurisdiction']}: {_silence(silent)}"}
         else:
-            why.append(
-                {
-                    "clause_id": clause_id,
-                    "doc_number": c["doc_number"],
-                    "jurisdiction": c["jurisdiction"],
-                    "relation": None,
-                    "why": f"inherited: {inherited} has no clause restating it" if inherited else None,
-                }
-            )
-        for rel in implements.get(basis_docs[clause_id], []):
-            why.append({"document": rel["target_doc_number"], "relation": "implements", "in_corpus": rel["target_document_id"] is not None})
-        status = statuses[clause_id]
-        if status.get("document_id"):
-            words = prevails.get(status["document_id"])
-            status = {
-                "state": "superseded",
-                "date": status["date"],
-                "words": words[0]["words"] if words else f"{status['doc_number']} restates the rule",
-                "by": status["by"],
+            basis |= {"basis": "own rule", "from": None, "reason": f"{c['jurisdiction']}'s own rule"}
+        why.append(
+            {
+                "clause_id": clause_id,
+                "doc_number": c["doc_number"],
+                "jurisdiction": c["jurisdiction"],
+                "relation": None,
+                "why": f"inherited: {_silence(silent)}" if silent else None,
             }
+        )
+        # The rules it displaces, up the chain (the first link at each step: the best).
+        step, hops = links, 0
+        while step and hops < len(chain):
+            for s in step:
+                displaces.append({"clause_id": s["target_clause_id"], "doc_number": s["doc_number"], "jurisdiction": s["jurisdiction"], "relation": s["relation"]})
+                why.append({"clause_id": s["target_clause_id"], "doc_number": s["doc_number"], "jurisdiction": s["jurisdiction"], "relation": s["relation"], "why": s["why"]})
+            step, hops = stands_on.get(step[0]["target_clause_id"], []), hops + 1
+        if links:
+            changes = "; ".join(s["why"] for s in links if s["why"])
+            basis["reason"] += ", in place of " + "、".join(f"{d['jurisdiction']}'s {d['clause_id']}" for d in displaces)
+        for rel in implements.get(basis_docs[clause_id], []):
+            why.append({"document": rel["target_doc_number"], "relation": "implements", "in_corpus": bool(rel["in_corpus"])})
         answers.append(
             Answer(
                 clause_id=clause_id,
@@ -421,49 +504,53 @@ def _answers(conn, adds: dict[str, tuple[float, str | None]], as_of: str, known:
                 issued=c["issued"],
                 level=c["level"],
                 relevance=score,
-                status=status,
+                status=statuses[clause_id].to_dict(),
                 why=why,
                 displaces=displaces,
                 changes=changes,
+                basis=basis,
             )
         )
     return answers
 
 
-def _status(clause_id: str, bases: list[str], issued: str | None, as_of: str, expires: dict, succeeds: dict) -> dict:
-    """expired (by its own words) / superseded (by a later provincial restatement) / in force.
-
-    A superseded status carries the successor's document_id and doc_number until its words are read.
-    """
-    ends = expires.get(clause_id)
-    if ends and ends[0]["date"] < as_of:
-        return {"state": "expired", "date": ends[0]["date"], "words": ends[0]["words"], "by": None}
-    for target in [clause_id] + bases:
-        for s in succeeds.get(target, []):
-            if issued is None or (s["issued"] is not None and s["issued"] > issued):
-                return {"by": s["source_clause_id"], "date": s["issued"], "document_id": s["document_id"], "doc_number": s["doc_number"]}
-    return {"state": "in force", "date": None, "words": None, "by": None}
+def _silence(places_below: list[str]) -> str:
+    """'抚顺市 has no clause restating it', '沈阳市、辽宁省 have no clause restating it'."""
+    return f"{'、'.join(places_below)} {'has' if len(places_below) == 1 else 'have'} no clause restating it"
 
 
-def to_json(answers: list[Answer]) -> str:
-    return json.dumps({"answers": [a.to_dict() for a in answers]}, ensure_ascii=False, indent=2)
+def to_json(ruling: Ruling) -> str:
+    return json.dumps(ruling.to_dict(), ensure_ascii=False, indent=2)
 
 
-def to_text(answers: list[Answer], topic: str, city: str, as_of: str) -> str:
-    if not answers:
-        return f"No clause about {topic} governs in {city} as of {as_of}.\n"
-    lines = [f"{topic} in {city}, as of {as_of}:", ""]
-    for k, a in enumerate(answers, start=1):
+def to_text(ruling: Ruling, limit: int | None = None) -> str:
+    """The ruling for a terminal: the note, the verdict, then the alternatives."""
+    topic, place, when = ruling.topic, ruling.jurisdiction, ruling.as_of.describe()
+    lines = []
+    if ruling.note:
+        lines += [ruling.note + ".", ""]
+    if not ruling.answers:
+        if ruling.in_corpus:
+            lines.append(f"No clause about {topic} governs in {place} as of {when}.")
+        return "\n".join(lines) + "\n"
+    lines += [f"{topic} in {place}, as of {when}:", ""]
+    shown = ruling.answers[:limit] if limit else ruling.answers
+    for k, a in enumerate(shown, start=1):
+        if k == 1 and ruling.verdict is a:
+            lines.append("Verdict:")
+        elif k == (2 if ruling.verdict is not None else 1):
+            lines.append("Alternatives:")
         state = a.status["state"] + (f" ({a.status['date']}: {a.status['words']})" if a.status["state"] != "in force" else "")
+        if a.status.get("incomplete"):
+            state += "; text incomplete: " + a.status["incomplete"][0]["reason"]
         lines.append(f"{k}. {a.doc_number or '—'} {a.path}  {a.heading or ''}  [{a.jurisdiction}, {a.issued}]  {state}")
         lines.append(f"   {a.text[:160]}{'…' if len(a.text) > 160 else ''}")
+        lines.append(f"   governs: {a.basis.get('reason')}")
         if a.displaces:
             lines.append("   in place of: " + ", ".join(f"{d['clause_id']} ({d['relation']})" for d in a.displaces))
         if a.changes:
             lines.append(f"   changes: {a.changes[:200]}")
-        chain = " → ".join(
-            w.get("clause_id") or w.get("document") for w in a.why if w.get("clause_id") or w.get("document")
-        )
+        chain = " → ".join(str(w.get("clause_id") or w.get("document")) for w in a.why if w.get("clause_id") or w.get("document"))
         lines.append(f"   why: {chain}")
         lines.append("")
     return "\n".join(lines)

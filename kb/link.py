@@ -697,17 +697,37 @@ def _four_grams(text: str) -> frozenset[str]:
     return frozenset(text[i : i + 4] for i in range(len(text) - 3))
 
 
-def _novel(inserted: str, provincial_text: str) -> str:
-    """Characters of an inserted span not covered by any 4-gram of the provincial notice."""
+def _novel(inserted: str, provincial_text: str, as_written: str | None = None) -> list[str]:
+    """Pieces of an inserted span not covered by any 4-gram of the provincial notice.
+
+    inserted is localised (全市 -> 全地) to be compared; each piece is quoted from as_written,
+    the span as the city wrote it, when localising kept its length (it does, but for dropped
+    spaces), and pieces are kept apart: glued together they quoted words in neither text
+    (完善全地三所高校的办公室…). Punctuation at a piece's ends is dropped; its length without
+    punctuation is what counts (``_novel_chars``)."""
     grams = _four_grams(provincial_text)
+    shown = as_written if as_written is not None and len(as_written) == len(inserted) else inserted
     kept, end = [], 0  # end: where the 4-grams found so far stop covering
     for i in range(len(inserted) - 3):
         if inserted[i : i + 4] in grams:
             if i > end:
-                kept.append(inserted[end:i])
+                kept.append(shown[end:i])
             end = i + 4
-    kept.append(inserted[end:])
-    return _PUNCT.sub("", "".join(kept))
+    kept.append(shown[end:])
+    return [piece for piece in (_strip_punct(k) for k in kept) if _PUNCT.sub("", piece)]
+
+
+def _strip_punct(piece: str) -> str:
+    while piece and _PUNCT.match(piece[0]):
+        piece = piece[1:]
+    while piece and _PUNCT.match(piece[-1]):
+        piece = piece[:-1]
+    return piece
+
+
+def _novel_chars(pieces: list[str]) -> int:
+    """Characters of the novel pieces, punctuation aside (what NOVEL_CHARS_FOR_EXTENDS counts)."""
+    return sum(len(_PUNCT.sub("", p)) for p in pieces)
 
 
 def _shares_trigram(phrase: str, deleted: str) -> bool:
@@ -729,8 +749,9 @@ def classify(
     # Novelty and deletions are judged on localised words (我市 is not an addition).
     inserted = [localise(d["text"])[0] for d in diff if d["op"] == "insert"]
     deleted = [localise(d["text"])[0] for d in diff if d["op"] == "delete"]
-    novel = [n for n in (_novel(t, provincial_text) for t in inserted) if n]
-    novel_chars = sum(len(n) for n in novel)
+    written = ["".join(d["text"].split()) for d in diff if d["op"] == "insert"]
+    novel = [piece for t, w in zip(inserted, written) for piece in _novel(t, provincial_text, w)]
+    novel_chars = _novel_chars(novel)
     delegation = list(dict.fromkeys(m.group(0) for m in DELEGATION_RE.finditer(prov.clause.text)))
     deleted_any = deleted + [compact(d["text"]) for d in diff if d["op"] == "delete"]
     delegation_filled = [d for d in delegation if any(_shares_trigram(d, x) for x in deleted_any if len(x) >= 3)]
@@ -741,6 +762,11 @@ def classify(
     ]
     new_numbers = [c for c in changes if not c.get("provincial") and c.get("city")]
     negation_flip = [t for t in inserted + deleted if _NEGATION.search(t)]
+    # A higher text that is incomplete (pages missing, a preview cut off) may hold what the lower
+    # one seems to add: novelty and numbers it "did not set" are then no evidence of extends.
+    unjudged = None if prov.doc.complete else "; ".join(prov.doc.incomplete_reasons) or "the provincial copy is incomplete"
+    if unjudged:
+        novel_chars, new_numbers = 0, []
     why: list[str] = []
     if out_of_bound:
         relation = "overrides"
@@ -772,6 +798,8 @@ def classify(
             why.append("exercises the provincial bound: " + "；".join(f"{c['provincial']} → {c['city']}" for c in within))
         else:
             why.append("restates the provincial rule" + (" with localisation" if city.localisation or prov.localisation else ""))
+    if unjudged and sum(len(n) for n in novel) >= NOVEL_CHARS_FOR_EXTENDS:
+        why.append(f"{sum(len(n) for n in novel)} characters not in the provincial notice not counted as additions: its copy is incomplete")
     evidence = {
         "localisation": {"city": city.localisation, "provincial": prov.localisation},
         "diff": diff,
@@ -779,6 +807,7 @@ def classify(
         "novel": novel,
         "delegation": delegation,
         "local_references": local_refs,
+        "novel_not_judged": unjudged,
         "why": "; ".join(why),
     }
     return relation, evidence

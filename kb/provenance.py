@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from .errors import NotFoundError
+from .text import normalize_id
 
 
 def _one(conn, sql: str, params: tuple) -> dict | None:
@@ -24,6 +25,8 @@ def clause_provenance(conn, clause_id: str) -> dict:
            from clauses join documents on documents.id = clauses.document_id where clauses.id = ?""",
         (clause_id,),
     )
+    if clause is None and normalize_id(clause_id) != clause_id:  # 辽人社发[2021]7号:一 as typed
+        return clause_provenance(conn, normalize_id(clause_id))
     if clause is None:
         raise NotFoundError(f"no clause {clause_id!r}: expected an id like 抚人社发〔2021〕20号:一 (see the clauses table)")
     source = _one(conn, "select path, sha256, encoding, bytes from sources where path = ?", (clause["source_path"],)) or {}

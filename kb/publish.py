@@ -79,6 +79,7 @@ _TABLES: dict[str, tuple[dict[str, type], str | tuple[str, ...], list[tuple[str,
             "documents": int,
             "discarded": str,
             "manifest": str,
+            "text": str,  # the decoded text, which the offsets point into: the web serves it, not the file
         },
         "path",
         [],
@@ -116,6 +117,13 @@ _TABLES: dict[str, tuple[dict[str, type], str | tuple[str, ...], list[tuple[str,
             "version": int,
             "parser_version": str,
             "metadata_sources": str,
+            "genre": str,
+            "force": str,
+            "version_date": str,
+            "effective": str,
+            "events": str,
+            "identifiers": str,
+            "amends": str,
         },
         "id",
         [
@@ -304,6 +312,12 @@ _TABLES: dict[str, tuple[dict[str, type], str | tuple[str, ...], list[tuple[str,
     "problems": (
         {"id": int, "build_id": int, "path": str, "line": int, "severity": str, "message": str},
         "id",
+        [("build_id", "builds", "id")],
+    ),
+    # Which list of administrative divisions placed the documents (kb.places.gazetteer()): one row, the latest build's.
+    "gazetteer": (
+        {"build_id": int, "source": str, "version": str, "standard": str, "counts": str},
+        "build_id",
         [("build_id", "builds", "id")],
     ),
 }
@@ -576,6 +590,13 @@ def _document_row(doc: Document, ids: dict[str, str]) -> dict:
         "version": doc.version,
         "parser_version": doc.parser_version,
         "metadata_sources": _json(doc.metadata_sources),
+        "genre": doc.genre,
+        "force": doc.force,
+        "version_date": doc.version_date,
+        "effective": doc.effective,
+        "events": _json([{"date": e.date, "body": e.body, "act": e.act, "text": e.text, "identifier": e.identifier} for e in doc.events]),
+        "identifiers": _json(doc.identifiers),
+        "amends": _json(doc.amends),
     }
 
 
@@ -912,6 +933,11 @@ def publish(
         },
         replace=True,
     )
+    gazetteer = places.gazetteer()  # the list this build placed the documents with (an update's too)
+    db.execute("delete from gazetteer")
+    db["gazetteer"].insert(
+        {"build_id": build.id, **{k: gazetteer[k] for k in ("source", "version", "standard")}, "counts": _json(gazetteer["counts"])}, replace=True
+    )
     if changed is None:
         db.analyze()
     else:  # the tables an update wrote; the search index's own tables are read by rowid only
@@ -947,6 +973,7 @@ def _insert_clauses(
                     [{"start": d.start, "end": d.end, "reason": d.reason, "text": d.text} for d in f.source.discarded]
                 ),
                 "manifest": _json(f.source.manifest or None),
+                "text": f.source.text,
             }
             for f in parsed.files
             if only is None or f.source.path in only.paths

@@ -50,7 +50,7 @@ from typing import Any
 
 from .text import normalize_text
 
-__all__ = ["prepare_reader", "READ_MMAP_BYTES", "search", "search_page", "SearchPage", "RANK_LIMIT", "gram_rows", "grams", "fts_query", "highlight", "snippet", "GRAMS_TABLE", "GRAMS_SQL", "HEADING_WEIGHT", "TEXT_WEIGHT"]
+__all__ = ["FACETS", "FACET_LIMIT", "GRAMS_SQL", "GRAMS_TABLE", "HEADING_WEIGHT", "RANK_LIMIT", "READ_MMAP_BYTES", "TEXT_WEIGHT", "SearchFilters", "SearchPage", "fts_query", "gram_rows", "grams", "highlight", "prepare_reader", "search", "search_page", "simplified", "snippet"]
 
 # Readers (search, governs, the CLI and Datasette) map the database into memory: a question
 # touches thousands of scattered pages of the index, the docsize table and the clauses, each
@@ -126,8 +126,24 @@ def grams(text: str | None) -> str:
     return " ".join(_tokens(text)[0])
 
 
+@functools.cache
+def _to_simplified():
+    """OpenCC's traditional-to-simplified converter (its C++ library, loaded once)."""
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def simplified(query: str) -> str:
+    """The query in simplified characters, as the corpus is written: 補貼 finds 补贴.
+
+    OpenCC converts by phrase and character tables kept by its project, not a hand-written
+    table here; a query already in simplified characters comes back unchanged."""
+    return _to_simplified().convert(query) if query else query
+
+
 def _terms(query: str) -> list[str]:
-    return [t for t in (normalize_text(part).strip() for part in query.split()) if t]
+    return [t for t in (normalize_text(part).strip() for part in simplified(query).split()) if t]
 
 
 def fts_query(query: str) -> str | None:
@@ -220,6 +236,31 @@ where {GRAMS_TABLE} match :match and documents.jurisdiction in (:city, :city || 
 order by rank, {GRAMS_TABLE}.rowid
 """
 
+# With filters (place, level, year, relation), every match that passes them, ranked. The
+# year is the document's version date's when the documents have one, else its issue date's.
+_SQL_FILTERED = f"""
+select {GRAMS_TABLE}.rowid, {_RANK} as rank
+from {GRAMS_TABLE}
+join clauses on clauses.rowid = {GRAMS_TABLE}.rowid
+join documents on documents.id = clauses.document_id
+where {GRAMS_TABLE} match :match
+  and (:city is null or documents.jurisdiction in (:city, :city || '市'))
+  and (:level is null or documents.level = :level)
+  and (:year is null or substr({{date}}, 1, 4) = :year)
+  and (:relation is null or exists (select 1 from links where links.source_clause_id = clauses.id and links.relation = :relation))
+order by rank, {GRAMS_TABLE}.rowid
+"""
+
+# What the facets count: each match's place, level, year and the relations it is the source of.
+_SQL_FACETS = f"""
+select clauses.id, documents.jurisdiction, documents.level, substr({{date}}, 1, 4) as year,
+  (select group_concat(distinct relation) from links where links.source_clause_id = clauses.id) as relations
+from {GRAMS_TABLE}
+join clauses on clauses.rowid = {GRAMS_TABLE}.rowid
+join documents on documents.id = clauses.document_id
+where {GRAMS_TABLE} match :match and clauses.rowid in (select value from json_each(:rowids))
+"""
+
 # Clauses with their document's fields, by rowid (a JSON array).
 _SQL_BY_ROWID = """
 select clauses.rowid,
@@ -254,10 +295,62 @@ class SearchPage:
     matched: int
     ranked: bool
     rank_limit: int | None
+    # facet -> [(value, count)] over every match (None when too many matched to count them)
+    facets: dict[str, list[tuple[str, int]]] | None = None
+    # the ids of every match the facets counted, for facets read elsewhere (status)
+    matched_ids: list[str] | None = None
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """What a search is narrowed to, besides its words: a place (大连市 or 大连), a level
+    (national, province, city, county), a year (of the document's date) and a relation its
+    clause has to a higher one (implements, extends, overrides, succeeds)."""
+
+    city: str | None = None
+    level: str | None = None
+    year: str | None = None
+    relation: str | None = None
+
+    def any(self) -> bool:
+        return any((self.city, self.level, self.year, self.relation))
+
+
+FACETS = ("jurisdiction", "level", "year", "relation")
+# Facets are counted over every match up to this many; a broader query shows none (counting reads
+# each match's document and links, too slow for a page under load) until it is narrowed.
+FACET_LIMIT = 2_000
+
+
+def _date_column(conn: Any) -> str:
+    """The documents' date for years: version_date where the table has it (statutes), else issued."""
+    columns = {row[1] for row in conn.execute("pragma table_info(documents)")}
+    return "coalesce(documents.version_date, documents.issued)" if "version_date" in columns else "documents.issued"
+
+
+def _facets(conn: Any, match: str, rowids: list[int]) -> tuple[dict[str, list[tuple[str, int]]], list[str]]:
+    counts: dict[str, dict[str, int]] = {f: {} for f in FACETS}
+    ids = []
+    sql = _SQL_FACETS.format(date=_date_column(conn))
+    for clause_id, jurisdiction, level, year, relations in conn.execute(sql, {"match": match, "rowids": json.dumps(rowids)}):
+        ids.append(clause_id)
+        for facet, value in (("jurisdiction", jurisdiction), ("level", level), ("year", year)):
+            if value:
+                counts[facet][value] = counts[facet].get(value, 0) + 1
+        for relation in (relations or "").split(","):
+            if relation:
+                counts["relation"][relation] = counts["relation"].get(relation, 0) + 1
+    return {f: sorted(c.items(), key=lambda kv: (-kv[1], kv[0])) for f, c in counts.items()}, ids
 
 
 def search_page(
-    conn: Any, query: str, city: str | None = None, limit: int = 50, rank_limit: int | None = RANK_LIMIT
+    conn: Any,
+    query: str,
+    city: str | None = None,
+    limit: int = 50,
+    rank_limit: int | None = RANK_LIMIT,
+    filters: SearchFilters | None = None,
+    facets: bool = False,
 ) -> SearchPage:
     """Clauses matching every term of query: the best first, or listed when too many match.
 
@@ -274,14 +367,29 @@ def search_page(
     match = fts_query(query)
     if match is None:
         return SearchPage([], 0, True, rank_limit)
-    if city:
-        hits = conn.execute(_SQL_CITY, {"match": match, "city": city}).fetchall()
-        matched, ranked, hits = len(hits), True, hits[: int(limit)]
+    filters = filters or SearchFilters(city=city)
+    if city and not filters.city:
+        filters = SearchFilters(city, filters.level, filters.year, filters.relation)
+    counted: tuple[dict, list[str]] | None = None
+    if filters.any() and (filters.level or filters.year or filters.relation):
+        params = {"match": match, "city": filters.city, "level": filters.level, "year": filters.year, "relation": filters.relation}
+        every = conn.execute(_SQL_FILTERED.format(date=_date_column(conn)), params).fetchall()
+        matched, ranked, hits = len(every), True, every[: int(limit)]
+        if facets and matched <= FACET_LIMIT:
+            counted = _facets(conn, match, [rowid for rowid, _ in every])
+    elif filters.city:
+        every = conn.execute(_SQL_CITY, {"match": match, "city": filters.city}).fetchall()
+        matched, ranked, hits = len(every), True, every[: int(limit)]
+        if facets and matched <= FACET_LIMIT:
+            counted = _facets(conn, match, [rowid for rowid, _ in every])
     else:
         most = -1 if rank_limit is None else rank_limit + 1  # LIMIT -1: no limit
         matched = conn.execute(_SQL_COUNT, {"match": match, "most": most}).fetchone()[0]
         ranked = rank_limit is None or matched <= rank_limit
         hits = conn.execute(_SQL_RANKED if ranked else _SQL_LISTED, {"match": match, "limit": int(limit)}).fetchall()
+        if facets and matched <= FACET_LIMIT:
+            every = conn.execute(_SQL_RANKED, {"match": match, "limit": -1}).fetchall()
+            counted = _facets(conn, match, [rowid for rowid, _ in every])
     cursor = conn.execute(_SQL_BY_ROWID, {"rowids": json.dumps([rowid for rowid, _ in hits])})
     columns = [d[0] for d in cursor.description][1:]
     clauses = {row[0]: dict(zip(columns, row[1:])) for row in cursor.fetchall()}
@@ -294,7 +402,7 @@ def search_page(
         r["text_html"] = highlight(r["text"], terms)
         r["snippet_html"] = snippet(r["text"], terms)
         results.append(r)
-    return SearchPage(results, matched, ranked, rank_limit)
+    return SearchPage(results, matched, ranked, rank_limit, counted[0] if counted else None, counted[1] if counted else None)
 
 
 def search(conn: Any, query: str, city: str | None = None, limit: int = 50) -> list[dict]:

@@ -231,3 +231,57 @@ def cn_to_int(numeral: str) -> int | None:
         return int(cn2an.cn2an(s, "smart"))
     except (ValueError, KeyError):
         return None
+
+
+# A clause id as a person may type it: "<document id>:<path>", the document id a 文号 in any
+# bracket form, the colon full-width after the 号 ("辽人社发[2021]7号：一/(一)").
+_DOCNO_CLAUSE_ID = re.compile(
+    r"""
+    ^(?P<document>.*?号)   # the document id: up to the first 号 (a 文号 ends with it)
+    \s*[:：]\s*            # the separator, ASCII or full-width, spaces around it dropped
+    (?P<path>.+)$          # the clause's path: 一/（一）, 第十条/第二款/（三）, 附件2
+    """,
+    re.X | re.S,
+)
+
+
+def normalize_document_id(text: str) -> str:
+    """A document id or 文号 as typed -> the form ids are stored in.
+
+    '辽人社发[2021]7号', '辽人社发(2021)7号', '辽人社发 〔２０２１〕 7 号' -> '辽人社发〔2021〕7号';
+    a title (statutes' ids) is normalised as text ('广东省 失业保险条例' -> '广东省失业保险条例');
+    a version suffix '@2' (full-width '＠２' too) is kept. One function behind every route,
+    command and canned query (``kb_norm`` in SQL), so a 文号 that works in one place works in all.
+    """
+    s = (text or "").strip().translate(_FULLWIDTH_ALNUM).replace("＠", "@")
+    s, at, version = s.partition("@")
+    s = (normalize_docno(s) or s) if _whole_docno(s) else normalize_text(s)
+    return s + (at + version.strip() if at else "")
+
+
+def _whole_docno(text: str) -> bool:
+    """Is text one 文号 and nothing else (spaces and bracket forms aside)?"""
+    m = DOCNO_RE.search(text.replace("\u3000", " ").strip())
+    return m is not None and m.start() == 0 and m.end() == len(text.replace("\u3000", " ").strip())
+
+
+def normalize_clause_path(path: str) -> str:
+    """'一/(一)' -> '一/（一）', '附件 2' -> '附件2', '第十条 / 第二款' -> '第十条/第二款'."""
+    return "/".join(normalize_label(part) for part in path.split("/"))
+
+
+def normalize_id(text: str) -> str:
+    """A document or clause id as typed -> the stored form (see ``normalize_document_id``).
+
+    A clause id is '<document id>:<path>'; the path's labels are normalised as labels are
+    ('(一)' -> '（一）'). Text without a separator is a document id.
+    """
+    s = (text or "").strip()
+    m = _DOCNO_CLAUSE_ID.match(s)
+    if m is None and ":" in s:
+        document, _, path = s.partition(":")
+    elif m is not None:
+        document, path = m["document"], m["path"]
+    else:
+        return normalize_document_id(s)
+    return f"{normalize_document_id(document)}:{normalize_clause_path(path.strip())}"

@@ -88,9 +88,9 @@ async def test_links_facet_by_relation(ds):
 async def test_foreign_keys_link_rows(ds):
     r = await ds.client.get("/kb/clauses?document_id=" + quote(DL))
     assert r.status_code == 200
-    # document_id cells link to the documents row, labelled with its title
-    assert "/kb/documents/" + tilde_encode(DL) in r.text
-    assert "全力做好当前促进和扩大就业有关工作的通知" in r.text
+    # document_id cells link to the document page (not the raw row), labelled with its title
+    assert 'href="' + document_url(DL) + '">' + DL + " 全力做好当前促进和扩大就业有关工作的通知</a>" in r.text
+    assert "/kb/documents/" + tilde_encode(DL) not in r.text
 
 
 async def test_row_page_shows_incoming_links(ds):
@@ -235,7 +235,9 @@ async def test_search_page_says_how_many_clauses_match(ds, containing):
     containing = len(containing("补贴"))
     assert containing > 5
     r = await ds.client.get("/-/kb/search?q=" + quote("补贴") + "&limit=5")
-    assert f"{containing:,} clauses match <strong>补贴</strong>; the best 5 by relevance" in r.text
+    assert f"{containing:,}条条款匹配<strong>补贴</strong>；按相关度显示前5条" in r.text
+    english = await ds.client.get("/-/kb/search?q=" + quote("补贴") + "&limit=5&lang=en")
+    assert f"{containing:,} clauses match <strong>补贴</strong>; the best 5 by relevance" in english.text
     assert "too many to rank" not in r.text and len(re.findall(r'<li class="result">', r.text)) == 5
     data = (await ds.client.get("/-/kb/search.json?q=" + quote("补贴"))).json()
     assert data["matched"] == containing and data["ranked"] is True
@@ -249,10 +251,10 @@ async def test_search_page_lists_a_query_too_broad_to_rank(kb_db_path, kb_metada
     in_rowid_order = containing("补贴")
     r = await ds.client.get("/-/kb/search?q=" + quote("补贴") + "&limit=4")
     assert r.status_code == 200
-    assert "More than 3 clauses match <strong>补贴</strong>: too many to rank by relevance" in r.text
+    assert "与<strong>补贴</strong>匹配的条款超过3条，过多而未按相关度排序" in r.text
     links = re.findall(r'<h3><a href="/-/kb/clause/([^"]+)"', r.text)
     assert [unquote(link) for link in links] == in_rowid_order[:4]
-    assert "score" not in _text(r.text).split("too many to rank")[1]
+    assert "相关度" not in _text(r.text).split("过多而未按相关度排序")[1].split("全部排序")[1]
     data = (await ds.client.get("/-/kb/search.json?q=" + quote("补贴") + "&limit=4")).json()
     assert (data["matched"], data["ranked"], data["rank_limit"]) == (4, False, 3)
     assert [x["clause_id"] for x in data["results"]] == in_rowid_order[:4] and {x["score"] for x in data["results"]} == {None}
@@ -261,7 +263,7 @@ async def test_search_page_lists_a_query_too_broad_to_rank(kb_db_path, kb_metada
 
     rank_all = re.search(r'<a href="([^"]+)" class="kb-rank-all">', r.text).group(1)
     everything = await ds.client.get(unescape(rank_all))
-    assert f"{len(in_rowid_order):,} clauses match <strong>补贴</strong>; the best 4 by relevance" in everything.text
+    assert f"{len(in_rowid_order):,}条条款匹配<strong>补贴</strong>；按相关度显示前4条" in everything.text
     best = (await ds.client.get("/-/kb/search.json?q=" + quote("补贴") + "&limit=4&rank=all")).json()
     assert (best["matched"], best["ranked"], best["rank_limit"]) == (len(in_rowid_order), True, None)
     assert [x["clause_id"] for x in best["results"]] == [x["clause_id"] for x in kb_search(kb_db, "补贴", limit=4)]
@@ -269,9 +271,9 @@ async def test_search_page_lists_a_query_too_broad_to_rank(kb_db_path, kb_metada
     assert [unquote(link) for link in best_links] == [x["clause_id"] for x in best["results"]]
 
 
-async def test_kb_root_redirects_to_search(ds):
+async def test_kb_root_is_the_home_page(ds):
     r = await ds.client.get("/-/kb/")
-    assert r.status_code == 302 and r.headers["location"] == "/-/kb/search"
+    assert r.status_code == 200 and "<h1>浏览文件</h1>" in r.text
 
 
 # ---------------------------------------------------------------------------------------------
@@ -288,28 +290,28 @@ async def test_clause_page_city_clause(ds):
     # its provincial source, relation, score and evidence
     section = html[html.index('id="provincial-sources"') : html.index('id="city-descendants"')]
     assert clause_url(f"{P25}:二/（六）") in section
-    assert 'class="relation relation-implements">implements<' in section
-    assert "restates the provincial rule" in section
+    assert 'class="relation relation-implements" title="implements">实施<' in section
+    assert "本市规定重述上级规定" in section
     # the differing characters, escaped and marked
     assert "<ins>费</ins>" in section and "<del>顶额</del>" in section
     # provenance: file, sha256, char and byte offsets, build
     prov = html[html.index('id="provenance"') :]
     assert "2020-11-24_dalian_dl-renshefa-2020-391_truncated.txt" in prov
     assert re.search(r"<code>[0-9a-f]{64}</code>", prov)
-    assert re.search(r"Characters</th><td>\d+–\d+", prov) and re.search(r"Bytes</th><td>\d+–\d+", prov)
+    assert re.search(r"字符位置</th><td>\d+–\d+", prov) and re.search(r"字节位置</th><td>\d+–\d+", prov)
     assert "0.1.0+" in prov
 
 
 async def test_clause_page_parameter_changes(ds):
     html = (await ds.client.get(clause_url(f"{DL}:六"))).text
-    assert 'relation-extends">extends<' in html
-    assert "Parameter changes" in html and "20%" in html
+    assert 'relation-extends" title="extends">补充<' in html
+    assert "本市规定「20%」，上级规定未设这一数值" in html
 
 
 async def test_clause_page_provincial_clause_shows_descendants(ds):
     html = (await ds.client.get(clause_url(f"{P25}:二/（六）"))).text
     section = html[html.index('id="city-descendants"') :]
-    assert clause_url(f"{DL}:三") in section and "大连市" in section and "implements" in section
+    assert clause_url(f"{DL}:三") in section and "大连市" in section and ">实施<" in section
     assert "<ins>费</ins>" in section
 
 
@@ -321,7 +323,7 @@ async def test_clause_page_breadcrumb_by_path(ds):
 
 async def test_clause_page_unresolved(ds):
     html = (await ds.client.get(clause_url(f"{DL}:七"))).text
-    assert "Unresolved: counterpart-missing" in html and P25 in html
+    assert "未找到上级对应条款：上级文本缺失对应内容" in html and P25 in html
 
 
 async def test_clause_page_tilde_encoded_id(ds):
@@ -346,35 +348,35 @@ async def test_document_page(ds):
     assert r.status_code == 200
     html = r.text
     assert "抚顺市关于延续实施和优化完善减负稳岗扩就业政策实施细则" in html
-    assert "Complete." in html
+    assert "<p class=\"completeness\">完整。</p>" in html
     # clause tree with links to clauses
     assert clause_url(f"{FS}:附件2/（一）") in html
     # the attachment that is a notice of its own
     assert document_url(P7) in html
     # citations: in the corpus and not
     citations = html[html.index('class="citations"') :]
-    assert "抚人社发〔2020〕50号" in citations and "not in the corpus" in citations
+    assert "抚人社发〔2020〕50号" in citations and "未收入知识库" in citations
     # the corpus's literal <p> fragments never reach the page as markup
     assert "<p style" not in html
 
 
 async def test_document_page_incomplete(ds):
     html = (await ds.client.get(document_url(DL))).text
-    assert "Incomplete:" in html and "ends mid-sentence" in html
+    assert "文本不全：" in html and "ends mid-sentence" in html
     assert document_url(P25) in html  # implements
-    assert "unresolved" in html
+    assert "未找到上级对应条款" in html
 
 
 async def test_document_page_lineage_and_coverage(ds):
     html = (await ds.client.get(document_url(P25))).text
     assert document_url("国办发〔2020〕27号") in html  # implements a placeholder
     assert document_url(DL) in html  # implemented by Dalian
-    assert "Coverage" in html
+    assert "重述覆盖情况" in html
 
 
 async def test_placeholder_document_page(ds):
     html = (await ds.client.get(document_url("国办发〔2020〕27号"))).text
-    assert "placeholder" in html and "Not in the corpus" in html
+    assert "仅被引用，未收入知识库" in html and "未收入知识库：仅从其他文件的引用中得知" in html
     assert document_url(P25) in html  # who implements it
 
 
@@ -492,7 +494,9 @@ async def test_governs_answers_render_as_datasette_would(ds):
         a.url = kb_clause_url(a.clause_id)
         a.displaced = [dict(d, url=kb_clause_url(d["clause_id"])) for d in a.displaces]
         a.chain = [dict(w, url=kb_clause_url(w["clause_id"]) if w.get("clause_id") else None) for w in a.why]
-    context = {"answers": answers, "urls": ds.urls}
+    from kb.datasette_plugin import i18n
+
+    context = {"answers": answers, "urls": ds.urls, "kb_lang": "zh", "tr": i18n.tr("zh"), "nm": lambda kind, code: i18n.name(kind, code, "zh")}
     expected = await ds.jinja_env.get_template("_kb_governs_answers.html").render_async(**context)
     assert _sync_env(ds).get_template("_kb_governs_answers.html").render(**context) == expected
     assert expected.count("<li class=") == len(answers)
@@ -512,3 +516,337 @@ async def test_worker_app_from_the_environment(kb_db_path, monkeypatch):
         r = await client.get(PAGES[3])
         assert r.status_code == 200 and "抚人社发〔2021〕20号:一" in r.text
         assert "Liaoning employment policy knowledge base" in (await client.get("/")).text  # metadata.yml applied
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 28: Chinese first, English one click away; evidence as sentences; status; navigation;
+# provenance that can be checked; Datasette's conventions (.json, CSV, pick-lists, metadata).
+
+PAGE_URLS = [
+    "/-/kb/",
+    "/-/kb/search?q=" + quote("补贴"),
+    clause_url(f"{DL}:三"),
+    document_url(DL),
+    "/-/kb/source/" + quote("2020-11-24_dalian_dl-renshefa-2020-391_truncated.txt", safe=""),
+    "/-/kb/governs?topic=" + quote("稳岗返还") + "&city=" + quote("抚顺市"),
+    "/-/kb/diff",
+    "/kb/links",
+    "/kb/parameter_across_cities?kind=rate&topic=",
+]
+
+
+@pytest.mark.parametrize("url", PAGE_URLS)
+async def test_every_page_says_it_is_chinese_and_offers_english(ds, url):
+    zh = await ds.client.get(url)
+    assert zh.status_code == 200
+    assert '<html lang="zh-CN">' in zh.text
+    sep = "&" if "?" in url else "?"
+    en = await ds.client.get(url + sep + "lang=en")
+    assert en.status_code == 200 and '<html lang="en">' in en.text
+    # the menu offers the other language, keeping the page and its query
+    assert "lang=en" in re.search(r'<a href="([^"]*)">English</a>', zh.text).group(1)
+
+
+def test_base_template_is_datasettes_but_for_the_lang_line():
+    """The plugin's base.html overrides Datasette's only to set <html lang>: the rest must stay
+    Datasette 0.65's, or an upgrade would silently lose its changes."""
+    import datasette
+
+    ours = (Path(__file__).resolve().parent.parent / "kb/datasette_plugin/templates/base.html").read_text(encoding="utf-8")
+    theirs = (Path(datasette.__file__).parent / "templates/base.html").read_text(encoding="utf-8")
+    ours_lines = [line for line in ours.splitlines() if not line.startswith("{#-")]
+    differing = [(a, b) for a, b in zip(ours_lines, theirs.splitlines()) if a != b]
+    assert len(ours_lines) == len(theirs.splitlines())
+    assert differing == [('<html lang="{{ kb_html_lang or "zh-CN" }}">', "<html>")]
+
+
+async def test_chinese_labels_and_english_one_click_away(ds):
+    zh = (await ds.client.get(clause_url(f"{DL}:三"))).text
+    for label in ("上级依据", "下级落实", "出处", "时效性", "文字差异", "引用格式"):
+        assert label in zh
+    en = (await ds.client.get(clause_url(f"{DL}:三") + "?lang=en")).text
+    for label in ("Higher sources", "Descendants", "Provenance", "Status", "Difference", "Citation"):
+        assert label in en
+    assert "上级依据" not in en
+    # English pages link to English pages
+    sources = en[en.index('id="provincial-sources"') : en.index('id="city-descendants"')]
+    assert clause_url(f"{P25}:二/（六）") + "?lang=en" in sources
+
+
+async def test_a_bad_language_is_refused(ds):
+    r = await ds.client.get(clause_url(f"{DL}:三") + "?lang=fr")
+    assert r.status_code == 400 and "lang=&#39;fr&#39;" in r.text or "lang='fr'" in r.text
+    r = await ds.client.get("/-/kb/search.json?q=x&lang=klingon")
+    assert r.status_code == 400 and "lang=" in r.json()["error"]
+
+
+async def test_relation_names_are_chinese(ds):
+    html = (await ds.client.get(document_url(FS))).text
+    assert ">实施 <a" in html and ">补充 <a" in html
+    assert "succeeds" not in _text(html).replace("title=", "")
+
+
+async def test_evidence_is_sentences_not_a_dump(ds):
+    html = (await ds.client.get(clause_url(f"{FS}:附件2/（一）"))).text
+    section = html[html.index('id="provincial-sources"') : html.index('id="city-descendants"')]
+    assert "上级规定「不超过30%」，本市规定「30%」，在上级幅度内" in section
+    en = (await ds.client.get(clause_url(f"{FS}:附件2/（一）") + "?lang=en")).text
+    assert "the higher rule says “不超过30%”, this rule “30%”" in en and "within the higher bound" in en
+    visible = _text(section.split("<details>")[0])
+    assert "within_bound" not in visible and "None" not in visible and "city:" not in visible
+
+
+@pytest.mark.parametrize("clause", [f"{DL}:三", f"{DL}:六", f"{FS}:一", f"{FS}:附件2/（一）", f"{P7}:一/（六）", f"{P25}:三/（九）"])
+async def test_no_date_shown_as_a_number(ds, clause):
+    html = (await ds.client.get(clause_url(clause))).text
+    assert not re.search(r"\b20\d{6}\.0\b", _text(html))  # the evidence's JSON included
+
+
+async def test_the_garbled_why_is_gone(ds):
+    """Issue 28 #5: the evidence quoted 完善全地三所高校, words in neither text."""
+    html = (await ds.client.get(clause_url(f"{FS}:附件2/（十一）"))).text
+    assert "全地" not in html
+    assert "本市规定新增上级文件中没有的内容「完善全市三所高校」「的办公室及办公条件，适时组织负责人培训」" in html
+
+
+async def test_home_page_browses_documents(ds):
+    html = (await ds.client.get("/-/kb/")).text
+    for facet in ("层级", "地域", "年份", "时效性"):
+        assert f"<h3>{facet}</h3>" in html
+    assert document_url(FS) in html and document_url("国办发〔2020〕27号") not in html  # placeholders aside
+    data = (await ds.client.get("/-/kb/.json?level=city")).json()
+    assert {d["id"] for d in data["documents"]} == {DL, FS}
+    assert dict(data["facets"]["level"]) == {"city": 2, "province": 2}  # other values stay offered
+    cities = (await ds.client.get("/-/kb/?level=city")).text
+    assert document_url(P7) not in cities.split("<table", 1)[1] and document_url(DL) in cities
+    year = (await ds.client.get("/-/kb/.json?year=2021")).json()
+    assert [d["id"] for d in year["documents"]] == [FS]
+    in_force = (await ds.client.get("/-/kb/.json?status=in+force&as_of=2021-08-01")).json()
+    assert {d["id"] for d in in_force["documents"]} == {FS, DL, P25}
+    bad = await ds.client.get("/-/kb/.json?level=moon")
+    assert bad.status_code == 400 and "level='moon'" in bad.json()["error"]
+    assert (await ds.client.get("/-/kb/.json?as_of=2021-13-45")).status_code == 400
+    same = (await ds.client.get("/-/kb/.json?status=in+force&as_of=" + quote("2021年8月1日"))).json()  # kb.dates reads every common form
+    assert same["documents"] == in_force["documents"]
+
+
+async def test_home_page_csv(ds):
+    r = await ds.client.get("/-/kb/.csv?level=province")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    rows = list(__import__("csv").DictReader(r.text.splitlines()))
+    assert {row["id"] for row in rows} == {P25, P22}
+    assert {row["level"] for row in rows} == {"province"}
+
+
+async def test_home_page_browses_by_legal_force_when_documents_have_it(kb_db_path, kb_metadata, tmp_path):
+    """The statutes' columns (force, genre, version_date) are read when the database has them."""
+    import shutil
+    import sqlite3
+
+    path = tmp_path / "kb.db"
+    shutil.copy(kb_db_path, path)
+    with sqlite3.connect(path) as conn:
+        columns = {row[1] for row in conn.execute("pragma table_info(documents)")}
+        for column in ("force", "version_date"):  # a build before the statutes' columns lacks them
+            if column not in columns:
+                conn.execute(f"alter table documents add column {column} text")
+        conn.execute("update documents set force = '规范性文件'")
+        conn.execute("update documents set version_date = '2023-01-01' where id = :id", {"id": P22})
+    instance = Datasette([str(path)], metadata=copy.deepcopy(kb_metadata))
+    html = (await instance.client.get("/-/kb/")).text
+    assert "<h3>效力级别</h3>" in html and "规范性文件" in html
+    data = (await instance.client.get("/-/kb/.json?force=" + quote("规范性文件") + "&year=2023")).json()
+    assert [d["id"] for d in data["documents"]] == [P22]
+
+
+async def test_menu_reaches_every_page(ds):
+    html = (await ds.client.get("/")).text
+    for href in ("/-/kb/", "/-/kb/search", "/-/kb/governs", "/-/kb/diff"):
+        assert f'<a href="{href}">' in html
+
+
+async def test_clause_and_document_pages_reach_governs_and_diff(ds):
+    clause = (await ds.client.get(clause_url(f"{DL}:三"))).text
+    assert "/-/kb/governs?topic=" + quote("加大吸纳就业补贴力度") in clause.replace("+", "%20") or "governs?topic=" in clause
+    assert re.search(r'href="/-/kb/diff\?a=[^"]+&amp;b=[^"]+" class="kb-compare"', clause)
+    document = (await ds.client.get(document_url(DL))).text
+    assert 'class="kb-governs-link"' in document and "/-/kb/diff?a=" + quote(P25) in document
+
+
+async def test_relation_badges_name_the_higher_clause(ds):
+    html = (await ds.client.get(document_url(DL))).text
+    badge = re.search(r'<span class="relation relation-implements kb-badge"[^>]*>实施 <a href="([^"]+)">([^<]+)</a>', html)
+    assert badge and unquote(badge.group(1)).startswith("/-/kb/clause/" + P25) and badge.group(2).startswith(P25 + ":")
+
+
+@pytest.mark.parametrize(
+    "table, column, value",
+    [("links", "source_clause_id", f"{DL}:三"), ("parameters", "clause_id", f"{DL}:三"), ("time_limits", "clause_id", f"{DL}:三"), ("clauses", "parent_id", f"{P7}:一")],
+)
+async def test_table_ids_link_to_clause_pages(ds, table, column, value):
+    html = (await ds.client.get(f"/kb/{table}?{column}=" + quote(value))).text
+    assert 'href="' + clause_url(value) + '"' in html
+
+
+async def test_plugin_css_widens_chinese_text_columns(ds):
+    html = (await ds.client.get("/kb/clauses")).text
+    assert '/-/static-plugins/kb/kb.css' in html
+    css = (await ds.client.get("/-/static-plugins/kb/kb.css")).text
+    assert "td.col-text" in css and "min-width: 18em" in css and "Noto Sans CJK SC" in css
+
+
+async def test_search_facets_and_filters(ds):
+    data = (await ds.client.get("/-/kb/search.json?q=" + quote("补贴"))).json()
+    assert set(data["facets"]) == {"jurisdiction", "level", "year", "relation", "status"}
+    assert sum(n for _, n in data["facets"]["jurisdiction"]) == data["matched"]
+    extends = dict(data["facets"]["relation"])["extends"]
+    narrowed = (await ds.client.get("/-/kb/search.json?q=" + quote("补贴") + "&relation=extends")).json()
+    assert narrowed["matched"] == extends == 2
+    html = (await ds.client.get("/-/kb/search?q=" + quote("补贴"))).text
+    assert "<h3>与上级关系</h3>" in html and ">补充</a>" in html
+    assert (await ds.client.get("/-/kb/search?q=x&level=galaxy")).status_code == 400
+    assert (await ds.client.get("/-/kb/search?q=x&limit=many")).status_code == 400
+
+
+async def test_search_by_status(ds):
+    expired = (await ds.client.get("/-/kb/search.json?q=" + quote("补贴") + "&status=expired&as_of=2022-01-01")).json()
+    assert expired["results"] and {r["status"] for r in expired["results"]} == {"expired"}
+    before = (await ds.client.get("/-/kb/search.json?q=" + quote("补贴") + "&status=expired&as_of=2020-01-01")).json()
+    assert before["matched"] < expired["matched"]
+
+
+async def test_traditional_characters_find_simplified_text(ds):
+    simplified = (await ds.client.get("/-/kb/search.json?q=" + quote("补贴 见习"))).json()
+    traditional = (await ds.client.get("/-/kb/search.json?q=" + quote("補貼 見習"))).json()
+    assert traditional["matched"] == simplified["matched"] > 0
+    assert [r["clause_id"] for r in traditional["results"]] == [r["clause_id"] for r in simplified["results"]]
+    assert "<mark>补贴</mark>" in traditional["results"][0]["snippet_html"] + traditional["results"][0]["heading_html"]
+
+
+async def test_search_csv(ds):
+    r = await ds.client.get("/-/kb/search.csv?q=" + quote("零工"))
+    rows = list(__import__("csv").DictReader(r.text.splitlines()))
+    data = (await ds.client.get("/-/kb/search.json?q=" + quote("零工"))).json()
+    assert [row["clause_id"] for row in rows] == [x["clause_id"] for x in data["results"]]
+    assert "<mark>" not in r.text
+
+
+async def test_status_badges_on_clause_document_and_search(ds):
+    clause = (await ds.client.get(clause_url(f"{DL}:三") + "?as_of=2022-01-01")).text
+    assert 'class="status status-expired"' in clause and "已失效 2021-11-24" in clause
+    earlier = (await ds.client.get(clause_url(f"{DL}:三") + "?as_of=2021-01-01")).text
+    assert "现行有效" in earlier.split('class="kb-status')[1].split("</p>")[0]
+    cut = (await ds.client.get(clause_url(f"{P25}:四/（十一）"))).text
+    assert "本条文本不全：" in cut
+    whole = (await ds.client.get(clause_url(f"{P25}:二/（六）"))).text
+    assert "本条文本不全" not in whole and "所在文件文本不全（本条完整）" in whole
+    data = (await ds.client.get(clause_url(f"{DL}:三") + ".json?as_of=2022-01-01")).json()
+    assert data["status"]["state"] == "expired" and data["status"]["date"] == "2021-11-24"
+    assert (await ds.client.get(clause_url(f"{DL}:三") + "?as_of=" + quote("2021年13月1日"))).status_code == 400
+
+
+async def test_clause_and_document_json(ds):
+    clause = (await ds.client.get(clause_url(f"{DL}:三") + ".json")).json()
+    assert clause["clause"]["id"] == f"{DL}:三" and clause["sources"][0]["clause_id"] == f"{P25}:二/（六）"
+    assert clause["sources"][0]["sentences"] == ["本市规定重述上级规定"]
+    assert clause["provenance"]["sha256"] and clause["provenance"]["characters"][0] < clause["provenance"]["characters"][1]
+    document = (await ds.client.get(document_url(DL) + ".json")).json()
+    assert document["document"]["id"] == DL and len(document["clauses"]) == document["document"]["clause_count"]
+    assert any(l["target_clause_id"].startswith(P25) for c in document["clauses"] for l in c["links"])
+    assert (await ds.client.get(clause_url(f"{DL}:九十九") + ".json", follow_redirects=True)).status_code == 404
+
+
+async def test_source_text_is_served_from_the_database_with_the_span_marked(kb_db_path, kb_metadata, tmp_path):
+    """The source page shows sources.text (the database's copy), never the corpus file: a copy
+    of the database whose stored text was changed shows the change."""
+    import shutil
+    import sqlite3
+
+    path = tmp_path / "kb.db"
+    shutil.copy(kb_db_path, path)
+    with sqlite3.connect(path) as conn:
+        (text,) = conn.execute("select text from sources where path like '%dalian%'").fetchone()
+        start, end, spans = conn.execute("select start, end, text_spans from clauses where id = :id", {"id": f"{DL}:三"}).fetchone()
+        conn.execute("update sources set text = :t where path like '%dalian%'", {"t": text.replace("大连市", "大連市")})
+    instance = Datasette([str(path)], metadata=copy.deepcopy(kb_metadata))
+    clause = (await instance.client.get(clause_url(f"{DL}:三"))).text
+    link = re.search(r'<a href="([^"]+)" class="kb-source-link">', clause).group(1)
+    page = (await instance.client.get(unescape(link))).text
+    assert "大連市" in page
+    marked = re.search(r'<mark id="kb-span">([^<]*)</mark>', page).group(1)
+    (a, b), *_ = __import__("json").loads(spans)
+    assert marked == text[a:b].replace("大连市", "大連市") and marked.startswith("企业吸纳登记失业")
+    data = (await instance.client.get("/-/kb/source/" + quote("2020-11-24_dalian_dl-renshefa-2020-391_truncated.txt", safe="") + ".json")).json()
+    assert data["text"] == text.replace("大连市", "大連市")
+    assert (await instance.client.get("/-/kb/source/" + quote("../../etc/passwd", safe=""), follow_redirects=True)).status_code == 404
+    bad = await instance.client.get("/-/kb/source/" + quote("2020-11-24_dalian_dl-renshefa-2020-391_truncated.txt", safe="") + "?clause=" + quote(f"{P25}:一"))
+    assert bad.status_code == 400
+
+
+async def test_provenance_shows_where_the_text_came_from_and_a_citation(ds):
+    html = (await ds.client.get(clause_url(f"{P25}:二/（六）"))).text
+    prov = html[html.index('id="provenance"') :]
+    assert '<a href="https://www.yunbaogao.cn/report/index/report?reportId=11_4880"' in prov
+    assert "Web preview of" in prov  # the manifest's note
+    citation = _text(re.search(r'<div class="citation kb-citation">(.*?)</div>', prov, re.S).group(1))
+    assert re.fullmatch(
+        r"辽宁省人民政府办公厅\. 全力做好当前促进和扩大就业工作的若干举措: 辽政办发〔2020〕25号\[EB/OL\]\. \(2020-1\d-\d\d\)\[\d{4}-\d\d-\d\d\]\. https://www\.yunbaogao\.cn/report/index/report\?reportId=11_4880\.",
+        citation,
+    ), citation
+    # without an address: [Z] and the date
+    dalian = _text(re.search(r'<div class="citation kb-citation">(.*?)</div>', (await ds.client.get(document_url(DL))).text, re.S).group(1))
+    assert dalian.endswith("全力做好当前促进和扩大就业有关工作的通知: 大人社发〔2020〕391号[Z]. 2020-11-24.")
+
+
+async def test_canned_query_parameters_have_pick_lists(ds):
+    html = (await ds.client.get("/kb/parameter_across_cities?kind=rate&topic=")).text
+    assert "kb-choices-" in html
+    choices = __import__("json").loads(re.search(r"var choices = (\{.*?\});\n", html).group(1))
+    assert ["rate", "比例"] in choices["kind"] and ["implements", "实施"] in choices["relation"]
+    assert ["大连市", ""] in choices["city"] and [P25, ""] in choices["provincial"]
+
+
+async def test_metadata_describes_every_plugin_page(ds, kb_metadata):
+    pages = kb_metadata["plugins"]["kb"]["pages"]
+    assert set(pages) == {"home", "search", "clause", "document", "source", "governs"}
+    html = (await ds.client.get("/-/kb/")).text
+    assert pages["home"]["zh"] in html
+    html = (await ds.client.get(clause_url(f"{DL}:三") + "?lang=en")).text
+    assert pages["clause"]["en"].replace("“", "&#34;")[:20] in html or pages["clause"]["en"][:20] in html
+
+
+async def test_governs_page_says_why_a_provincial_rule_is_inherited(ds):
+    """Issue 28 #4: the JSON said "inherited: 抚顺市 has no clause restating it"; the HTML did not."""
+    url = "/-/kb/governs?topic=" + quote("稳岗返还") + "&city=" + quote("抚顺市") + "&as_of=2021-08-01"
+    assert "继承：抚顺市没有重述此条的条款" in (await ds.client.get(url)).text
+    assert "inherited: 抚顺市 has no clause restating it" in (await ds.client.get(url + "&lang=en")).text
+
+
+async def test_relation_cells_carry_their_chinese_name(ds):
+    html = (await ds.client.get("/kb/links?relation=extends")).text
+    assert '补充 <span class="kb-code">extends</span>' in html
+
+
+async def test_canned_queries_take_chinese_names_of_codes(ds):
+    """Issue 28 #3: the parameter query took only English kind codes, so 比例 gave 0 rows."""
+    rate = await _canned(ds, "parameter_across_cities", kind="rate", topic="")
+    assert rate and await _canned(ds, "parameter_across_cities", kind="比例", topic="") == rate
+    implements = await _canned(ds, "city_beside_province", city="", relation="implements")
+    assert implements and await _canned(ds, "city_beside_province", city="", relation="实施") == implements
+
+
+async def test_dates_kept_as_numbers_show_as_dates_in_tables(ds):
+    """Issue 28 #5: dates read as 20211231.0. parameters keep them as numbers (to compare); the
+    table shows the date."""
+    html = (await ds.client.get("/kb/parameters?unit=date&_size=max")).text
+    table = html.split("<table", 1)[1]
+    assert not re.search(r"\b20\d{6}\.0\b", _text(table))
+    assert re.search(r'<td class="col-value[^"]*">20\d\d-\d\d-\d\d</td>', table)
+
+
+async def test_home_page_flags_incomplete_documents(ds):
+    data = (await ds.client.get("/-/kb/.json")).json()
+    incomplete = {d["id"] for d in data["documents"] if d["incomplete"]}
+    assert incomplete == {DL, P25}
+    html = (await ds.client.get("/-/kb/")).text
+    assert html.count('class="status status-incomplete"') == 2

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from kb.cli import cli
 from kb.errors import KbError
-from kb.governs import governs
+from kb.governs import governs, rule
 
 
 @pytest.fixture
@@ -67,14 +67,15 @@ def test_a_city_with_no_notice_inherits_the_provincial_rule(conn):
     assert "inherited" in (a.why[0].get("why") or "")
 
 
-def test_a_rule_past_its_own_deadline_is_shown_as_expired(conn):
-    a = first(conn, "以工代训", "抚顺", "2022-03-01")
-    assert a.clause_id.startswith("抚人社发〔2021〕20号:")
-    assert a.status["state"] == "expired"
-    assert a.status["date"] == "2021-12-31"
-    assert "2021年12月31日" in a.status["words"]
+def test_a_rule_past_its_own_deadline_is_shown_as_expired_below_the_verdict_in_force(conn):
+    answers = governs(conn, "以工代训", "抚顺", "2022-03-01")
+    assert answers[0].status["state"] == "in force"  # the verdict: a lapsed rule is never listed above it
+    expired = [a for a in answers if a.clause_id.startswith("抚人社发〔2021〕20号:")]
+    assert expired and expired[0].status["state"] == "expired"
+    assert expired[0].status["date"] == "2021-12-31"
+    assert "2021年12月31日" in expired[0].status["words"]
     before = first(conn, "以工代训", "抚顺", "2021-09-01")
-    assert before.clause_id == a.clause_id and before.status["state"] == "in force"
+    assert before.clause_id == expired[0].clause_id and before.status["state"] == "in force"
 
 
 def test_a_later_provincial_restatement_supersedes(conn):
@@ -135,8 +136,8 @@ async def test_governs_page_shows_the_best_answers_and_links_to_all(ds, monkeypa
     every = [a["clause_id"] for a in (await ds.client.get("/-/kb/governs.json?" + query)).json()["answers"]]
     assert len(every) > 3
     monkeypatch.setattr(plugin, "GOVERNS_ANSWERS_SHOWN", 2)
-    page = await ds.client.get("/-/kb/governs?" + query)
-    listed = lambda html: [unquote(u) for u in re.findall(r'<li class="result answer[^"]*">\s*<h3><a href="/-/kb/clause/([^"]+)"', html)]
+    page = await ds.client.get("/-/kb/governs?" + query + "&lang=en")  # the pages are Chinese first
+    listed = lambda html: [unquote(u).removesuffix("?lang=en") for u in re.findall(r'<li class="result answer[^"]*">\s*<h3><a href="/-/kb/clause/([^"]+)"', html)]
     assert listed(page.text) == every[:2]
     assert f"{len(every)} answers for <strong>补贴</strong> in 抚顺" in page.text and "the best 2 are shown" in page.text
     show_all = re.search(r'<a href="([^"]+)" class="kb-show-all">show all (\d+)</a>', page.text)
@@ -168,12 +169,12 @@ async def test_governs_questions_leave_a_sql_thread_for_the_other_pages(kb_db_pa
             most[0] = max(most[0], running[0])
         try:
             release.wait(timeout=60)
-            return governs(conn, *args)
+            return rule(conn, *args)
         finally:
             with lock:
                 running[0] -= 1
 
-    monkeypatch.setattr(governs_mod, "governs", held)
+    monkeypatch.setattr(governs_mod, "rule", held)
     questions = [asyncio.create_task(ds.client.get(f"/-/kb/governs.json?topic={quote('补贴')}&city={quote(city)}"))
                  for city in ("抚顺", "大连", "沈阳", "鞍山", "本溪", "丹东")]
     try:
@@ -364,3 +365,114 @@ def test_the_answers_do_not_depend_on_the_rowids_a_build_gave_the_clauses(synthe
                 answers = [x.to_dict() for x in governs(a, topic, city, "2026-01-01")]
                 assert answers == [x.to_dict() for x in governs(b, topic, city, "2026-01-01")], (most, topic, city)
         assert any(tied)  # ties fell on the cut: the test can tell
+
+
+# ---------------------------------------------------------------------------------------------
+# Places, levels and the verdict (issue 28 #4, #8, #9; issue 26 #8).
+
+
+def test_a_place_without_documents_is_outside_the_corpus(conn):
+    ruling = rule(conn, "稳岗返还", "北京", "2021-08-01")
+    assert ruling.jurisdiction == "北京市" and ruling.in_corpus is False
+    assert ruling.note.startswith("no document of 北京市 in the corpus")
+    assert ruling.answers == [] and ruling.verdict is None
+
+
+def test_cli_says_outside_the_corpus_not_no_clause(kb_db_path):
+    out = CliRunner().invoke(cli, ["governs", "稳岗返还", "--city", "北京", "--as-of", "2021-08-01", "--db", str(kb_db_path)])
+    assert out.exit_code == 0 and "no document of 北京市 in the corpus" in out.output and "No clause" not in out.output
+
+
+def test_a_county_inherits_from_its_city_then_its_province(conn):
+    ruling = rule(conn, "稳岗返还", "抚顺县", "2021-08-01")
+    assert ruling.chain == ["抚顺市抚顺县", "抚顺市", "辽宁省", "中华人民共和国"] and ruling.in_corpus
+    v = ruling.verdict
+    assert v.clause_id == "抚人社发〔2021〕20号:一"  # 抚顺市's own rule, not the province's it restates
+    assert v.basis["basis"] == "inherited" and v.basis["from"] == "抚顺市" and v.basis["silent"] == ["抚顺市抚顺县"]
+    assert v.why[0]["why"] == "inherited: 抚顺市抚顺县 has no clause restating it"
+    before = rule(conn, "稳岗返还", "抚顺县", "2021-07-01").verdict  # before 抚顺市's notice: the province's
+    assert before.clause_id == "辽人社发〔2021〕7号:一/（一）" and before.basis["silent"] == ["抚顺市抚顺县", "抚顺市"]
+
+
+def test_one_verdict_in_force_first_then_the_alternatives(conn):
+    ruling = rule(conn, "灵活就业社会保险补贴", "大连", "2022-08-01")
+    assert ruling.verdict is ruling.answers[0] and ruling.verdict.status["state"] == "in force"
+    assert all(a.status["state"] != "in force" or a.relevance * 1.0 <= ruling.verdict.relevance for a in ruling.alternatives)
+    assert "大人社发〔2020〕391号:四" in [a.clause_id for a in ruling.alternatives]
+    assert ruling.to_dict()["verdict"]["clause_id"] == ruling.verdict.clause_id
+
+
+def test_a_heading_with_no_text_of_its_own_is_never_an_answer(conn):
+    # 7号 一 is the title of a part (统筹抓好延续实施政策落实) over items that carry the rules.
+    for topic in ("统筹抓好延续实施政策落实", "扩大职业技能培训政策范围", "补贴"):
+        answers = governs(conn, topic, "抚顺", "2022-01-01")
+        assert all(a.text for a in answers), topic
+        assert "辽人社发〔2021〕7号:一" not in [a.clause_id for a in answers]
+
+
+def test_notices_not_in_the_corpus_are_not_said_to_be_in_it(conn):
+    a = first(conn, "稳岗返还", "抚顺", "2021-08-01")
+    cited = {w["document"]: w["in_corpus"] for w in a.why if w.get("document")}
+    assert cited["人社部发〔2021〕29号"] is False  # a placeholder row: cited, not in the corpus
+
+
+async def test_governs_page_gives_the_verdict_and_the_reason_it_governs(ds):
+    r = await ds.client.get("/-/kb/governs?topic=见习&city=沈阳&as_of=2021-08-01")
+    assert r.status_code == 200
+    assert "inherited from 辽宁省: 沈阳市 has no clause restating it" in r.text  # the HTML keeps the JSON's reason
+    assert 'class="result answer status-in-force verdict"' in r.text
+    out = await ds.client.get("/-/kb/governs?topic=稳岗返还&city=北京")
+    assert out.status_code == 200 and "no document of 北京市 in the corpus" in out.text
+    bad = await ds.client.get("/-/kb/governs?topic=稳岗返还&city=抚顺&show=everything")
+    assert bad.status_code == 400 and "show &#39;everything&#39;" in bad.text
+
+
+@pytest.fixture(scope="module")
+def three_levels(kb_db_path, tmp_path_factory):
+    """The seeds with a national rule on 稳岗返还 that 辽人社发〔2021〕7号 一/（一） restates (the
+    seeds cite national notices but hold none): nation -> province -> city."""
+    import shutil
+
+    from kb.search import GRAMS_TABLE, gram_rows
+
+    path = tmp_path_factory.mktemp("levels") / "kb.db"
+    shutil.copy(kb_db_path, path)
+    c = sqlite3.connect(path)
+    with c:
+        c.execute(
+            "insert into documents (id, doc_number, title, level, jurisdiction, issued, complete, placeholder, clause_count)"
+            " values ('人社部发〔2021〕99号', '人社部发〔2021〕99号', '关于稳岗返还的通知', 'national', '中华人民共和国', '2021-03-01', 1, 0, 1)"
+        )
+        text = "失业保险稳岗返还，大型企业返还比例不超过企业及其职工上年度实际缴纳失业保险费的30%。"
+        c.execute(
+            "insert into clauses (id, document_id, path, label, kind, heading, text, position, depth)"
+            " values ('人社部发〔2021〕99号:一', '人社部发〔2021〕99号', '一', '一', 'part', '稳岗返还', ?, 0, 1)",
+            (text,),
+        )
+        rowid = c.execute("select rowid from clauses where id = '人社部发〔2021〕99号:一'").fetchone()[0]
+        c.executemany(f"insert into {GRAMS_TABLE} (rowid, heading, text) values (?, ?, ?)", gram_rows([(rowid, "稳岗返还", text)]))
+        c.execute(
+            "insert into links (source_clause_id, target_clause_id, relation, score, why)"
+            " values ('辽人社发〔2021〕7号:一/（一）', '人社部发〔2021〕99号:一', 'implements', 0.9, 'restates the national rule')"
+        )
+    yield c
+    c.close()
+
+
+def test_city_shadows_province_shadows_nation(three_levels):
+    fushun = rule(three_levels, "稳岗返还", "抚顺", "2021-08-01")
+    ids = [a.clause_id for a in fushun.answers]
+    assert fushun.verdict.clause_id == "抚人社发〔2021〕20号:一"
+    assert "人社部发〔2021〕99号:一" not in ids and "辽人社发〔2021〕7号:一/（一）" not in ids
+    assert [d["clause_id"] for d in fushun.verdict.displaces] == ["辽人社发〔2021〕7号:一/（一）", "人社部发〔2021〕99号:一"]
+    assert fushun.verdict.basis["basis"] == "own rule" and "in place of 辽宁省's" in fushun.verdict.basis["reason"]
+    shenyang = rule(three_levels, "稳岗返还", "沈阳", "2021-08-01")
+    v = shenyang.verdict
+    assert v.clause_id == "辽人社发〔2021〕7号:一/（一）" and v.basis["from"] == "辽宁省" and v.basis["silent"] == ["沈阳市"]
+    assert [d["clause_id"] for d in v.displaces] == ["人社部发〔2021〕99号:一"]
+    assert "人社部发〔2021〕99号:一" not in [a.clause_id for a in shenyang.answers]
+    # Before the province restated it, the nation's rule governs in 沈阳, inherited over two levels.
+    early = rule(three_levels, "稳岗返还", "沈阳", "2021-04-01").verdict
+    assert early.clause_id == "人社部发〔2021〕99号:一"
+    assert early.basis == {"basis": "inherited", "from": "中华人民共和国", "jurisdiction": "中华人民共和国", "level": "national",
+                           "silent": ["沈阳市", "辽宁省"], "reason": "inherited from 中华人民共和国: 沈阳市、辽宁省 have no clause restating it"}

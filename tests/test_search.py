@@ -190,3 +190,57 @@ def test_the_default_limit_ranks_every_seed_search(kb_db):
     page = search_page(kb_db, "就业")
     assert page.ranked and page.matched == len(_like(kb_db, "就业"))
     assert search_page(kb_db, "没有这个词语组合") == SearchPage([], 0, True, RANK_LIMIT)
+
+
+# ---------------------------------------------------------------------------------------------
+# Traditional characters, filters and facets (issue 28)
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [("補貼", "补贴"), ("就業見習", "就业见习"), ("靈活就業 社會保險", "灵活就业 社会保险"), ("补贴", "补贴"), ("", "")],
+)
+def test_simplified_converts_traditional_queries_through_opencc(query, expected):
+    from kb.search import simplified
+
+    assert simplified(query) == expected
+
+
+def test_a_traditional_query_finds_and_marks_simplified_text(kb_db):
+    from kb.search import fts_query
+
+    assert fts_query("補貼") == fts_query("补贴")
+    found = search_page(kb_db, "補貼 見習")
+    assert found.results and found.results == search_page(kb_db, "补贴 见习").results
+    assert "<mark>见习</mark>" in found.results[0]["heading_html"] + found.results[0]["text_html"]
+
+
+def test_filters_narrow_and_facets_count_every_match(kb_db, containing):
+    from kb.search import SearchFilters
+
+    every = containing("补贴")
+    page = search_page(kb_db, "补贴", limit=3, facets=True)
+    assert page.matched == len(every) and len(page.results) == 3
+    assert sorted(page.matched_ids) == sorted(every)
+    levels = dict(page.facets["level"])
+    assert sum(levels.values()) == len(every)
+    provincial = search_page(kb_db, "补贴", filters=SearchFilters(level="province"), limit=500)
+    assert provincial.matched == levels["province"]
+    assert {r["level"] for r in provincial.results} == {"province"}
+    in_2022 = search_page(kb_db, "补贴", filters=SearchFilters(year="2022"), limit=500)
+    assert in_2022.results and {r["document_id"] for r in in_2022.results} == {"辽人社〔2022〕22号"}
+    linked = {r["source_clause_id"] for r in kb_db.query("select source_clause_id from links where relation = 'extends'")}
+    extends = search_page(kb_db, "补贴", filters=SearchFilters(relation="extends"), limit=500)
+    assert {r["clause_id"] for r in extends.results} == linked & set(every)
+    both = search_page(kb_db, "补贴", filters=SearchFilters(city="大连", relation="extends"), limit=500)
+    assert {r["jurisdiction"] for r in both.results} == {"大连市"} and both.matched < extends.matched
+
+
+def test_facets_are_left_out_when_too_many_match(kb_db, monkeypatch):
+    """Counting facets reads every match: past FACET_LIMIT the page shows none rather than slow down."""
+    import kb.search as search_mod
+
+    assert search_page(kb_db, "补贴", facets=True).facets is not None
+    monkeypatch.setattr(search_mod, "FACET_LIMIT", 3)
+    broad = search_page(kb_db, "补贴", facets=True)
+    assert broad.facets is None and broad.matched_ids is None and broad.matched > 3
