@@ -1,0 +1,491 @@
+"""The files researchers download that are not text: .docx and .pdf read into text.
+
+``sniff(raw, path)`` names a file's format from its first bytes (never from its name, which
+lies as often as not on a government portal); ``read_docx`` and ``read_pdf`` give the text a
+reader sees, what the file says about itself (``meta``) and what was dropped (``Discarded``).
+Every later stage reads that text exactly as it reads a .txt file: offsets are exact into
+it, and the file's sha256 stays the hash of the original bytes (kb.parse.decode).
+
+- .docx (python-docx): body paragraphs and tables in document order; a table row is one line
+  of tab-separated cells (what the table reader already understands); automatic numbering
+  (``w:numPr``: 一、 （一） 1.) is written out, because in the file it is not text at all.
+  Page headers and footers are not body text: recorded as discards.
+- .pdf with a text layer (pdfminer.six, MIT): lines in reading order, page headers, footers
+  and page numbers recorded as discards, lines broken by the layout joined into their
+  paragraph, the spaces pdfminer infers between a Chinese character and a digit dropped.
+  ``Source.page_starts`` keeps where each page begins, so an offset has a page.
+
+What this deliberately does not do: OCR (a PDF without a text layer, an image), the legacy
+binary formats (.doc, .wps), OFD. Each is a ParseError that names the format and says how
+to convert the file. Multi-column PDF layouts are read column-blind, top to bottom.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import statistics
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import PurePath
+
+from ..errors import ParseError
+from ..model import Discarded
+
+__all__ = ["Extracted", "read_docx", "read_pdf", "sniff"]
+
+# Extracted text above this many characters is refused (see kb.parse.decode.MAX_TEXT_BYTES).
+MAX_EXTRACTED_CHARS = 4 * 1024 * 1024
+
+_CONVERT_TO_DOCX = "convert it with `soffice --headless --convert-to docx FILE` (LibreOffice) and add the .docx"
+_OCR = "run OCR first (`ocrmypdf -l chi_sim FILE out.pdf`) or add the text as a .txt file"
+
+
+@dataclass
+class Extracted:
+    """What a binary format gives: the text a reader sees, and what was left out of it."""
+
+    text: str
+    meta: dict
+    discarded: list[Discarded] = field(default_factory=list)
+    page_starts: list[int] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------------------
+# Which format.
+
+_IMAGES = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"II*\x00", "a TIFF image"),
+    (b"MM\x00*", "a TIFF image"),
+)
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the compound-document header of .doc, .wps, .xls, .et
+
+
+def sniff(raw: bytes, path: str) -> str:
+    """"docx", "pdf" or "text" (text and HTML: kb.parse.decode reads them); anything else a
+    ParseError naming the format and how to convert it."""
+    suffix = PurePath(path).suffix.lower()
+    if raw.startswith(b"%PDF-") or (raw[:1024].find(b"%PDF-") >= 0 and suffix == ".pdf"):
+        return "pdf"
+    if raw.startswith(b"PK\x03\x04"):
+        return _sniff_zip(raw, path)
+    if raw.startswith(_OLE):
+        if suffix == ".wps":
+            name = "a WPS Office .wps file (a binary compound document)"
+        elif suffix in (".xls", ".et"):
+            name = f"a {suffix} spreadsheet (a binary compound document)"
+        else:
+            name = "a Word 97-2003 .doc file (a binary compound document)"
+        raise ParseError(path, f"{name}: only .docx, .pdf with a text layer, HTML and text are read; {_CONVERT_TO_DOCX}", line=1)
+    if raw.startswith(b"{\\rtf"):
+        raise ParseError(path, f"an RTF file: only .docx, .pdf with a text layer, HTML and text are read; {_CONVERT_TO_DOCX}", line=1)
+    for magic, name in _IMAGES:
+        if raw.startswith(magic):
+            raise ParseError(path, f"{name}: a picture of a page has no text to read; {_OCR}", line=1)
+    if raw[:4] == b"RIFF" and raw[8:12] == b"WEBP":
+        raise ParseError(path, f"a WebP image: a picture of a page has no text to read; {_OCR}", line=1)
+    return "text"
+
+
+def _sniff_zip(raw: bytes, path: str) -> str:
+    try:
+        names = set(zipfile.ZipFile(io.BytesIO(raw)).namelist())
+    except zipfile.BadZipFile as e:
+        raise ParseError(path, f"a damaged ZIP package (.docx, .ofd, .odt are ZIP files): {e}", line=1) from e
+    if "word/document.xml" in names:
+        return "docx"
+    if "OFD.xml" in names:
+        raise ParseError(
+            path,
+            "an OFD file (GB/T 33190 fixed-layout document): not read; open it in an OFD reader "
+            "(数科OFD阅读器, 福昕OFD版式办公套件) and save it as a PDF with a text layer, or add its text as a .txt file",
+            line=1,
+        )
+    if "content.xml" in names:
+        return_name = "an OpenDocument file (.odt)"
+    elif "xl/workbook.xml" in names:
+        return_name = "an Excel .xlsx workbook"
+    else:
+        return_name = "a ZIP archive"
+    raise ParseError(path, f"{return_name}: only .docx, .pdf with a text layer, HTML and text are read; {_CONVERT_TO_DOCX}", line=1)
+
+
+def _checked(text: str, path: str, fmt: str) -> str:
+    if len(text) > MAX_EXTRACTED_CHARS:
+        raise ParseError(
+            path,
+            f"the {fmt}'s text is {len(text):,} characters, over the limit of {MAX_EXTRACTED_CHARS:,}: "
+            "split the file into one file per document",
+            line=1,
+        )
+    return text
+
+
+# ---------------------------------------------------------------------------------------------
+# .docx
+
+
+def read_docx(raw: bytes, path: str) -> Extracted:
+    """Body paragraphs and table rows of a .docx, in order, one line each."""
+    import docx  # imported here: a corpus of text files never pays for it
+    from docx.opc.exceptions import PackageNotFoundError
+    from docx.table import Table
+
+    try:
+        document = docx.Document(io.BytesIO(raw))
+    except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as e:
+        raise ParseError(path, f"a damaged .docx package: {e}; open and re-save it, or {_CONVERT_TO_DOCX}", line=1) from e
+    numbering = _Numbering(document)
+    lines: list[str] = []
+    for block in document.iter_inner_content():
+        if isinstance(block, Table):
+            lines.extend(_docx_rows(block))
+        else:
+            lines.append(numbering.label(block) + block.text)
+    text = _checked("\n".join(lines) + "\n", path, ".docx")
+    discarded = []
+    for section in document.sections:
+        for part, reason in ((section.header, "page-header"), (section.footer, "page-footer")):
+            if part.is_linked_to_previous and section is not document.sections[0]:
+                continue
+            furniture = " ".join(p.text.strip() for p in part.paragraphs if p.text.strip())
+            if furniture:
+                discarded.append(Discarded(0, 0, reason, furniture))
+    meta: dict = {"format": "docx"}
+    title = (document.core_properties.title or "").strip()
+    if _CJK.search(title):  # not an editor's default ("Word Document", "Microsoft Word - 1.doc")
+        meta["title"] = title
+    return Extracted(text, meta, discarded)
+
+
+def _docx_rows(table) -> list[str]:
+    """Each row as tab-separated cells; a merged cell once; a cell's paragraphs joined."""
+    rows = []
+    for row in table.rows:
+        cells, seen = [], set()
+        for cell in row.cells:
+            if id(cell._tc) in seen:  # a cell spanning columns comes back once per column
+                continue
+            seen.add(id(cell._tc))
+            cells.append(" ".join(p.text.strip() for p in cell.paragraphs if p.text.strip()).replace("\t", " "))
+        if any(cells):
+            rows.append("\t".join(cells))
+    return rows
+
+
+# Word's numbering formats (w:numFmt) that a Chinese official document uses.
+def _chinese(n: int) -> str:
+    import cn2an
+
+    return cn2an.an2cn(n)
+
+
+def _roman(n: int) -> str:
+    out = ""
+    for value, letters in ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"), (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")):
+        while n >= value:
+            out, n = out + letters, n - value
+    return out
+
+
+_FORMATS = {
+    "decimal": str,
+    "decimalZero": lambda n: f"{n:02d}",
+    "decimalFullWidth": lambda n: str(n).translate(str.maketrans("0123456789", "０１２３４５６７８９")),
+    "chineseCounting": _chinese,
+    "chineseCountingThousand": _chinese,
+    "chineseLegalSimplified": lambda n: _chinese(n),
+    "ideographTraditional": lambda n: "甲乙丙丁戊己庚辛壬癸"[(n - 1) % 10],
+    "decimalEnclosedCircle": lambda n: chr(0x2460 + n - 1) if 1 <= n <= 20 else str(n),
+    "lowerLetter": lambda n: chr(ord("a") + (n - 1) % 26),
+    "upperLetter": lambda n: chr(ord("A") + (n - 1) % 26),
+    "lowerRoman": _roman,
+    "upperRoman": lambda n: _roman(n).upper(),
+}
+_LEVEL_PLACEHOLDER = re.compile(r"%([1-9])")  # "%1、", "（%2）", "%1.%2": level N's number
+
+
+class _Numbering:
+    """Writes out Word's automatic numbering, counting as Word does: per list (w:numId), a
+    level's counter restarts when a shallower level moves on. Bullets are left out: they
+    number nothing."""
+
+    def __init__(self, document) -> None:
+        self._levels: dict[str, dict[int, tuple[str, str, int]]] = {}  # numId -> ilvl -> (format, text, start)
+        self._counters: dict[str, dict[int, int]] = {}
+        self._styles = document.styles
+        try:
+            root = document.part.numbering_part.element
+        except (KeyError, NotImplementedError, AttributeError):
+            return
+        abstract = {}
+        for a in root.findall(_w("abstractNum")):
+            levels = {}
+            for lvl in a.findall(_w("lvl")):
+                levels[int(lvl.get(_w("ilvl")))] = (_val(lvl, "numFmt") or "decimal", _val(lvl, "lvlText") or "", int(_val(lvl, "start") or 1))
+            abstract[a.get(_w("abstractNumId"))] = levels
+        for num in root.findall(_w("num")):
+            ref = num.find(_w("abstractNumId"))
+            if ref is not None:
+                self._levels[num.get(_w("numId"))] = abstract.get(ref.get(_w("val")), {})
+
+    def _num_pr(self, paragraph) -> tuple[str, int] | None:
+        p_pr = paragraph._p.pPr
+        num_pr = p_pr.find(_w("numPr")) if p_pr is not None else None
+        style = paragraph.style
+        while num_pr is None and style is not None:  # numbering a heading style carries
+            s_pr = style.element.pPr
+            num_pr = s_pr.find(_w("numPr")) if s_pr is not None else None
+            style = style.base_style
+        if num_pr is None:
+            return None
+        num_id = _val(num_pr, "numId")
+        if num_id is None or num_id == "0":  # numId 0: numbering switched off
+            return None
+        return num_id, int(_val(num_pr, "ilvl") or 0)
+
+    def label(self, paragraph) -> str:
+        found = self._num_pr(paragraph)
+        if found is None or found[0] not in self._levels:
+            return ""
+        num_id, ilvl = found
+        levels = self._levels[num_id]
+        if ilvl not in levels:
+            return ""
+        counters = self._counters.setdefault(num_id, {})
+        counters[ilvl] = counters.get(ilvl, levels[ilvl][2] - 1) + 1
+        for deeper in [k for k in counters if k > ilvl]:
+            del counters[deeper]
+        fmt, text, _ = levels[ilvl]
+        if fmt in ("bullet", "none"):
+            return ""
+
+        def number(m: re.Match) -> str:
+            level = int(m.group(1)) - 1
+            level_fmt, _, start = levels.get(level, ("decimal", "", 1))
+            value = counters.get(level, start)
+            return _FORMATS.get(level_fmt, str)(value)
+
+        return _LEVEL_PLACEHOLDER.sub(number, text)
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def _w(tag: str) -> str:
+    return _W + tag
+
+
+def _val(element, child: str) -> str | None:
+    found = element.find(_w(child))
+    return None if found is None else found.get(_w("val"))
+
+
+# ---------------------------------------------------------------------------------------------
+# .pdf
+
+
+@dataclass
+class _Row:
+    """One printed line of a page: pdfminer's text lines at one height, left to right."""
+
+    page: int
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    size: float  # the height of the line: the size of its type
+    text: str
+    cells: bool = False  # pieces far apart on one line: a table row, tab-separated
+
+
+# A sentence ends here: 。！？；： optionally followed by closing quotes or brackets.
+_SENTENCE_END = re.compile(
+    r"""
+    [。！？；：!?;:]        # the stop itself
+    [”’」』）)】]*$        # closing quotes and brackets after it
+    """,
+    re.X,
+)
+_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")  # Han, CJK and full-width punctuation
+
+
+def read_pdf(raw: bytes, path: str) -> Extracted:
+    """The text layer of a PDF, as paragraphs; page furniture recorded as discards."""
+    from pdfminer.high_level import extract_pages
+    from pdfminer.layout import LAParams
+    from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+    from pdfminer.pdfparser import PDFSyntaxError
+    from pdfminer.psparser import PSException
+
+    pages: list[list[_Row]] = []
+    try:
+        for number, page in enumerate(extract_pages(io.BytesIO(raw), laparams=LAParams()), start=1):
+            pages.append(_page_rows(page, number))
+    except (PDFPasswordIncorrect, PDFEncryptionError) as e:
+        raise ParseError(path, f"page {len(pages) + 1}: the PDF is encrypted and cannot be read without its password; save an unprotected copy") from e
+    except (PDFSyntaxError, PSException, ValueError, KeyError, TypeError) as e:
+        raise ParseError(path, f"page {len(pages) + 1}: a damaged PDF ({type(e).__name__}: {e}); re-export it, or {_OCR}") from e
+    if not pages:
+        raise ParseError(path, "page 1: a PDF with no pages")
+    if not any(row.text.strip() for rows in pages for row in rows):
+        raise ParseError(path, f"page 1: a PDF without a text layer ({len(pages)} page{'s' if len(pages) > 1 else ''} of pictures, a scan): {_OCR}")
+    furniture = _furniture(pages)
+    return _assemble(pages, furniture, path)
+
+
+def _page_rows(page, number: int) -> list[_Row]:
+    """pdfminer's text lines of one page, merged into printed lines, top to bottom."""
+    from pdfminer.layout import LTTextLine
+
+    pieces = []
+    stack = [page]
+    while stack:  # not recursive: a PDF may nest figures deep
+        item = stack.pop()
+        if isinstance(item, LTTextLine):
+            text = _line_text(item)
+            if text.strip():
+                pieces.append((item, text))
+        elif hasattr(item, "__iter__"):
+            stack.extend(item)
+    pieces.sort(key=lambda p: (-p[0].y1, p[0].x0))
+    rows: list[_Row] = []
+    for item, text in pieces:
+        size = item.y1 - item.y0
+        row = rows[-1] if rows else None
+        middle = (item.y0 + item.y1) / 2
+        if row is not None and row.bottom <= middle <= row.top:  # on the same printed line
+            gap = item.x0 - row.x1
+            if gap > 2 * max(size, row.size):
+                row.text += "\t" + text.strip()
+                row.cells = True
+            else:
+                row.text += text
+            row.x1 = max(row.x1, item.x1)
+            continue
+        rows.append(_Row(number, item.x0, item.x1, item.y1, item.y0, size, text))
+    for row in rows:
+        row.text = row.text.strip()
+    return rows
+
+
+def _line_text(line) -> str:
+    """A pdfminer text line's characters; the spaces pdfminer infers from gaps (LTAnno) are
+    kept between Latin words but dropped beside a Chinese character, where they are only
+    the layout's spacing between Chinese and a digit ("1998 年 12 月")."""
+    from pdfminer.layout import LTAnno
+
+    items = list(line)
+    out = []
+    for i, item in enumerate(items):
+        text = item.get_text()
+        if isinstance(item, LTAnno):
+            if text == "\n":
+                continue
+            before = items[i - 1].get_text() if i > 0 else ""
+            after = items[i + 1].get_text() if i + 1 < len(items) else ""
+            if _CJK.search(before[-1:] + after[:1]):
+                continue
+        out.append(text)
+    return "".join(out)
+
+
+def _shape(text: str) -> str:
+    """A header or footer with its numbers taken out: "- 3 -" and "- 4 -" have one shape."""
+    return re.sub(r"\d+", "#", re.sub(r"\s+", "", text))
+
+
+def _furniture(pages: list[list[_Row]]) -> dict[int, str]:
+    """id(row) -> reason, for page numbers, and for headers and footers that repeat in one
+    place on several pages. Table rows (tab-separated) are never taken for headers: a table
+    that repeats its header row on each page keeps it."""
+    from .lines import _PAGE_NUMBER
+
+    found: dict[int, str] = {}
+    for rows in pages:
+        for row in (rows[:1] + rows[-1:]) if rows else []:
+            if _PAGE_NUMBER.match(row.text.replace(" ", "")) or _PAGE_NUMBER.match(row.text):
+                found[id(row)] = "page-number"
+    if len(pages) < 2:
+        return found
+    for end, reason in ((0, "page-header"), (-1, "page-footer")):
+        for depth in range(2):  # a header of two lines, or a footer above the page number
+            candidates = []
+            for rows in pages:
+                kept = [r for r in rows if id(r) not in found]
+                if len(kept) > depth + 1:
+                    candidates.append(kept[depth] if end == 0 else kept[-1 - depth])
+            by_shape: dict[tuple, list[_Row]] = {}
+            for row in candidates:
+                if not row.cells:
+                    by_shape.setdefault((_shape(row.text), round(row.top / 3)), []).append(row)
+            for same in by_shape.values():
+                if len(same) >= 2 and len(same) * 5 >= len(pages) * 2:  # on 40% of the pages or more
+                    for row in same:
+                        found[id(row)] = reason
+    return found
+
+
+def _assemble(pages: list[list[_Row]], furniture: dict[int, str], path: str) -> Extracted:
+    """Body rows joined into paragraphs; offsets of pages and of what was dropped recorded."""
+    body = [row for rows in pages for row in rows if id(row) not in furniture]
+    plain = [row for row in body if not row.cells]
+    if plain:
+        left = min(row.x0 for row in plain)
+        right = max(row.x1 for row in plain)
+        char = statistics.median(row.size for row in plain)
+        indented = sum(1 for row in plain if row.x0 > left + 0.8 * char)
+        # Indentation tells paragraphs apart only where some lines have it and some do not.
+        indents_mark_paragraphs = 0.05 * len(plain) <= indented <= 0.95 * len(plain)
+    text_parts: list[str] = []
+    length = 0
+    discarded: list[Discarded] = []
+    page_starts: list[int] = []
+    previous: _Row | None = None
+
+    def add(piece: str) -> None:
+        nonlocal length
+        text_parts.append(piece)
+        length += len(piece)
+
+    for rows in pages:
+        page_started = False
+        for row in rows:
+            reason = furniture.get(id(row))
+            if reason:
+                discarded.append(Discarded(length, length, reason, row.text))
+                continue
+            if previous is not None and _runs_on(previous, row, left, right, char, indents_mark_paragraphs):
+                if not page_started:
+                    page_starts.append(length)
+                    page_started = True
+                add(" " if previous.text[-1:].isascii() and previous.text[-1:].isalnum() and row.text[:1].isascii() and row.text[:1].isalnum() else "")
+            else:
+                if previous is not None:
+                    gap = previous.bottom - row.top
+                    add("\n\n" if previous.page == row.page and gap > 0.6 * char else "\n")
+                if not page_started:
+                    page_starts.append(length)
+                    page_started = True
+            add(row.text)
+            previous = row
+        if not page_started:
+            page_starts.append(length)
+    add("\n")
+    return Extracted(_checked("".join(text_parts), path, ".pdf"), {"format": "pdf"}, discarded, page_starts)
+
+
+def _runs_on(previous: _Row, row: _Row, left: float, right: float, char: float, indents_mark_paragraphs: bool) -> bool:
+    """Whether a printed line goes on the paragraph of the one before: that line filled the
+    measure (give or take the two characters Chinese line breaking may leave), this one
+    starts at the margin, and either indents mark the paragraphs in this document or the
+    line before did not end a sentence."""
+    if previous.cells or row.cells:
+        return False
+    if previous.x1 < right - 3.5 * char or row.x0 > left + 0.8 * char:
+        return False
+    return indents_mark_paragraphs or not _SENTENCE_END.search(previous.text)
