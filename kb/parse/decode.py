@@ -117,7 +117,7 @@ def _utf16_without_bom(raw: bytes) -> tuple[str, str] | None:
         return None
     even_nuls, odd_nuls = sample[0::2].count(0), sample[1::2].count(0)
     for codec, nuls, other in (("utf-16-le", odd_nuls, even_nuls), ("utf-16-be", even_nuls, odd_nuls)):
-        if nuls and other * 20 <= nuls:
+        if nuls and other * 3 < nuls:  # 一 (U+4E00) and its like put a few NULs on the other side
             try:
                 text = raw.decode(codec)
             except UnicodeDecodeError:

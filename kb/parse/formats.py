@@ -26,6 +26,7 @@ import io
 import re
 import statistics
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
@@ -192,7 +193,7 @@ def _roman(n: int) -> str:
     return out
 
 
-_FORMATS = {
+_FORMATS: dict[str, Callable[[int], str]] = {
     "decimal": str,
     "decimalZero": lambda n: f"{n:02d}",
     "decimalFullWidth": lambda n: str(n).translate(str.maketrans("0123456789", "０１２３４５６７８９")),
@@ -309,7 +310,7 @@ _SENTENCE_END = re.compile(
     [。！？；：!?;:]        # the stop itself
     [”’」』）)】]*$        # closing quotes and brackets after it
     """,
-    re.X,
+    re.VERBOSE,
 )
 _CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")  # Han, CJK and full-width punctuation
 
@@ -329,7 +330,11 @@ def read_pdf(raw: bytes, path: str) -> Extracted:
     except (PDFPasswordIncorrect, PDFEncryptionError) as e:
         raise ParseError(path, f"page {len(pages) + 1}: the PDF is encrypted and cannot be read without its password; save an unprotected copy") from e
     except (PDFSyntaxError, PSException, ValueError, KeyError, TypeError) as e:
-        raise ParseError(path, f"page {len(pages) + 1}: a damaged PDF ({type(e).__name__}: {e}); re-export it, or {_OCR}") from e
+        raise ParseError(
+            path,
+            f"page {len(pages) + 1}: a damaged PDF ({type(e).__name__}: {e}): export it again from the program that made it, "
+            "or add the text as a .txt file",
+        ) from e
     if not pages:
         raise ParseError(path, "page 1: a PDF with no pages")
     if not any(row.text.strip() for rows in pages for row in rows):
@@ -436,8 +441,11 @@ def _assemble(pages: list[list[_Row]], furniture: dict[int, str], path: str) -> 
     plain = [row for row in body if not row.cells]
     if plain:
         left = min(row.x0 for row in plain)
-        right = max(row.x1 for row in plain)
         char = statistics.median(row.size for row in plain)
+        # The right margin: where most full lines end. Not the rightmost end: Chinese layout
+        # lets a comma hang past the margin.
+        widest = max(row.x1 for row in plain)
+        right = statistics.mode(round(row.x1) for row in plain if row.x1 >= widest - 3 * char)
         indented = sum(1 for row in plain if row.x0 > left + 0.8 * char)
         # Indentation tells paragraphs apart only where some lines have it and some do not.
         indents_mark_paragraphs = 0.05 * len(plain) <= indented <= 0.95 * len(plain)
@@ -453,39 +461,70 @@ def _assemble(pages: list[list[_Row]], furniture: dict[int, str], path: str) -> 
         length += len(piece)
 
     for rows in pages:
+        # A page begins where its first body line does (after the line break before it); what
+        # is dropped above that line is recorded there, what is dropped below it where it was.
+        above: list[_Row] = []
         page_started = False
+
+        def start_page(above: list[_Row]) -> None:
+            nonlocal page_started
+            page_starts.append(length)
+            page_started = True
+            discarded.extend(Discarded(length, length, furniture[id(r)], r.text) for r in above)
+
         for row in rows:
             reason = furniture.get(id(row))
             if reason:
-                discarded.append(Discarded(length, length, reason, row.text))
+                if page_started:
+                    discarded.append(Discarded(length, length, reason, row.text))
+                else:
+                    above.append(row)
                 continue
             if previous is not None and _runs_on(previous, row, left, right, char, indents_mark_paragraphs):
-                if not page_started:
-                    page_starts.append(length)
-                    page_started = True
-                add(" " if previous.text[-1:].isascii() and previous.text[-1:].isalnum() and row.text[:1].isascii() and row.text[:1].isalnum() else "")
-            else:
-                if previous is not None:
-                    gap = previous.bottom - row.top
-                    add("\n\n" if previous.page == row.page and gap > 0.6 * char else "\n")
-                if not page_started:
-                    page_starts.append(length)
-                    page_started = True
+                latin = previous.text[-1:].isascii() and previous.text[-1:].isalnum() and row.text[:1].isascii() and row.text[:1].isalnum()
+                add(" " if latin else "")  # a line break in Latin text is a space; in Chinese, nothing
+            elif previous is not None:
+                gap = previous.bottom - row.top
+                add("\n\n" if previous.page == row.page and gap > 0.6 * char else "\n")
+            if not page_started:
+                start_page(above)
             add(row.text)
             previous = row
         if not page_started:
-            page_starts.append(length)
+            start_page(above)
     add("\n")
     return Extracted(_checked("".join(text_parts), path, ".pdf"), {"format": "pdf"}, discarded, page_starts)
 
 
 def _runs_on(previous: _Row, row: _Row, left: float, right: float, char: float, indents_mark_paragraphs: bool) -> bool:
-    """Whether a printed line goes on the paragraph of the one before: that line filled the
-    measure (give or take the two characters Chinese line breaking may leave), this one
-    starts at the margin, and either indents mark the paragraphs in this document or the
-    line before did not end a sentence."""
+    """Whether a printed line goes on the paragraph of the one before: the line before was
+    ended by the layout (the first unbreakable run of this line would not have fitted in
+    what was left of it), this one starts at the margin, and either indents mark the
+    paragraphs in this document or the line before did not end a sentence."""
     if previous.cells or row.cells:
         return False
-    if previous.x1 < right - 3.5 * char or row.x0 > left + 0.8 * char:
+    if row.x0 > left + 0.8 * char:
         return False
+    room = right - previous.x1
+    if room >= _width(_FIRST_RUN.match(row.text).group(), char) + 0.25 * char:
+        return False  # it would have fitted: the line before ended its paragraph
     return indents_mark_paragraphs or not _SENTENCE_END.search(previous.text)
+
+
+# What the layout cannot break: the first run of a line, which had to move down whole.
+_FIRST_RUN = re.compile(
+    r"""
+    [〔（(“‘《【\[「『]*                           # opening brackets never end a line
+    (?: (?:[A-Za-z0-9.%/+\-]+[〕）)”’》】\]」』]*)+   # a Latin word or number, with the brackets
+                                                   # it closes: 〔2020〕259 moves as one
+      | .?                                         # else one character (or none)
+    )
+    [，。、；：！？,.;:!?〕）)”’》】\]」』]*              # punctuation never starts a line
+    """,
+    re.VERBOSE,
+)
+
+
+def _width(run: str, char: float) -> float:
+    """Printed width of a run: Chinese characters are square, Latin ones about half."""
+    return sum((0.55 if ch.isascii() else 1.0) * char for ch in run)

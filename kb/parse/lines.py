@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-
 from datetime import date
+from typing import Any
 
 import lxml.html
 from lxml import etree
@@ -211,7 +211,7 @@ _PAGE_TOOLS = re.compile(
       | 扫一扫 | 在手机(?:上)?打开(?:当前页)? | 二维码 | 手机(?:版|扫码) # 扫一扫在手机打开当前页
     )+$
     """,
-    re.X,
+    re.VERBOSE,
 )
 # The heading of a list of other pages; it and what follows it in its box are not the document.
 _RELATED_HEADING = re.compile(
@@ -220,7 +220,7 @@ _RELATED_HEADING = re.compile(
     (?:相关链接|相关文件|相关阅读|相关新闻|相关稿件|相关政策|延伸阅读|猜你喜欢|热点推荐)  # the box's heading
     】?\s*[:：]?\s*$
     """,
-    re.X,
+    re.VERBOSE,
 )
 # The page's line about the article: "1999-01-22 00:00 来源：中国政府网", "发布时间：… 浏览次数：…"
 _PAGE_INFO = re.compile(
@@ -228,7 +228,7 @@ _PAGE_INFO = re.compile(
     (?:发布日期|发布时间|发文日期|信息来源|来源|浏览次数|阅读次数|点击数|访问量|责任编辑|作者)
     \s*[:：]                                                  # a field of the page's info bar
     """,
-    re.X,
+    re.VERBOSE,
 )
 # A publication date the page prints: 发布日期：2021-07-29, 发布时间：2021年7月29日
 _PRINTED_DATE = re.compile(
@@ -236,7 +236,7 @@ _PRINTED_DATE = re.compile(
     (?:发布日期|发布时间)\s*[:：]\s*
     (?P<year>\d{4})\s*[-/.年]\s*(?P<month>\d{1,2})\s*[-/.月]\s*(?P<day>\d{1,2})  # the date
     """,
-    re.X,
+    re.VERBOSE,
 )
 # <meta name=...> that carry the publication date on Chinese government portals.
 _DATE_METAS = ("pubdate", "firstpublishedtime", "publishdate", "publishtime", "article:published_time", "dc.date", "dc.date.created")
@@ -244,7 +244,7 @@ _ISO_DATE = re.compile(
     r"""
     ^\s*(?P<year>\d{4})\s*[-/.年]?\s*(?P<month>\d{1,2})\s*[-/.月]?\s*(?P<day>\d{1,2})  # 2021-07-29, 20210729, 2021年7月29日
     """,
-    re.X,
+    re.VERBOSE,
 )
 # libxml2 stops at this depth even with huge_tree (and at 256 without it).
 _HTML_MAX_DEPTH = 2048
@@ -387,7 +387,7 @@ def _split_html_document(text: str) -> LineSplit:
 
     # (what to do, element): "enter" reads its text and children, "exit" ends a block,
     # "tail" reads the text after an element, inside its parent.
-    stack: list[tuple[str, object]] = [("enter", body)]
+    stack: list[tuple[str, Any]] = [("enter", body)]
     while stack:
         action, el = stack.pop()
         if action == "tail":
