@@ -506,7 +506,8 @@ def _runs_on(previous: _Row, row: _Row, left: float, right: float, char: float, 
     if row.x0 > left + 0.8 * char:
         return False
     room = right - previous.x1
-    if room >= _width(_FIRST_RUN.match(row.text).group(), char) + 0.25 * char:
+    first_run = _FIRST_RUN.match(row.text)  # always matches, if only the empty run
+    if room >= _width(first_run.group() if first_run else "", char) + 0.25 * char:
         return False  # it would have fitted: the line before ended its paragraph
     return indents_mark_paragraphs or not _SENTENCE_END.search(previous.text)
 
