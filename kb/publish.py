@@ -939,7 +939,7 @@ def _insert_clauses(
             {
                 "path": f.source.path,
                 "sha256": f.source.sha256,
-                "encoding": f.source.encoding,
+                "encoding": f.source.encoding or f.source.meta.get("format", ""),  # a .docx or .pdf: its format
                 "bytes": f.source.size,
                 "parsed": 1,
                 "documents": len(f.documents),
