@@ -129,6 +129,17 @@ def test_html_page_says_what_it_is(parsed):
     assert parsed[("dalian-notice", "txt")].source.meta == {"format": "text"}
 
 
+@pytest.mark.parametrize(
+    "prolog",
+    ['<?xml version="1.0" encoding="utf-8"?>\n<!-- 模板 2021 -->\n<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0//EN">\n', "<!-- 站群 -->\n"],
+)
+def test_an_xhtml_page_or_one_opening_with_a_comment_is_a_page(prolog):
+    page = (DATA / "unemployment-insurance-regulations.html").read_text(encoding="utf-8").replace("<!DOCTYPE html>\n", prolog)
+    p = parse_bytes(page.encode(), "page.html")
+    assert p.source.meta["h1"] == "失业保险条例"
+    assert _tree(p)[-1][4].endswith("同时废止。")
+
+
 @pytest.mark.parametrize("stem", STEMS)
 def test_html_page_tools_are_recorded_discards_not_text(parsed, stem):
     p = parsed[(stem, "html")]
@@ -190,6 +201,8 @@ def _numbered_docx() -> bytes:
         for cell, value in zip(row.cells, cells):
             cell.text = value
     document.add_paragraph("辽宁省人力资源和社会保障厅")
+    document.sections[0].header.paragraphs[0].text = "辽宁省人力资源和社会保障厅文件"
+    document.sections[0].footer.paragraphs[0].text = "— 1 —"
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
@@ -210,6 +223,14 @@ def test_docx_numbering_is_written_out(numbered):
     ]
     paths = [c.path for d in numbered.documents for c in d.clauses]
     assert paths[:5] == ["一", "一/（一）", "一/（二）", "二", "二/（一）"]
+
+
+def test_docx_page_header_and_footer_are_recorded_not_read(numbered):
+    assert [(d.reason, d.text) for d in numbered.source.discarded if d.reason.startswith("page-")] == [
+        ("page-header", "辽宁省人力资源和社会保障厅文件"),
+        ("page-footer", "— 1 —"),
+    ]
+    assert "文件" not in numbered.source.text
 
 
 def test_docx_table_rows_are_tab_separated(numbered):

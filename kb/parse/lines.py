@@ -67,7 +67,14 @@ _PREVIEW_END = re.compile(r"预览已结束|试读已结束|试读结束|完整�
 _URL_LINE = re.compile(r"^(?:https?://|www\.)\S+$")  # a bare link line
 _PAGE_NUMBER = re.compile(r"^(?:[-—–]\s*\d{1,3}\s*[-—–]|第\s*\d{1,3}\s*页(?:\s*[，,]?\s*共\s*\d{1,3}\s*页)?|\d{1,3})$")
 
-_HTML_DOCUMENT = re.compile(r"^\s*(?:<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>])", re.I)
+_HTML_DOCUMENT = re.compile(
+    r"""
+    ^\s*(?:<\?xml[^>]*\?>\s*)?             # an XHTML page's XML declaration
+    (?:<!--.*?-->\s*)*                       # comments a portal's template puts first
+    (?:<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>])   # the page itself
+    """,
+    re.IGNORECASE | re.VERBOSE | re.DOTALL,
+)
 # An HTML tag anywhere in a line: a <p> can open mid-line or close on a later line.
 _HTML_TAG = re.compile(
     r"""
@@ -246,6 +253,7 @@ _ISO_DATE = re.compile(
     """,
     re.VERBOSE,
 )
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")  # <?xml version="1.0" encoding="utf-8"?>
 # libxml2 stops at this depth even with huge_tree (and at 256 without it).
 _HTML_MAX_DEPTH = 2048
 
@@ -254,6 +262,8 @@ def _html_tree(text: str):
     """The page's tree and the parser's error log. huge_tree: without it libxml2 quietly cuts a
     page nested 256 levels deep."""
     parser = lxml.html.HTMLParser(huge_tree=True)
+    # lxml refuses a str that declares its encoding: blank the declaration, same length, same lines
+    text = _XML_DECLARATION.sub(lambda m: " " * len(m.group()), text, count=1)
     root = lxml.html.document_fromstring(text, parser=parser)
     return root, parser.error_log
 
