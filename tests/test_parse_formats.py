@@ -237,6 +237,28 @@ def test_docx_table_rows_are_tab_separated(numbered):
     assert "序号\t工作任务\t责任单位\n1\t稳岗返还\t市人社局\n" in numbered.source.text
 
 
+_W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+
+
+def test_docx_reads_what_word_shows_not_what_it_tracks():
+    """Tracked insertions and content controls are shown text; tracked deletions and field
+    codes are not (python-docx's Paragraph.text sees only plain runs)."""
+    from docx.oxml import parse_xml
+
+    document = docx.Document()
+    paragraph = document.add_paragraph("第一条 为了")
+    paragraph._p.append(parse_xml(f'<w:ins {_W} w:id="1" w:author="a"><w:r><w:t>保障失业人员</w:t></w:r></w:ins>'))
+    paragraph._p.append(parse_xml(f'<w:del {_W} w:id="2" w:author="a"><w:r><w:delText>删去的话</w:delText></w:r></w:del>'))
+    paragraph._p.append(parse_xml(f"<w:r {_W}><w:instrText>PAGE</w:instrText></w:r>"))
+    paragraph._p.append(parse_xml(f'<w:sdt {_W}><w:sdtContent><w:r><w:t>的基本生活，制定本条例。</w:t></w:r></w:sdtContent></w:sdt>'))
+    body = document.element.body
+    body.insert(len(body) - 1, parse_xml(f'<w:sdt {_W}><w:sdtContent><w:p><w:r><w:t>第二条 本条例自发布之日起施行。</w:t></w:r></w:p></w:sdtContent></w:sdt>'))
+    out = io.BytesIO()
+    document.save(out)
+    text = parse_bytes(out.getvalue(), "tracked.docx").source.text
+    assert text == "第一条 为了保障失业人员的基本生活，制定本条例。\n第二条 本条例自发布之日起施行。\n"
+
+
 # -- formats that are not read: one line naming the format and how to convert it ----------------
 
 _SOFFICE = "convert it with `soffice --headless --convert-to docx FILE` (LibreOffice) and add the .docx"

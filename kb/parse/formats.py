@@ -135,6 +135,7 @@ def read_docx(raw: bytes, path: str) -> Extracted:
     import docx  # imported here: a corpus of text files never pays for it
     from docx.opc.exceptions import PackageNotFoundError
     from docx.table import Table
+    from docx.text.paragraph import Paragraph
 
     try:
         document = docx.Document(io.BytesIO(raw))
@@ -142,11 +143,11 @@ def read_docx(raw: bytes, path: str) -> Extracted:
         raise ParseError(path, f"a damaged .docx package: {e}; open and re-save it, or {_CONVERT_TO_DOCX}", line=1) from e
     numbering = _Numbering(document)
     lines: list[str] = []
-    for block in document.iter_inner_content():
-        if isinstance(block, Table):
-            lines.extend(_docx_rows(block))
+    for block in _blocks(document.element.body):
+        if block.tag == _w("tbl"):
+            lines.extend(_docx_rows(Table(block, document._body)))
         else:
-            lines.append(numbering.label(block) + block.text)
+            lines.append(numbering.label(Paragraph(block, document._body)) + _paragraph_text(block))
     text = _checked("\n".join(lines) + "\n", path, ".docx")
     discarded = []
     for section in document.sections:
@@ -167,15 +168,61 @@ def _docx_rows(table) -> list[str]:
     """Each row as tab-separated cells; a merged cell once; a cell's paragraphs joined."""
     rows = []
     for row in table.rows:
-        cells, seen = [], set()
+        cells: list[str] = []
+        seen: list = []  # the cells' elements themselves: lxml keeps one proxy per element alive
         for cell in row.cells:
-            if id(cell._tc) in seen:  # a cell spanning columns comes back once per column
+            if any(cell._tc is tc for tc in seen):  # a cell spanning columns comes back once per column
                 continue
-            seen.add(id(cell._tc))
-            cells.append(" ".join(p.text.strip() for p in cell.paragraphs if p.text.strip()).replace("\t", " "))
+            seen.append(cell._tc)
+            texts = (_paragraph_text(p) for p in cell._tc.iter(_w("p")))
+            cells.append(" ".join(t.strip() for t in texts if t.strip()).replace("\t", " "))
         if any(cells):
             rows.append("\t".join(cells))
     return rows
+
+
+_CONTAINERS = {"sdt", "sdtContent", "customXml", "ins", "smartTag", "hyperlink", "fldSimple", "r", "moveTo", "dir", "bdo"}
+_SKIPPED = {"del", "moveFrom", "pPr", "rPr", "sdtPr", "sdtEndPr", "instrText", "delText", "footnoteReference", "commentReference"}
+
+
+def _blocks(body):
+    """The body's paragraphs and tables in order, also those inside content controls
+    (w:sdt) and tracked insertions, which python-docx's own iteration passes over."""
+    stack = list(reversed(body))
+    while stack:
+        element = stack.pop()
+        tag = _local_name(element)
+        if tag in ("p", "tbl"):
+            yield element
+        elif tag in _CONTAINERS:
+            stack.extend(reversed(element))
+
+
+def _paragraph_text(paragraph) -> str:
+    """A paragraph's text as Word shows it: runs, also inside hyperlinks, content controls,
+    simple fields and tracked insertions; not tracked deletions or field codes."""
+    out: list[str] = []
+    stack = list(reversed(paragraph))
+    while stack:
+        element = stack.pop()
+        tag = _local_name(element)
+        if tag == "t":
+            out.append(element.text or "")
+        elif tag == "tab":
+            out.append("\t")
+        elif tag in ("br", "cr"):
+            out.append("\n")
+        elif tag == "noBreakHyphen":
+            out.append("-")
+        elif tag in _CONTAINERS or (tag not in _SKIPPED and tag != "p" and len(element)):
+            stack.extend(reversed(element))
+    return "".join(out)
+
+
+def _local_name(element) -> str:
+    """The tag of a WordprocessingML element without its namespace ("p", "tbl", "t")."""
+    tag = element.tag
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
 # Word's numbering formats (w:numFmt) that a Chinese official document uses.
