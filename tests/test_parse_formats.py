@@ -274,17 +274,8 @@ def _ofd() -> bytes:
     return out.getvalue()
 
 
-def _pdf_without_text(pages: int) -> bytes:
-    """A valid PDF whose pages hold only drawings: what a scan gives a text extractor."""
-    objects = ["<< /Type /Catalog /Pages 2 0 R >>", ""]
-    kids = []
-    for n in range(pages):
-        page, content = len(objects) + 1, len(objects) + 2
-        kids.append(f"{page} 0 R")
-        objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents {content} 0 R >>")
-        stream = "0 0 1 rg 100 100 200 300 re f"
-        objects.append(f"<< /Length {len(stream)} >>\nstream\n{stream}\nendstream")
-    objects[1] = f"<< /Type /Pages /Kids [{' '.join(kids)}] /Count {pages} >>"
+def _pdf(objects: list[str]) -> bytes:
+    """A PDF of these objects (1 the catalog), with its cross-reference table."""
     out = b"%PDF-1.4\n"
     offsets = []
     for number, body in enumerate(objects, start=1):
@@ -297,8 +288,42 @@ def _pdf_without_text(pages: int) -> bytes:
     return out
 
 
+def _pdf_with_unmapped_font() -> bytes:
+    """Text in a CID font with no ToUnicode map and an Identity ordering: codes, not characters."""
+    shows = " ".join(f"<{''.join(f'{c:04x}' for c in range(1 + 10 * i, 11 + 10 * i))}> Tj 0 -20 Td" for i in range(3))
+    stream = f"BT /F1 16 Tf 72 700 Td {shows} ET"
+    return _pdf([
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+        f"<< /Length {len(stream)} >>\nstream\n{stream}\nendstream",
+        "<< /Type /Font /Subtype /Type0 /BaseFont /SimSun /Encoding /Identity-H /DescendantFonts [6 0 R] >>",
+        "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /SimSun "
+        "/CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /DW 1000 >>",
+    ])
+
+
+def _pdf_without_text(pages: int) -> bytes:
+    """A valid PDF whose pages hold only drawings: what a scan gives a text extractor."""
+    objects = ["<< /Type /Catalog /Pages 2 0 R >>", ""]
+    kids = []
+    for _ in range(pages):
+        page, content = len(objects) + 1, len(objects) + 2
+        kids.append(f"{page} 0 R")
+        objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents {content} 0 R >>")
+        stream = "0 0 1 rg 100 100 200 300 re f"
+        objects.append(f"<< /Length {len(stream)} >>\nstream\n{stream}\nendstream")
+    objects[1] = f"<< /Type /Pages /Kids [{' '.join(kids)}] /Count {pages} >>"
+    return _pdf(objects)
+
+
 UNSUPPORTED = [
     ("scan.pdf", _pdf_without_text(3), f"scan.pdf: page 1: a PDF without a text layer (3 pages of pictures, a scan): {_OCR}"),
+    (
+        "cid.pdf",
+        _pdf_with_unmapped_font(),
+        f"cid.pdf: page 1: the text layer is font codes, not text (30 of 30 characters have no Unicode mapping, shown as (cid:N)): {_OCR}",
+    ),
     ("old.doc", _OLE, f"old.doc:1: a Word 97-2003 .doc file (a binary compound document): only .docx, .pdf with a text layer, HTML and text are read; {_SOFFICE}"),
     ("kingsoft.wps", _OLE, f"kingsoft.wps:1: a WPS Office .wps file (a binary compound document): only .docx, .pdf with a text layer, HTML and text are read; {_SOFFICE}"),
     (

@@ -386,8 +386,39 @@ def read_pdf(raw: bytes, path: str) -> Extracted:
         raise ParseError(path, "page 1: a PDF with no pages")
     if not any(row.text.strip() for rows in pages for row in rows):
         raise ParseError(path, f"page 1: a PDF without a text layer ({len(pages)} page{'s' if len(pages) > 1 else ''} of pictures, a scan): {_OCR}")
+    _refuse_unmapped_fonts(pages, path)
     furniture = _furniture(pages)
     return _assemble(pages, furniture, path)
+
+
+# A glyph the PDF's font does not map to Unicode: pdfminer writes its code, or the font's
+# private-use code point comes through.
+_UNMAPPED = re.compile(
+    r"""
+    \(cid:\d+\)            # pdfminer's stand-in for a character code with no Unicode
+    | [\ue000-\uf8ff]       # a private-use code point: a font's own, not a character
+    """,
+    re.VERBOSE,
+)
+
+
+def _refuse_unmapped_fonts(pages: list[list[_Row]], path: str) -> None:
+    """A text layer that is mostly font codes is no text: say so rather than publish (cid:12)."""
+    unmapped = characters = 0
+    first_page = None
+    for rows in pages:
+        for row in rows:
+            found = len(_UNMAPPED.findall(row.text))
+            unmapped += found
+            characters += len(_UNMAPPED.sub("?", row.text))
+            if found and first_page is None:
+                first_page = row.page
+    if first_page is not None and unmapped * 5 > characters:
+        raise ParseError(
+            path,
+            f"page {first_page}: the text layer is font codes, not text ({unmapped:,} of {characters:,} characters have no "
+            f"Unicode mapping, shown as (cid:N)): {_OCR}",
+        )
 
 
 def _page_rows(page, number: int) -> list[_Row]:
