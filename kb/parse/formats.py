@@ -515,18 +515,7 @@ def _furniture(pages: list[list[_Row]]) -> dict[int, str]:
 
 def _assemble(pages: list[list[_Row]], furniture: dict[int, str], path: str) -> Extracted:
     """Body rows joined into paragraphs; offsets of pages and of what was dropped recorded."""
-    body = [row for rows in pages for row in rows if id(row) not in furniture]
-    plain = [row for row in body if not row.cells]
-    if plain:
-        left = min(row.x0 for row in plain)
-        char = statistics.median(row.size for row in plain)
-        # The right margin: where most full lines end. Not the rightmost end: Chinese layout
-        # lets a comma hang past the margin.
-        widest = max(row.x1 for row in plain)
-        right = statistics.mode(round(row.x1) for row in plain if row.x1 >= widest - 3 * char)
-        indented = sum(1 for row in plain if row.x0 > left + 0.8 * char)
-        # Indentation tells paragraphs apart only where some lines have it and some do not.
-        indents_mark_paragraphs = 0.05 * len(plain) <= indented <= 0.95 * len(plain)
+    layout = _Layout.of([row for rows in pages for row in rows if id(row) not in furniture and not row.cells])
     text_parts: list[str] = []
     length = 0
     discarded: list[Discarded] = []
@@ -558,12 +547,11 @@ def _assemble(pages: list[list[_Row]], furniture: dict[int, str], path: str) -> 
                 else:
                     above.append(row)
                 continue
-            if previous is not None and _runs_on(previous, row, left, right, char, indents_mark_paragraphs):
+            if previous is not None and layout.runs_on(previous, row):
                 latin = previous.text[-1:].isascii() and previous.text[-1:].isalnum() and row.text[:1].isascii() and row.text[:1].isalnum()
                 add(" " if latin else "")  # a line break in Latin text is a space; in Chinese, nothing
             elif previous is not None:
-                gap = previous.bottom - row.top
-                add("\n\n" if previous.page == row.page and gap > 0.6 * char else "\n")
+                add("\n\n" if layout.spaced(previous, row) else "\n")  # a blank line where the page shows one
             if not page_started:
                 start_page(above)
             add(row.text)
@@ -574,20 +562,63 @@ def _assemble(pages: list[list[_Row]], furniture: dict[int, str], path: str) -> 
     return Extracted(_checked("".join(text_parts), path, ".pdf"), {"format": "pdf"}, discarded, page_starts)
 
 
-def _runs_on(previous: _Row, row: _Row, left: float, right: float, char: float, indents_mark_paragraphs: bool) -> bool:
-    """Whether a printed line goes on the paragraph of the one before: the line before was
-    ended by the layout (the first unbreakable run of this line would not have fitted in
-    what was left of it), this one starts at the margin, and either indents mark the
-    paragraphs in this document or the line before did not end a sentence."""
-    if previous.cells or row.cells:
-        return False
-    if row.x0 > left + 0.8 * char:
-        return False
-    room = right - previous.x1
-    first_run = _FIRST_RUN.match(row.text)  # always matches, if only the empty run
-    if room >= _width(first_run.group() if first_run else "", char) + 0.25 * char:
-        return False  # it would have fitted: the line before ended its paragraph
-    return indents_mark_paragraphs or not _SENTENCE_END.search(previous.text)
+@dataclass
+class _Layout:
+    """The measure of a document's body text, read from its lines."""
+
+    left: float = 0.0  # the left margin
+    right: float = 0.0  # where full lines end
+    char: float = 12.0  # the size of the body type
+    paragraph_gap: float = 1e9  # a vertical gap wider than this separates paragraphs
+    indents_mark_paragraphs: bool = False
+    spacing_marks_paragraphs: bool = False
+
+    @classmethod
+    def of(cls, rows: list[_Row]) -> _Layout:
+        if not rows:
+            return cls()
+        char = statistics.median(row.size for row in rows)
+        # Not the rightmost end: Chinese layout lets a comma hang past the margin.
+        widest = max(row.x1 for row in rows)
+        right = statistics.mode(round(row.x1) for row in rows if row.x1 >= widest - 3 * char)
+        left = min(row.x0 for row in rows)
+        indented = sum(1 for row in rows if row.x0 > left + 0.8 * char)
+        # The leading between the lines of a paragraph: the smallest gap that is common.
+        gaps = sorted(a.bottom - b.top for a, b in zip(rows, rows[1:]) if a.page == b.page and a.bottom > b.top)
+        leading = gaps[min(len(gaps) - 1, max(2, len(gaps) // 10))] if gaps else 0.0
+        paragraph_gap = leading + 0.25 * char  # a quarter of a character more: 4pt at 三号
+        spaced = sum(1 for gap in gaps if gap > paragraph_gap)
+        return cls(
+            left=left,
+            right=right,
+            char=char,
+            paragraph_gap=paragraph_gap,
+            # Indents, or space between paragraphs, tell paragraphs apart only where some
+            # lines have them and some do not.
+            indents_mark_paragraphs=0.05 * len(rows) <= indented <= 0.95 * len(rows),
+            spacing_marks_paragraphs=0.05 * len(gaps) <= spaced <= 0.95 * len(gaps),
+        )
+
+    def spaced(self, previous: _Row, row: _Row) -> bool:
+        """Whether the page leaves more than a line's leading between these two lines."""
+        return previous.page == row.page and previous.bottom - row.top > self.paragraph_gap
+
+    def runs_on(self, previous: _Row, row: _Row) -> bool:
+        """Whether a printed line goes on the paragraph of the one before: the line before was
+        ended by the layout (the first unbreakable run of this line would not have fitted in
+        what was left of it), this one starts at the margin with no paragraph space above it,
+        and either indents or spacing mark the paragraphs in this document or the line before
+        did not end a sentence."""
+        if previous.cells or row.cells or self.spaced(previous, row):
+            return False
+        if row.x0 > self.left + 0.8 * self.char:
+            return False
+        first_run = _FIRST_RUN.match(row.text)  # always matches, if only the empty run
+        if self.right - previous.x1 >= _width(first_run.group() if first_run else "", self.char) + 0.25 * self.char:
+            return False  # it would have fitted: the line before ended its paragraph
+        if self.indents_mark_paragraphs or (self.spacing_marks_paragraphs and previous.page == row.page):
+            return True  # (no space is measured across a page break)
+        return not _SENTENCE_END.search(previous.text)
 
 
 # What the layout cannot break: the first run of a line, which had to move down whole.
