@@ -28,6 +28,7 @@ import statistics
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import PurePath
 
 from ..errors import ParseError
@@ -584,7 +585,7 @@ class _Layout:
         left = min(row.x0 for row in rows)
         indented = sum(1 for row in rows if row.x0 > left + 0.8 * char)
         # The leading between the lines of a paragraph: the smallest gap that is common.
-        gaps = sorted(a.bottom - b.top for a, b in zip(rows, rows[1:]) if a.page == b.page and a.bottom > b.top)
+        gaps = sorted(a.bottom - b.top for a, b in pairwise(rows) if a.page == b.page and a.bottom > b.top)
         leading = gaps[min(len(gaps) - 1, max(2, len(gaps) // 10))] if gaps else 0.0
         paragraph_gap = leading + 0.25 * char  # a quarter of a character more: 4pt at 三号
         spaced = sum(1 for gap in gaps if gap > paragraph_gap)
