@@ -140,6 +140,16 @@ def test_an_xhtml_page_or_one_opening_with_a_comment_is_a_page(prolog):
     assert _tree(p)[-1][4].endswith("同时废止。")
 
 
+def test_a_page_laid_out_in_tables_keeps_its_paragraphs(parsed):
+    """Older portals lay the page out in a table: its content cell is not a table row."""
+    page = (DATA / "unemployment-insurance-regulations.html").read_text(encoding="utf-8")
+    page = page.replace('<div class="article">', '<table width="100%"><tr><td width="200">栏目导航</td><td></td></tr>\n<tr><td colspan="2">\n<div class="article">')
+    page = page.replace('<div class="footer">', '</td></tr></table>\n<div class="footer">')
+    assert page.count("<table") == 1
+    p = parse_bytes(page.encode(), "table-layout.html")
+    assert _tree(p) == _tree(parsed[("unemployment-insurance-regulations", "txt")])
+
+
 @pytest.mark.parametrize("stem", STEMS)
 def test_html_page_tools_are_recorded_discards_not_text(parsed, stem):
     p = parsed[(stem, "html")]

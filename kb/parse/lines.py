@@ -346,6 +346,15 @@ def _source_offset(element, line_starts: list[int]) -> int:
     return line_starts[min(line, len(line_starts)) - 1]
 
 
+def _layout_row(tr) -> bool:
+    """A row of a table that lays out the page, not one of the document's tables: it has one
+    cell with text (the page's content column), or a cell holding a table of its own. Its
+    cells are read as the page's own blocks, so their paragraphs stay lines."""
+    cells = [td for td in tr if td.tag in ("td", "th")]
+    with_text = [td for td in cells if td.text_content().strip()]
+    return len(with_text) <= 1 or any(td.find(".//table") is not None for td in cells)
+
+
 def _split_html_document(text: str) -> LineSplit:
     """A whole HTML page: block elements become lines, table rows become cells.
 
@@ -405,7 +414,7 @@ def _split_html_document(text: str) -> LineSplit:
                 current.append(el.tail)
         elif action == "exit":
             flush()
-        elif el.tag == "tr":
+        elif el.tag == "tr" and not _layout_row(el):
             row_of(el)
         else:
             block = el.tag in _BLOCK_TAGS
