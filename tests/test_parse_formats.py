@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import random
 import re
 import sqlite3
 import zipfile
@@ -267,6 +268,31 @@ def test_docx_reads_what_word_shows_not_what_it_tracks():
     document.save(out)
     text = parse_bytes(out.getvalue(), "tracked.docx").source.text
     assert text == "第一条 为了保障失业人员的基本生活，制定本条例。\n第二条 本条例自发布之日起施行。\n"
+
+
+def _damaged(raw: bytes, seed: int) -> bytes:
+    """The file cut short, or with bytes overwritten, the way a failed download leaves it."""
+    rng = random.Random(seed)
+    damaged = bytearray(raw)
+    if seed % 2:
+        return bytes(damaged[: rng.randrange(len(damaged))])
+    for _ in range(rng.randint(1, 20)):
+        damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+    return bytes(damaged)
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("name", ["dalian-notice.docx", "unemployment-insurance-regulations.pdf"])
+def test_a_damaged_file_is_a_parse_error_or_exact(name, seed):
+    raw = _damaged((DATA / name).read_bytes(), seed)
+    try:
+        p = parse_bytes(raw, name)
+    except ParseError as e:
+        assert str(e).startswith(f"{name}:") and "\n" not in str(e)
+        return
+    for doc in p.documents:
+        for c in doc.clauses:
+            assert span_text(p.source, c.text_spans) == compact(c.text), c.id
 
 
 # -- formats that are not read: one line naming the format and how to convert it ----------------

@@ -23,6 +23,7 @@ to convert the file. Multi-column PDF layouts are read column-blind, top to bott
 from __future__ import annotations
 
 import io
+import logging
 import re
 import statistics
 import zipfile
@@ -96,8 +97,8 @@ def sniff(raw: bytes, path: str) -> str:
 def _sniff_zip(raw: bytes, path: str) -> str:
     try:
         names = set(zipfile.ZipFile(io.BytesIO(raw)).namelist())
-    except zipfile.BadZipFile as e:
-        raise ParseError(path, f"a damaged ZIP package (.docx, .ofd, .odt are ZIP files): {e}", line=1) from e
+    except Exception as e:  # BadZipFile, or a damaged name that is not UTF-8, or a short read
+        raise ParseError(path, f"a damaged ZIP package (.docx, .ofd, .odt are ZIP files): {type(e).__name__}: {e}", line=1) from e
     if "word/document.xml" in names:
         return "docx"
     if "OFD.xml" in names:
@@ -138,17 +139,19 @@ def read_docx(raw: bytes, path: str) -> Extracted:
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
+    lines: list[str] = []
     try:
         document = docx.Document(io.BytesIO(raw))
-    except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as e:
+        numbering = _Numbering(document)
+        for block in _blocks(document.element.body):
+            if block.tag == _w("tbl"):
+                lines.extend(_docx_rows(Table(block, document._body)))
+            else:
+                lines.append(numbering.label(Paragraph(block, document._body)) + _paragraph_text(block))
+    except PackageNotFoundError as e:
         raise ParseError(path, f"a damaged .docx package: {e}; open and re-save it, or {_CONVERT_TO_DOCX}", line=1) from e
-    numbering = _Numbering(document)
-    lines: list[str] = []
-    for block in _blocks(document.element.body):
-        if block.tag == _w("tbl"):
-            lines.extend(_docx_rows(Table(block, document._body)))
-        else:
-            lines.append(numbering.label(Paragraph(block, document._body)) + _paragraph_text(block))
+    except Exception as e:  # a damaged part: zlib, XML or encoding errors from deep in the package
+        raise ParseError(path, f"a damaged .docx package ({type(e).__name__}: {e}): open and re-save it, or {_CONVERT_TO_DOCX}", line=1) from e
     text = _checked("\n".join(lines) + "\n", path, ".docx")
     discarded = []
     for section in document.sections:
@@ -368,16 +371,17 @@ def read_pdf(raw: bytes, path: str) -> Extracted:
     from pdfminer.high_level import extract_pages
     from pdfminer.layout import LAParams
     from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
-    from pdfminer.pdfparser import PDFSyntaxError
-    from pdfminer.psparser import PSException
 
+    if logging.getLogger("pdfminer").level == logging.NOTSET:
+        # pdfminer logs every font it cannot fully read; a damaged file is one ParseError instead
+        logging.getLogger("pdfminer").setLevel(logging.ERROR)
     pages: list[list[_Row]] = []
     try:
         for number, page in enumerate(extract_pages(io.BytesIO(raw), laparams=LAParams()), start=1):
             pages.append(_page_rows(page, number))
     except (PDFPasswordIncorrect, PDFEncryptionError) as e:
         raise ParseError(path, f"page {len(pages) + 1}: the PDF is encrypted and cannot be read without its password; save an unprotected copy") from e
-    except (PDFSyntaxError, PSException, ValueError, KeyError, TypeError) as e:
+    except Exception as e:  # pdfminer meets a damaged file with many kinds of error (zlib, struct, PSEOF, ...)
         raise ParseError(
             path,
             f"page {len(pages) + 1}: a damaged PDF ({type(e).__name__}: {e}): export it again from the program that made it, "
