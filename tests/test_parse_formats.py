@@ -248,6 +248,48 @@ def test_docx_table_rows_are_tab_separated(numbered):
     assert "序号\t工作任务\t责任单位\n1\t稳岗返还\t市人社局\n" in numbered.source.text
 
 
+def test_a_notice_with_its_table_in_word_reads_as_its_text_copy():
+    """抚人社发〔2021〕20号 with its 责任分工表 as a real Word table (the text copy has tab rows,
+    some cells as <p> fragments): the same clauses, 责任单位 and all."""
+    import lxml.html
+
+    name = "2021-07-29_fushun_fs-renshefa-2021-20_with-ln-renshefa-2021-7.txt"
+    text = (CORPUS / name).read_text(encoding="utf-8")
+    document = docx.Document()
+    rows: list[list[str]] = []
+
+    def add_table() -> None:
+        table = document.add_table(rows=len(rows), cols=max(len(r) for r in rows))
+        for row, values in zip(table.rows, rows):
+            for cell, value in zip(row.cells, values):
+                fragment = lxml.html.fragment_fromstring(value, create_parent="div")
+                paragraphs = [p.text_content() for p in fragment.iter("p")] or [fragment.text_content()]
+                cell.text = paragraphs[0]
+                for more in paragraphs[1:]:
+                    cell.add_paragraph(more)
+        rows.clear()
+
+    for line in text.split("\n"):
+        if "\t" in line:
+            rows.append(line.split("\t"))
+            continue
+        if rows:
+            add_table()
+        document.add_paragraph(line)
+    if rows:
+        add_table()
+    assert len(document.tables) >= 2
+    out = io.BytesIO()
+    document.save(out)
+    word, copy = parse_bytes(out.getvalue(), "fushun.docx"), parse_file(CORPUS / name, display_path=name)
+
+    def rows_of(p):
+        return [(c.path, c.kind, c.heading, c.text, c.responsible, c.lead) for d in p.documents for c in d.clauses]
+
+    assert len(rows_of(copy)) > 70 and any(c[4] for c in rows_of(copy))
+    assert rows_of(word) == rows_of(copy)
+
+
 _W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 
 
