@@ -114,6 +114,21 @@ def test_pdf_offset_has_the_page_it_was_printed_on(parsed):
     assert source.page_of(clauses["第三十三条"].start) == len(source.page_starts)
 
 
+def test_pdf_tables_are_tab_rows_joined_across_pages():
+    """抚人社发〔2021〕20号 printed with its 责任分工表 as ruled tables whose rows break across
+    pages: every row of the table reads as in the text copy, 责任单位 and all."""
+    name = "2021-07-29_fushun_fs-renshefa-2021-20_with-ln-renshefa-2021-7.txt"
+    copy = parse_file(CORPUS / name, display_path=name)
+    pdf = parse_file(DATA / "fushun-table.pdf", display_path="fushun-table.pdf")
+
+    def rows(p):
+        return [(c.path, c.kind, c.heading, compact(c.text), c.responsible, c.lead) for d in p.documents for c in d.clauses if c.kind == "row"]
+
+    assert len(rows(copy)) == 18
+    assert rows(pdf) == rows(copy)
+    assert len([c for d in pdf.documents for c in d.clauses]) == len([c for d in copy.documents for c in d.clauses])
+
+
 def test_html_page_says_what_it_is(parsed):
     assert parsed[("unemployment-insurance-regulations", "html")].source.meta == {
         "format": "html",

@@ -367,9 +367,9 @@ _CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")  # 
 
 
 def read_pdf(raw: bytes, path: str) -> Extracted:
-    """The text layer of a PDF, as paragraphs; page furniture recorded as discards."""
-    from pdfminer.high_level import extract_pages
-    from pdfminer.layout import LAParams
+    """The text layer of a PDF, as paragraphs; page furniture recorded as discards; ruled
+    tables (pdfplumber's table finder) as tab-separated rows."""
+    import pdfplumber  # imported here: a corpus of text files never pays for it
     from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 
     if logging.getLogger("pdfminer").level == logging.NOTSET:
@@ -377,14 +377,18 @@ def read_pdf(raw: bytes, path: str) -> Extracted:
         logging.getLogger("pdfminer").setLevel(logging.ERROR)
     pages: list[list[_Row]] = []
     try:
-        for number, page in enumerate(extract_pages(io.BytesIO(raw), laparams=LAParams()), start=1):
-            pages.append(_page_rows(page, number))
-    except (PDFPasswordIncorrect, PDFEncryptionError) as e:
-        raise ParseError(path, f"page {len(pages) + 1}: the PDF is encrypted and cannot be read without its password; save an unprotected copy") from e
+        with pdfplumber.open(io.BytesIO(raw), laparams={}) as pdf:
+            for number, page in enumerate(pdf.pages, start=1):
+                tables = _page_tables(page, number)
+                pages.append(_page_rows(page.layout, number, tables))
+                page.close()  # pdfplumber keeps each page's objects until closed
     except Exception as e:  # pdfminer meets a damaged file with many kinds of error (zlib, struct, PSEOF, ...)
+        cause = e.args[0] if e.args and isinstance(e.args[0], Exception) else e  # pdfplumber wraps pdfminer's
+        if isinstance(cause, (PDFPasswordIncorrect, PDFEncryptionError)):
+            raise ParseError(path, f"page {len(pages) + 1}: the PDF is encrypted and cannot be read without its password; save an unprotected copy") from e
         raise ParseError(
             path,
-            f"page {len(pages) + 1}: a damaged PDF ({type(e).__name__}: {e}): export it again from the program that made it, "
+            f"page {len(pages) + 1}: a damaged PDF ({type(cause).__name__}: {cause}): export it again from the program that made it, "
             "or add the text as a .txt file",
         ) from e
     if not pages:
@@ -393,7 +397,131 @@ def read_pdf(raw: bytes, path: str) -> Extracted:
         raise ParseError(path, f"page 1: a PDF without a text layer ({len(pages)} page{'s' if len(pages) > 1 else ''} of pictures, a scan): {_OCR}")
     _refuse_unmapped_fonts(pages, path)
     furniture = _furniture(pages)
+    _join_rows_split_by_pages(pages, furniture)
     return _assemble(pages, furniture, path)
+
+
+@dataclass
+class _Tables:
+    """A page's ruled tables: their rows, and the boxes whose text they already hold."""
+
+    rows: list[_Row]
+    boxes: list[tuple[float, float, float, float]]  # x0, y0, x1, y1 in pdfminer's coordinates (y up)
+
+    def holds(self, item) -> bool:
+        x, y = (item.x0 + item.x1) / 2, (item.y0 + item.y1) / 2
+        return any(x0 <= x <= x1 and y0 <= y <= y1 for x0, y0, x1, y1 in self.boxes)
+
+
+def _page_tables(page, number: int) -> _Tables:
+    """The tables pdfplumber finds by their rules, one row each: cells tab-separated, a cell's
+    lines joined, a cell spanning columns once (as a .docx row gives it)."""
+    height = page.height
+    rows, boxes = [], []
+    for table in page.find_tables():
+        x0, top, x1, bottom = table.bbox
+        boxes.append((x0, height - bottom, x1, height - top))  # pdfplumber measures from the top
+        for row, values in zip(table.rows, table.extract()):
+            cells = [_cell_text(v) for v in values if v is not None]
+            if any(cells):
+                r_x0, r_top, r_x1, r_bottom = row.bbox
+                rows.append(_Row(number, r_x0, r_x1, height - r_top, height - r_bottom, r_bottom - r_top, "\t".join(cells), cells=True))
+    return _Tables(rows, boxes)
+
+
+def _cell_text(value: str) -> str:
+    """A cell's lines as one: joined with nothing in Chinese, with a space between Latin words."""
+    lines = [line.strip() for line in value.split("\n") if line.strip()]
+    out = lines[0] if lines else ""
+    for line in lines[1:]:
+        latin = out[-1:].isascii() and out[-1:].isalnum() and line[:1].isascii() and line[:1].isalnum()
+        out += (" " if latin else "") + line
+    return out.replace("\t", " ")
+
+
+def _join_rows_split_by_pages(pages: list[list[_Row]], furniture: dict[int, str]) -> None:
+    """A table row the page break cut in two: the next page's first row, with as many cells,
+    goes on the last row of the page before when its first cell is empty, or goes on text
+    where the row before began with a number (序号 1, （十二）) and it does not."""
+    for before, after in pairwise(pages):
+        tail = [r for r in before if id(r) not in furniture]
+        head = [r for r in after if id(r) not in furniture]
+        if not (tail and head and tail[-1].cells and head[0].cells):
+            continue
+        upper, lower = tail[-1].text.split("\t"), head[0].text.split("\t")
+        numbered = _ROW_NUMBER.match(upper[0]) and not _ROW_NUMBER.match(lower[0])
+        if len(upper) == len(lower) and (not lower[0] or numbered):
+            tail[-1].text = "\t".join(_cell_text(a + "\n" + b) for a, b in zip(upper, lower))
+            after.remove(head[0])
+
+
+# The number a table row begins with: 1, 1., (一), （十二）, 一、
+_ROW_NUMBER = re.compile(
+    r"""
+    ^\s*[（(]?                    # an opening bracket, if any
+    (?:\d{1,3}|[一二三四五六七八九十百]{1,4})   # the number
+    (?:[）)、.．]|\s|$)             # what ends it
+    """,
+    re.VERBOSE,
+)
+
+
+def _page_rows(page, number: int, tables: _Tables) -> list[_Row]:
+    """pdfminer's text lines of one page, merged into printed lines, and the page's table
+    rows, top to bottom."""
+    from pdfminer.layout import LTTextLine
+
+    pieces = []
+    stack = [page]
+    while stack:  # not recursive: a PDF may nest figures deep
+        item = stack.pop()
+        if isinstance(item, LTTextLine):
+            text = _line_text(item)
+            if text.strip() and not tables.holds(item):
+                pieces.append((item, text))
+        elif hasattr(item, "__iter__"):
+            stack.extend(item)
+    pieces.sort(key=lambda p: (-p[0].y1, p[0].x0))
+    lines: list[list] = []  # the pieces of each printed line
+    for piece in pieces:
+        item = piece[0]
+        middle = (item.y0 + item.y1) / 2
+        if lines and min(p[0].y0 for p in lines[-1]) <= middle <= max(p[0].y1 for p in lines[-1]):
+            lines[-1].append(piece)
+        else:
+            lines.append([piece])
+    rows = [_printed_line(line, number) for line in lines]
+    return sorted([*rows, *tables.rows], key=lambda r: -r.top)
+
+
+def _printed_line(pieces: list, number: int) -> _Row:
+    """One printed line from pdfminer's pieces of it. Pieces can interleave (a quotation mark
+    in another font is a piece of its own, inside the line): their characters are put in
+    order of position. A gap of more than two characters separates table cells."""
+    from pdfminer.layout import LTChar
+
+    x0 = min(p[0].x0 for p in pieces)
+    x1 = max(p[0].x1 for p in pieces)
+    top, bottom = max(p[0].y1 for p in pieces), min(p[0].y0 for p in pieces)
+    size = max(p[0].y1 - p[0].y0 for p in pieces)
+    if len(pieces) == 1:
+        return _Row(number, x0, x1, top, bottom, size, pieces[0][1].strip())
+    glyphs = sorted((c for p in pieces for c in p[0] if isinstance(c, LTChar)), key=lambda c: c.x0)
+    out: list[str] = []
+    cells = False
+    previous = None
+    for glyph in glyphs:
+        text = glyph.get_text()
+        if previous is not None:
+            gap = glyph.x0 - previous.x1
+            if gap > 2 * size:
+                out.append("\t")
+                cells = True
+            elif gap > 0.3 * size and not _CJK.search(previous.get_text()[-1:] + text[:1]):
+                out.append(" ")
+        out.append(text)
+        previous = glyph
+    return _Row(number, x0, x1, top, bottom, size, "".join(out).strip(), cells=cells)
 
 
 # A glyph the PDF's font does not map to Unicode: pdfminer writes its code, or the font's
@@ -424,41 +552,6 @@ def _refuse_unmapped_fonts(pages: list[list[_Row]], path: str) -> None:
             f"page {first_page}: the text layer is font codes, not text ({unmapped:,} of {characters:,} characters have no "
             f"Unicode mapping, shown as (cid:N)): {_OCR}",
         )
-
-
-def _page_rows(page, number: int) -> list[_Row]:
-    """pdfminer's text lines of one page, merged into printed lines, top to bottom."""
-    from pdfminer.layout import LTTextLine
-
-    pieces = []
-    stack = [page]
-    while stack:  # not recursive: a PDF may nest figures deep
-        item = stack.pop()
-        if isinstance(item, LTTextLine):
-            text = _line_text(item)
-            if text.strip():
-                pieces.append((item, text))
-        elif hasattr(item, "__iter__"):
-            stack.extend(item)
-    pieces.sort(key=lambda p: (-p[0].y1, p[0].x0))
-    rows: list[_Row] = []
-    for item, text in pieces:
-        size = item.y1 - item.y0
-        row = rows[-1] if rows else None
-        middle = (item.y0 + item.y1) / 2
-        if row is not None and row.bottom <= middle <= row.top:  # on the same printed line
-            gap = item.x0 - row.x1
-            if gap > 2 * max(size, row.size):
-                row.text += "\t" + text.strip()
-                row.cells = True
-            else:
-                row.text += text
-            row.x1 = max(row.x1, item.x1)
-            continue
-        rows.append(_Row(number, item.x0, item.x1, item.y1, item.y0, size, text))
-    for row in rows:
-        row.text = row.text.strip()
-    return rows
 
 
 def _line_text(line) -> str:

@@ -5,6 +5,9 @@ hand after changing a .txt copy: ``python tests/data/formats/make_fixtures.py``.
 Debian's ``libreoffice-writer-nogui`` (``soffice``) and python-docx.
 
 - ``X.docx``: LibreOffice's own conversion of ``X.txt`` (one paragraph per line).
+- ``fushun-table.pdf``: the corpus's 抚人社发〔2021〕20号, its tab-separated rows (the 责任分工表)
+  made a ruled Word table by python-docx, exported by LibreOffice: a PDF with tables whose
+  rows break across pages.
 - ``X.html``: the text wrapped in a government portal's page (title, meta dates, an info
   bar, 字体/打印 tools, the document's title as <h1>, a share bar, 打印 关闭, a 相关链接 box,
   扫一扫, a footer), each line a <p>. Made without LibreOffice (``--html`` makes only these).
@@ -121,6 +124,40 @@ def gov_page(text: str, title_suffix: str, metas: str, info_bar: str) -> str:
 """
 
 
+FUSHUN = HERE.parent.parent.parent / "corpus" / "2021-07-29_fushun_fs-renshefa-2021-20_with-ln-renshefa-2021-7.txt"
+
+
+def _table_docx(text: str, out: Path) -> None:
+    """Each run of tab-separated lines a ruled table; a cell's <p> fragments its paragraphs."""
+    import lxml.html
+
+    document = Document()
+    rows: list[list[str]] = []
+
+    def add_table() -> None:
+        table = document.add_table(rows=len(rows), cols=max(len(r) for r in rows))
+        table.style = "Table Grid"
+        for row, values in zip(table.rows, rows):
+            for cell, value in zip(row.cells, values):
+                fragment = lxml.html.fragment_fromstring(value, create_parent="div")
+                paragraphs = [p.text_content() for p in fragment.iter("p")] or [fragment.text_content()]
+                cell.text = paragraphs[0]
+                for more in paragraphs[1:]:
+                    cell.add_paragraph(more)
+        rows.clear()
+
+    for line in text.split("\n"):
+        if "\t" in line:
+            rows.append(line.split("\t"))
+            continue
+        if rows:
+            add_table()
+        document.add_paragraph(line)
+    if rows:
+        add_table()
+    document.save(str(out))
+
+
 def main() -> None:
     for name, (suffix, metas, info_bar) in PAGES.items():
         page = gov_page((HERE / name).read_text(encoding="utf-8"), suffix, metas, info_bar)
@@ -139,6 +176,9 @@ def main() -> None:
             _print_layout(tmp / f"{stem}.docx", printed / f"{stem}.docx")
             _soffice(["--convert-to", "pdf", f"{stem}.docx"], printed)
             shutil.copy(printed / f"{stem}.pdf", HERE / f"{stem}.pdf")
+        _table_docx(FUSHUN.read_text(encoding="utf-8"), tmp / "fushun-table.docx")
+        _soffice(["--convert-to", "pdf", "fushun-table.docx"], tmp)
+        shutil.copy(tmp / "fushun-table.pdf", HERE / "fushun-table.pdf")
 
 
 if __name__ == "__main__":
