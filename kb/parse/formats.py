@@ -10,14 +10,19 @@ it, and the file's sha256 stays the hash of the original bytes (kb.parse.decode)
   of tab-separated cells (what the table reader already understands); automatic numbering
   (``w:numPr``: 一、 （一） 1.) is written out, because in the file it is not text at all.
   Page headers and footers are not body text: recorded as discards.
-- .pdf with a text layer (pdfminer.six, MIT): lines in reading order, page headers, footers
-  and page numbers recorded as discards, lines broken by the layout joined into their
-  paragraph, the spaces pdfminer infers between a Chinese character and a digit dropped.
-  ``Source.page_starts`` keeps where each page begins, so an offset has a page.
+- .pdf with a text layer (pdfminer.six through pdfplumber, both MIT): lines in reading
+  order, page headers, footers and page numbers recorded as discards, lines broken by the
+  layout joined into their paragraph (told apart by first-line indents, else by paragraph
+  spacing, else by a sentence's end), the spaces pdfminer infers between a Chinese character
+  and a digit dropped. Ruled tables (pdfplumber's table finder) are tab-separated rows, a row
+  a page break cut in two joined again. ``Source.page_starts`` keeps where each page begins,
+  so an offset has a page.
 
 What this deliberately does not do: OCR (a PDF without a text layer, an image), the legacy
 binary formats (.doc, .wps), OFD. Each is a ParseError that names the format and says how
-to convert the file. Multi-column PDF layouts are read column-blind, top to bottom.
+to convert the file. Multi-column PDF layouts are read column-blind, top to bottom; a table
+without rules is read as lines whose cells are set far apart (tab-separated when the gap is
+over two characters).
 """
 
 from __future__ import annotations
