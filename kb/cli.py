@@ -215,6 +215,8 @@ def _source_dict(source) -> dict | None:
         "path": source.path,
         "sha256": source.sha256,
         "encoding": source.encoding,
+        "meta": source.meta,
+        "page_starts": source.page_starts,
         "size": source.size,
         "discarded": [dataclasses.asdict(d) for d in source.discarded],
         "manifest": source.manifest,
@@ -282,7 +284,7 @@ def parse(files, as_json):
                 }
             )
         else:
-            click.echo(f"{path} ({parsed.source.encoding}, {parsed.source.size} bytes, sha256 {parsed.source.sha256[:12]})")
+            click.echo(f"{path} ({parsed.source.encoding or parsed.source.meta.get('format')}, {parsed.source.size} bytes, sha256 {parsed.source.sha256[:12]})")
             for w in parsed.warnings:
                 click.echo(f"  {w}")
             for doc in parsed.documents:

@@ -10,6 +10,7 @@ Offsets are *character* offsets into the decoded text of the source file
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import hashlib
 import json
@@ -46,14 +47,29 @@ class Source:
     raw: bytes = field(compare=False, repr=False, default=b"")
     discarded: list[Discarded] = field(default_factory=list, compare=False, repr=False)
     manifest: dict = field(default_factory=dict, compare=False, repr=False)
+    # What the file says about itself: format ("text", "html", "docx", "pdf"), and where the
+    # page gives them, title, h1 and published (ISO date). Filled by kb.parse.decode.
+    meta: dict = field(default_factory=dict, compare=False, repr=False)
+    # A PDF's pages: the offset in ``text`` where each page's text begins (page_of).
+    page_starts: list[int] = field(default_factory=list, compare=False, repr=False)
 
-    def char_to_byte(self, offset: int) -> int:
+    def char_to_byte(self, offset: int) -> int | None:
         """Byte offset in the raw file of a character offset in ``text``.
 
         Encoding the prefix with the file's own codec counts its byte-order mark too
         (utf-8-sig and utf-16 write one), so the figure points into the raw bytes.
+        None for a .docx or .pdf (``encoding`` is empty): their text is extracted, not
+        decoded, and no byte of the file holds a given character; a PDF offset has a page.
         """
+        if not self.encoding:
+            return None
         return len(self.text[:offset].encode(self.encoding))
+
+    def page_of(self, offset: int) -> int | None:
+        """1-based page of a character offset in a PDF's text; None for other formats."""
+        if not self.page_starts:
+            return None
+        return max(1, bisect.bisect_right(self.page_starts, offset))
 
     def line_of(self, offset: int) -> int:
         """1-based line number of a character offset."""

@@ -540,7 +540,7 @@ def corpus_hash(files: dict[str, str]) -> str:
 
 def _byte_offsets(source: Source | None, offsets: set[int]) -> dict[int, int]:
     """Byte offset of each character offset, encoding the text once rather than once per offset."""
-    if source is None:
+    if source is None or not source.encoding:  # a .docx or .pdf: no byte holds a character
         return {}
     result: dict[int, int] = {}
     previous, byte = 0, source.char_to_byte(0)
@@ -965,7 +965,7 @@ def _insert_clauses(
             {
                 "path": f.source.path,
                 "sha256": f.source.sha256,
-                "encoding": f.source.encoding,
+                "encoding": f.source.encoding or f.source.meta.get("format", ""),  # a .docx or .pdf: its format
                 "bytes": f.source.size,
                 "parsed": 1,
                 "documents": len(f.documents),

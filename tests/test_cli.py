@@ -83,7 +83,7 @@ def test_parse_json_leaves_out_source_text(runner):
     result = runner.invoke(cli, ["parse", str(GAZETTE), "--json"])
     assert result.exit_code == 0
     [parsed] = json.loads(result.output)
-    assert set(parsed["source"]) == {"path", "sha256", "encoding", "size", "discarded", "manifest"}
+    assert set(parsed["source"]) == {"path", "sha256", "encoding", "size", "discarded", "manifest", "meta", "page_starts"}
     [doc] = parsed["documents"]
     assert doc["id"] == "辽人社〔2022〕22号" and "source" not in doc and doc["source_path"] == str(GAZETTE)
     assert len(doc["clauses"]) == 20 and doc["clauses"][4]["heading"] == "加强零工市场建设"

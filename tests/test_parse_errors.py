@@ -21,7 +21,12 @@ BAD = [
     ("blank.txt", b"  \n\n\t \r\n", "blank.txt:1: empty file: expected the text of a notice"),
     ("ideographic-spaces.txt", "\u3000\u3000\n\u3000\n".encode(), "ideographic-spaces.txt:1: empty file: expected the text of a notice"),
     ("bom-only.txt", b"\xef\xbb\xbf\n", "bom-only.txt:1: empty file: expected the text of a notice"),
-    ("scan.png", PNG_HEADER, "scan.png:3:1: binary data (byte 0x00): expected a text or HTML file"),
+    (
+        "scan.png",
+        PNG_HEADER,
+        "scan.png:1: a PNG image: a picture of a page has no text to read; run OCR first (`ocrmypdf -l chi_sim FILE out.pdf`) "
+        "or add the text as a .txt file",
+    ),
     (
         "undecodable.txt",
         "关于做好就业工作的通知\n".encode() + b"\xff\xfe\xff\x80\x80\n",

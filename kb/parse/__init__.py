@@ -99,7 +99,7 @@ def parse_bytes(raw: bytes, path: str, manifest: dict | None = None) -> ParsedFi
     """Parse the bytes of one file; raise ParseError if no notice can be read from them."""
     source = read_source(raw, path, manifest)
     split = split_lines(source.text)
-    source.discarded = list(split.discarded)
+    source.discarded += split.discarded  # after what a .pdf or .docx reader dropped
     if not split.lines:
         raise ParseError(path, "no text left after removing boilerplate: expected the text of a notice", line=1)
     guess = detect_genre(split.lines, getattr(source, "meta", None))

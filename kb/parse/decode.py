@@ -1,8 +1,20 @@
-"""Bytes -> text: detect the encoding (never assume it), refuse what is not text.
+"""Bytes -> text: detect the format and the encoding (never assume them), refuse the rest.
 
-Order of trust: a BOM; strict UTF-8; strict GB18030 (a superset of GBK and GB2312, which is
-what Chinese government PDFs and portals export); then charset-normalizer's guess. A file
-that none of them can decode is a ParseError naming the line of the first bad byte.
+The format comes from the first bytes (kb.parse.formats.sniff): a .docx or a .pdf is read
+into text there; an image, .doc, .wps, .ofd is a ParseError saying how to convert it. For
+text and HTML the order of trust is: a BOM; UTF-16 without a BOM (its NULs tell it); strict
+UTF-8; strict GB18030 (a superset of GBK and GB2312, which is what Chinese government PDFs
+and portals export); then charset-normalizer's guess. A file that none of them can decode
+is a ParseError naming the line of the first bad byte.
+
+Size limit, not streaming: a text or HTML file over MAX_TEXT_BYTES, a .docx or .pdf over
+MAX_BINARY_BYTES, is refused with one line saying so. Every later stage (the grammar, the
+linker, the diff) holds a document whole, at about 15 times its size (a 60 MB file took
+943 MB), and a law is small: the Civil Code is under 1 MB. Streaming would change every
+stage to save memory only on files that are not one document anyway.
+
+``Source.sha256`` is always the hash of the file's own bytes; ``Source.text`` is the text that
+was read (decoded, or extracted from a .docx or .pdf), and every offset points into it.
 """
 
 from __future__ import annotations
@@ -15,6 +27,13 @@ from charset_normalizer import from_bytes
 
 from ..errors import ParseError
 from ..model import Source
+from .formats import read_docx, read_pdf, sniff
+from .lines import html_page_meta
+
+# A text or HTML file above this is refused (see the module docstring for why not streamed).
+MAX_TEXT_BYTES = 8 * 1024 * 1024
+# A .docx or .pdf may be larger (embedded fonts and pictures); its text has its own limit.
+MAX_BINARY_BYTES = 64 * 1024 * 1024
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -57,6 +76,9 @@ def decode(raw: bytes, path: str) -> tuple[str, str]:
             except UnicodeDecodeError as e:
                 line, col = _line_col(raw, e.start)
                 raise ParseError(path, f"starts with a {name} byte-order mark but is not valid {name}", line, col) from e
+    utf16 = _utf16_without_bom(raw)
+    if utf16 is not None:
+        return utf16
     binary_at = _looks_binary(raw)
     if binary_at is not None:
         line, col = _line_col(raw, binary_at)
@@ -83,6 +105,28 @@ def decode(raw: bytes, path: str) -> tuple[str, str]:
     )
 
 
+def _utf16_without_bom(raw: bytes) -> tuple[str, str] | None:
+    """(text, codec) of a UTF-16 file saved without a byte-order mark, else None.
+
+    Its ASCII characters (newlines, digits, punctuation) are half NUL bytes, all on the odd
+    offsets (little-endian) or all on the even ones (big-endian); a binary file's NULs fall
+    on both. The side is confirmed by decoding strictly into mostly Chinese and ASCII text.
+    """
+    sample = raw[:8192]
+    if b"\x00" not in sample or len(raw) % 2:
+        return None
+    even_nuls, odd_nuls = sample[0::2].count(0), sample[1::2].count(0)
+    for codec, nuls, other in (("utf-16-le", odd_nuls, even_nuls), ("utf-16-be", even_nuls, odd_nuls)):
+        if nuls and other * 3 < nuls:  # 一 (U+4E00) and its like put a few NULs on the other side
+            try:
+                text = raw.decode(codec)
+            except UnicodeDecodeError:
+                continue
+            if _mostly_cjk_or_ascii(text) and not _CONTROL_BYTE.search(text.encode("utf-8")):
+                return text, codec
+    return None
+
+
 def _mostly_cjk_or_ascii(text: str) -> bool:
     if not text:
         return False
@@ -94,6 +138,32 @@ def _mostly_cjk_or_ascii(text: str) -> bool:
 
 
 def read_source(raw: bytes, path: str, manifest: dict | None = None) -> Source:
+    """The Source of one file's bytes: its text, the format's metadata, its hash."""
+    fmt = sniff(raw, path)
+    limit = MAX_TEXT_BYTES if fmt == "text" else MAX_BINARY_BYTES
+    if len(raw) > limit:
+        raise ParseError(
+            path,
+            f"{len(raw):,} bytes, over the limit of {limit:,} for a {'text or HTML' if fmt == 'text' else '.' + fmt} file: "
+            "a law or notice is far smaller; split the file into one file per document",
+            line=1,
+        )
+    if fmt in _EXTRACTORS:
+        extracted = _EXTRACTORS[fmt](raw, path)
+        if not extracted.text.strip():
+            raise ParseError(path, f"the .{fmt} holds no text: expected the text of a notice", line=1)
+        return Source(
+            path=path,
+            sha256=hashlib.sha256(raw).hexdigest(),
+            encoding="",  # extracted, not decoded: Source.char_to_byte is None
+            size=len(raw),
+            text=extracted.text,
+            raw=raw,
+            discarded=list(extracted.discarded),
+            manifest=dict(manifest or {}),
+            meta=extracted.meta,
+            page_starts=extracted.page_starts,
+        )
     text, encoding = decode(raw, path)
     if text.startswith("\ufeff"):
         text = text[1:]
@@ -108,4 +178,8 @@ def read_source(raw: bytes, path: str, manifest: dict | None = None) -> Source:
         text=text,
         raw=raw,
         manifest=dict(manifest or {}),
+        meta=html_page_meta(text, path) or {"format": "text"},
     )
+
+
+_EXTRACTORS = {"docx": read_docx, "pdf": read_pdf}
