@@ -44,6 +44,7 @@ from markupsafe import Markup, escape
 
 from .. import search as kb_search
 from ..errors import KbError
+from .swap import asgi_wrapper  # noqa: F401 - a hook: a database replaced by kb build is reopened whole
 
 _dmp = diff_match_patch()
 _dmp.Diff_Timeout = 0.5
