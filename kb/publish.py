@@ -29,8 +29,9 @@ Deliberately not here: parsing (``kb.parse``), linking (``kb.link``) and searchi
 
 from __future__ import annotations
 
-import hashlib
+import errno
 import fcntl
+import hashlib
 import json
 import os
 import pickle
@@ -1446,12 +1447,17 @@ def _published_mode(db_path: Path) -> int:
         return 0o666 & ~umask
 
 
+# Errors of a write that found no room: a full disk, a quota, a file-size limit.
+_DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
 def _failed_write(error: BaseException, db_path: Path, temp: Path) -> KbError | None:
     """A write error that names no file (SQLite's "database or disk is full", an OSError from
     a write) as a KbError that names the database, the temp file and the directory."""
     if isinstance(error, sqlite3.Error):
         return KbError(f"{temp}: cannot write the new database: {error} (in {temp.parent}); {db_path} is unchanged")
-    if isinstance(error, OSError) and not error.filename:
+    if isinstance(error, OSError) and (not error.filename or error.errno in _DISK_FULL):
+        # (a copy that fails names the file it copied from, not the one it could not write)
         return KbError(f"{temp.parent}: cannot write the new database {temp.name}: {error.strerror or error}; {db_path} is unchanged")
     return None
 
