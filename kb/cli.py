@@ -91,7 +91,7 @@ def build(corpus, db_path, as_json, full, workers):
 
     Example: kb build --corpus corpus --db kb.db
     """
-    from .parse import MANIFEST_NAME, corpus_files
+    from .parse import corpus_files
     from .publish import build as run_build
 
     root = Path(corpus)
@@ -103,12 +103,11 @@ def build(corpus, db_path, as_json, full, workers):
         click.echo(f"{len(failed)} file(s) could not be parsed:", err=True)
         for p in failed:
             click.echo(f"  {p}", err=True)
-    # The manifest's problems and the links the walk refused: not files that failed, yet a
-    # person must see them (the rest is in the problems table).
-    noted = [p for p in report.problems if p not in failed and (p.path == MANIFEST_NAME or p.severity == "error" or "symbolic link" in p.message)]
-    if noted:
-        click.echo(f"{len(noted)} problem(s) in the corpus and its manifest:", err=True)
-        for p in noted:
+    # What the walk refused (links, second names) and the manifest could not say: not files
+    # that failed, yet a person must see them (the rest is in the problems table).
+    if report.refused:
+        click.echo(f"{len(report.refused)} problem(s) in the corpus and its manifest:", err=True)
+        for p in report.refused:
             click.echo(f"  {p}", err=True)
     if as_json:
         click.echo(json.dumps({"db": report.db_path, "build": dataclasses.asdict(report.build)}, ensure_ascii=False, indent=2))

@@ -58,7 +58,7 @@ from . import cache, places, search
 from .errors import KbError, NotFoundError
 from .link import LinkState, complete_result, link
 from .model import LEVELS, Document, Evidence, LinkResult, Source
-from .parse import MANIFEST_NAME, CorpusParse, CorpusWalk, Problem, parse_corpus, walk_corpus
+from .parse import CorpusParse, CorpusWalk, Problem, parse_corpus, walk_corpus
 from .timing import extract_time_limits
 from .versions import DocumentVersion, assign_versions
 
@@ -427,6 +427,7 @@ class BuildReport:
     build: BuildInfo
     problems: list[Problem]
     changed: Changes | None = None  # what an incremental publish replaced (None: written whole)
+    refused: list[Problem] = field(default_factory=list)  # of problems: the corpus walk's and the manifest's
 
     @property
     def counts(self) -> dict:
@@ -434,7 +435,7 @@ class BuildReport:
 
     @property
     def failed_files(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "error" and p.path != MANIFEST_NAME]
+        return [p for p in self.problems if p.severity == "error" and p not in self.refused]
 
 
 @dataclass
@@ -883,7 +884,7 @@ def publish(
     else:
         _write_all(db, content)
 
-    problem_paths = {p.path for p in parsed.problems if p.severity == "error" and p.path != MANIFEST_NAME}
+    problem_paths = {p.path for p in parsed.problems if p.severity == "error" and p not in parsed.refused}  # files that failed
     # The linker's figures are read from the tables: an incremental build's result holds
     # only the shares it recomputed.
     relations = dict(db.execute("select relation, count(*) from links group by relation").fetchall())
@@ -1433,7 +1434,7 @@ def _build_locked(
     os.replace(state_file, here / "link.pickle")
     cache.save_pickle(here / _PUBLISHED, {"id": info.id, "finished": info.finished, "file": _identity(db_path)})
     cache.prune(cache_root, keep=code)
-    return BuildReport(str(db_path), info, parsed.problems, changed)
+    return BuildReport(str(db_path), info, parsed.problems, changed, parsed.refused)
 
 
 def _published_mode(db_path: Path) -> int:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
+from kb.parse import Problem, parse_corpus
 from kb.publish import build
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -151,6 +152,16 @@ def _small_corpus(corpus: Path) -> Path:
     return corpus
 
 
+def _hostile(tmp_path: Path, steps: list[tuple]) -> tuple[Path, Path]:
+    """The small corpus with steps applied, and the directory beside it they may link to."""
+    corpus = _small_corpus(tmp_path / "corpus")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    shutil.copy(CORPUS / OUTSIDE, outside / OUTSIDE)
+    _make(corpus, outside, steps)
+    return corpus, outside
+
+
 @pytest.fixture(scope="module")
 def clean(tmp_path_factory) -> tuple[int, int]:
     """The clauses and links of the small corpus built as it is."""
@@ -162,28 +173,36 @@ def clean(tmp_path_factory) -> tuple[int, int]:
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_hostile_input(case, tmp_path, clean):
+    """Each input alone, parsed as a build parses it: its one line, and the rest intact."""
     steps, line, documents = CASES[case]
-    corpus = _small_corpus(tmp_path / "corpus")
-    outside = tmp_path / "outside"
-    outside.mkdir()
-    shutil.copy(CORPUS / OUTSIDE, outside / OUTSIDE)
-    _make(corpus, outside, steps)
-    line = line.format(outside=outside)
+    corpus, outside = _hostile(tmp_path, steps)
+    parsed = parse_corpus(corpus, workers=1)
+    assert [str(p) for p in parsed.problems if p.path not in (P25_FILE, DL_FILE)] == [line.format(outside=outside)]
+    # the rest of the corpus, as without it: each real file once, nothing from outside
+    assert {d.id for d in parsed.documents} == documents
+    assert [f.source.path for f in parsed.files] == [P25_FILE, DL_FILE]
+    assert sum(len(d.clauses) for d in parsed.documents) == clean[0]
+
+
+# Inputs that can stand side by side in one corpus (one manifest at a time), built together.
+TOGETHER = sorted(case for case, (steps, _, documents) in CASES.items() if documents == {P25, DL} and steps[0][0] != "manifest")
+TOGETHER_MANIFEST = "entry for a missing file"
+
+
+def test_hostile_inputs_are_rows_of_the_problems_table(tmp_path, clean):
+    """All of them in one build: a row each in ``problems`` (as the line says), and the
+    database of the rest as the clean build's."""
+    steps = [step for case in [*TOGETHER, TOGETHER_MANIFEST] for step in CASES[case][0]]
+    corpus, outside = _hostile(tmp_path, steps)
     db_path = tmp_path / "kb.db"
-
     report = build(corpus, db_path, workers=1)
-
-    # one line, naming the file (and line) and why
-    assert [str(p) for p in report.problems if p.path not in (P25_FILE, DL_FILE)] == [line]
-    # its row in the problems table
+    expected = sorted(CASES[case][1].format(outside=outside) for case in [*TOGETHER, TOGETHER_MANIFEST])
     db = sqlite_utils.Database(db_path)
-    rows = [(r["path"], r["line"], r["severity"], r["message"]) for r in db["problems"].rows_where("path not in (?, ?)", [P25_FILE, DL_FILE])]
-    problem = next(p for p in report.problems if str(p) == line)
-    assert rows == [(problem.path, problem.line, problem.severity, problem.message)]
-    # the rest of the corpus, built as without it: each real file once, nothing from outside
-    assert {r["id"] for r in db["documents"].rows_where("placeholder = 0")} == documents
+    rows = db["problems"].rows_where("path not in (?, ?)", [P25_FILE, DL_FILE])
+    assert sorted(str(Problem(r["path"], r["line"], r["message"], r["severity"])) for r in rows) == expected
+    assert sorted(str(p) for p in report.problems if p.path not in (P25_FILE, DL_FILE)) == expected
+    assert {r["id"] for r in db["documents"].rows_where("placeholder = 0")} == {P25, DL}
     assert sorted(r["path"] for r in db["sources"].rows) == [P25_FILE, DL_FILE]
-    clauses, links = clean
-    assert db["clauses"].count == clauses
-    if P25 in documents:  # (without its 文号, Dalian's rule cannot name the notice it implements)
-        assert db["links"].count == links
+    assert (db["clauses"].count, db["links"].count) == clean
+    assert (report.counts["files"], report.counts.get("files_failed", 0)) == (2, 0)  # what the walk refused is not a file that failed
+    assert report.refused == [p for p in report.problems if p.path not in (P25_FILE, DL_FILE)]

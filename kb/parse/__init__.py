@@ -88,6 +88,7 @@ class CorpusParse:
     problems: list[Problem]
     parsed_paths: list[str] = field(default_factory=list)  # files read by the parser this run, failures included
     cached_paths: list[str] = field(default_factory=list)  # files served from the parse cache
+    refused: list[Problem] = field(default_factory=list)  # of problems: the walk's and the manifest's, not a file's
 
     @property
     def documents(self) -> list[Document]:
@@ -462,6 +463,7 @@ def parse_corpus(
     with _outcomes(to_parse, workers) as (parsed, in_process), (nullcontext() if in_process else collector_paused()):
         out = _gather(jobs, loaded, parsed, on_file)
     out.problems[:0] = met
+    out.refused = met
     return out
 
 
