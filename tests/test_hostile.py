@@ -105,7 +105,7 @@ CASES: dict[str, tuple[list[tuple], str, set[str]]] = {
     ),
     "an entry that is not a table": (
         [("manifest", (MANIFEST + f'[files]\n"{DL_FILE}" = 3\n').encode())],
-        f'manifest.toml: error: files."{DL_FILE}": expected a table of keys (doc_number = "…"), found an integer; entry ignored',
+        f'manifest.toml:5: error: files."{DL_FILE}": expected a table of keys (doc_number = "…"), found an integer; entry ignored',
         {P25, DL},
     ),
     "issuers of the wrong type": (

@@ -64,7 +64,9 @@ class _Watch:
         watched = self._watched()
         if not self.opened:
             return bool(watched)  # connections may predate this watch (startup hooks): open them once
-        return any(_identity(db.path) != self.opened.get(db.name) for db in watched)
+        # A file that is gone (removed, or between a rename and its replacement) is not a new
+        # file: the open connections go on serving the one they have.
+        return any((now := _identity(db.path)) is not None and now != self.opened.get(db.name) for db in watched)
 
     @asynccontextmanager
     async def request(self):

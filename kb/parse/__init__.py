@@ -55,8 +55,8 @@ __all__ = [
     "parse_corpus",
     "parse_file",
     "read_manifest",
-    "walk_corpus",
     "span_text",
+    "walk_corpus",
 ]
 
 MANIFEST_NAME = "manifest.toml"
@@ -205,9 +205,8 @@ def read_manifest(corpus: Path) -> Manifest:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         line = raw.count(b"\n", 0, e.start) + 1
-        return Manifest(
-            {}, [Problem(MANIFEST_NAME, line, f"not UTF-8 text (byte 0x{raw[e.start]:02x} at offset {e.start}): save the manifest as UTF-8; no manifest entries applied")]
-        )
+        why = f"not UTF-8 text (byte 0x{raw[e.start]:02x} at offset {e.start}): save the manifest as UTF-8; no manifest entries applied"
+        return Manifest({}, [Problem(MANIFEST_NAME, line, why)])
     try:
         tables = [tomllib.loads(text)]
     except tomllib.TOMLDecodeError:
@@ -235,7 +234,7 @@ def _manifest_sections(text: str, problems: list[Problem]) -> list[dict]:
     that does not parse, at its line in the manifest."""
     starts = [0, *(m.start() for m in _MANIFEST_SECTION_RE.finditer(text) if m.start() > 0)]
     tables = []
-    for start, end in zip(starts, [*starts[1:], len(text)]):
+    for start, end in zip(starts, [*starts[1:], len(text)], strict=True):
         section = text[start:end]
         first_line = text.count("\n", 0, start)
         try:
@@ -315,7 +314,9 @@ def _entry_line(text: str, name: str) -> int | None:
     """The line of ``[files."name"]`` in the manifest (for messages; None if written otherwise)."""
     pattern = _MANIFEST_ENTRY_RE.format(q=re.escape(name), bare=re.escape(name) if re.fullmatch(r"[A-Za-z0-9_-]+", name) else "(?!)")
     m = re.compile(pattern, re.M | re.X).search(text)
-    return text.count("\n", 0, m.start()) + 1 if m else None
+    if m is None:  # written as a key of [files]: "name.txt" = …
+        return _line_of(text, rf"""^[ \t]*(?:"{re.escape(name)}"|'{re.escape(name)}')[ \t]*=""")
+    return text.count("\n", 0, m.start()) + 1
 
 
 def _key_line(text: str, entry_line: int | None, key: str) -> int | None:
