@@ -54,3 +54,53 @@ async def test_rebuilt_database_is_reopened_whole(tmp_path):
     new_search = (await ds.client.get(SEARCH)).json()
     fresh = Datasette(immutables=[str(db_path)])  # what a server started now answers
     assert new_search == (await fresh.client.get(SEARCH)).json() != old_search
+
+
+async def test_a_request_running_at_the_swap_reads_only_the_old_file(tmp_path):
+    """A CSV streamed in pages (one query per 10 rows) while the file is replaced: every row
+    comes from the file the request started on; a request that starts meanwhile waits, then
+    reads the new file."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(CORPUS / DL_FILE, corpus / DL_FILE)
+    old_path, db_path = tmp_path / "old.db", tmp_path / "kb.db"
+    build(corpus, old_path, workers=1)
+    shutil.copy(CORPUS / P25_FILE, corpus / P25_FILE)
+    build(corpus, db_path, workers=1)  # the new database, to be moved over the served one
+    new_path = tmp_path / "new.db"
+    db_path.rename(new_path)
+    old_path.rename(db_path)
+    ds = Datasette(immutables=[str(db_path)], settings={"max_returned_rows": 10, "allow_csv_stream": True})
+    app = ds.app()
+    old_clauses = (await ds.client.get("/kb/clauses.json?_size=0")).json()["filtered_table_rows_count"]
+    body: list[bytes] = []
+    later: list[asyncio.Task] = []
+
+    async def send(message):
+        if message["type"] == "http.response.body":
+            body.append(message.get("body", b""))
+            if len(body) == 1:  # the first page is out: kb build lands now, and another request comes
+                new_path.replace(db_path)
+                later.append(asyncio.create_task(ds.client.get("/kb/clauses.json?_size=0")))
+                await asyncio.sleep(0.05)
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    scope = {
+        "type": "http",
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/kb/clauses.csv",
+        "raw_path": b"/kb/clauses.csv",
+        "query_string": b"_stream=1&_size=max&_col=id",
+        "headers": [(b"host", b"localhost")],
+        "client": ("127.0.0.1", 1),
+        "server": ("localhost", 80),
+    }
+    await app(scope, receive, send)
+    rows = b"".join(body).decode("utf-8").strip().splitlines()[1:]
+    assert len(body) > 2 and len(rows) == old_clauses  # many pages, every one from the old file
+    new_clauses = (await later[0]).json()["filtered_table_rows_count"]
+    assert new_clauses > old_clauses
