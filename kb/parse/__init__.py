@@ -204,9 +204,9 @@ def read_manifest(corpus: Path) -> Manifest:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        line = raw.count(b"\n", 0, e.start) + 1
+        bad_line = raw.count(b"\n", 0, e.start) + 1
         why = f"not UTF-8 text (byte 0x{raw[e.start]:02x} at offset {e.start}): save the manifest as UTF-8; no manifest entries applied"
-        return Manifest({}, [Problem(MANIFEST_NAME, line, why)])
+        return Manifest({}, [Problem(MANIFEST_NAME, bad_line, why)])
     try:
         tables = [tomllib.loads(text)]
     except tomllib.TOMLDecodeError:
