@@ -54,6 +54,10 @@ def test_unreadable_file_is_a_problem_and_the_rest_is_built(corpus, tmp_path):
     secret = corpus / "secret.txt"
     shutil.copy(CORPUS / DL_FILE, secret)
     secret.chmod(0)
+    closed = corpus / "closed"  # and a directory it may not list
+    closed.mkdir()
+    shutil.copy(CORPUS / FUSHUN_FILE, closed / FUSHUN_FILE)
+    closed.chmod(0)
     prefix = []
     if os.geteuid() == 0:
         if shutil.which("setpriv") is None:
@@ -62,9 +66,14 @@ def test_unreadable_file_is_a_problem_and_the_rest_is_built(corpus, tmp_path):
     db_path = tmp_path / "kb.db"
     done = subprocess.run([*prefix, *KB, "build", "--corpus", str(corpus), "--db", str(db_path)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+    closed.chmod(0o755)  # (so that pytest can remove it)
     assert "  secret.txt: error: cannot read file: Permission denied" in done.stderr.splitlines()
+    assert "  closed: error: cannot read directory: Permission denied; its files are left out" in done.stderr.splitlines()
     db = sqlite_utils.Database(db_path)
-    assert [(r["path"], r["message"]) for r in db["problems"].rows_where("severity = 'error'")] == [("secret.txt", "cannot read file: Permission denied")]
+    assert [(r["path"], r["message"]) for r in db["problems"].rows_where("severity = 'error'")] == [
+        ("closed", "cannot read directory: Permission denied; its files are left out"),
+        ("secret.txt", "cannot read file: Permission denied"),
+    ]
     assert [(r["path"], r["sha256"], r["parsed"]) for r in db["sources"].rows_where("path = 'secret.txt'")] == [("secret.txt", None, 0)]
     assert db["documents"].count_where("placeholder = 0") == 2
 

@@ -22,6 +22,7 @@ Datasette's non-threaded mode (``num_sql_threads: 0``, one connection opened on 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import threading
 import weakref
@@ -35,6 +36,8 @@ from datasette.database import Database, connections
 # that found the new file gets Datasette's error page): a thread is busy only with a request
 # that is still running, and requests are waited for before this.
 _THREAD_WAIT_SECONDS = 30.0
+
+_log = logging.getLogger(__name__)
 
 
 def _identity(path: str) -> tuple[int, int, int, int] | None:
@@ -98,6 +101,8 @@ class _Watch:
                 fresh.append(db)
             if ds.executor is not None:
                 await self._reconnect_threads(fresh)
+            if self.opened:  # (not the first opening)
+                _log.warning("kb serve: %s replaced on disk (kb build): reopened", ", ".join(db.path for db in fresh))
             self.opened = before  # if the file changed while opening, the next request starts over
             _forget_pages(ds)
 
