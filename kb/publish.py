@@ -4,6 +4,9 @@
 ``sqlite_utils.Database``. ``build(corpus, db_path)`` runs the whole pipeline (parse every file,
 link, publish) into a new file *beside* the old database and swaps it in with ``os.replace``
 only when it is complete, so a failed or killed build leaves the previous database as it was.
+One build at a time holds a database (``build_lock``); the new file takes the old one's mode; a
+failed build removes its temp files and the parse-cache entries it wrote, and a write that
+finds no room says which file and directory.
 
 The schema declares primary and foreign keys so Datasette links rows; JSON columns hold lists
 and dicts (``ensure_ascii=False``, so Chinese stays readable). Cited notices that are not in the

@@ -3,7 +3,9 @@
 ``parse_file(path)`` reads one file into one or more documents (a notice can carry another
 as its attachment). ``parse_corpus(dir)`` reads every file under a directory, applies
 ``manifest.toml`` for what a text cannot say about itself, and never stops at a bad file:
-failures come back as ``Problem`` records with path, line and reason.
+failures come back as ``Problem`` records with path, line and reason. ``walk_corpus`` lists
+each real file once and follows no symbolic link; ``read_manifest`` checks the manifest key by
+key. What either refuses is a Problem too (``CorpusParse.refused``), and the rest applies.
 
 ``parse_corpus`` can spread the files over worker processes and keep each parsed file in a
 cache directory keyed by ``cache_key``; neither changes the result. It does not prune the
