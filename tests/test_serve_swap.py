@@ -9,6 +9,7 @@ plugin's kept pages stayed old). Real builds, a real Datasette on the file (immu
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import shutil
 from pathlib import Path
 
@@ -81,7 +82,8 @@ async def test_a_request_running_at_the_swap_reads_only_the_old_file(tmp_path):
             body.append(message.get("body", b""))
             if len(body) == 1:  # the first page is out: kb build lands now, and another request comes
                 new_path.replace(db_path)
-                later.append(asyncio.create_task(ds.client.get("/kb/clauses.json?_size=0")))
+                # another connection: a task of its own, in a context of its own (as the server starts it)
+                later.append(asyncio.create_task(ds.client.get("/kb/clauses.json?_size=0"), context=contextvars.Context()))
                 await asyncio.sleep(0.05)
 
     async def receive():

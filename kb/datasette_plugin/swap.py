@@ -22,6 +22,7 @@ Datasette's non-threaded mode (``num_sql_threads: 0``, one connection opened on 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import os
 import threading
@@ -38,6 +39,9 @@ from datasette.database import Database, connections
 _THREAD_WAIT_SECONDS = 30.0
 
 _log = logging.getLogger(__name__)
+
+# Set while a request runs, so a request made inside it does not wait for it to finish.
+_INSIDE: contextvars.ContextVar[bool] = contextvars.ContextVar("kb_inside_request", default=False)
 
 
 def _identity(path: str) -> tuple[int, int, int, int] | None:
@@ -73,13 +77,18 @@ class _Watch:
 
     @asynccontextmanager
     async def request(self):
+        if _INSIDE.get():  # a request a view makes (datasette.client): it reads what its caller reads
+            yield
+            return
         while self._stale():
             await self._reopen()
+        token = _INSIDE.set(True)
         self.running += 1
         self.idle.clear()
         try:
             yield
         finally:
+            _INSIDE.reset(token)
             self.running -= 1
             if self.running == 0:
                 self.idle.set()
