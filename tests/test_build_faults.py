@@ -111,7 +111,10 @@ cli(["build", "--corpus", sys.argv[1], "--db", sys.argv[2]])
 
 def _start_slow_build(corpus: Path, db_path: Path, marker: Path) -> subprocess.Popen:
     child = subprocess.Popen(
-        [sys.executable, "-c", _SLOW_BUILD, str(corpus), str(db_path), str(marker)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-c", _SLOW_BUILD, str(corpus), str(db_path), str(marker)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.monotonic() + 60
     while not marker.exists():
@@ -129,7 +132,10 @@ def test_second_build_refuses_while_one_runs(corpus, tmp_path):
     try:
         with pytest.raises(KbError) as refused:
             build(corpus, db_path, workers=1, full=True)  # --full used to delete the other build's cache
-        assert str(refused.value) == f"{db_path}: another build (pid {child.pid}) is writing this database; wait for it to finish, then build again"
+        assert (
+            str(refused.value)
+            == f"{db_path}: another build (pid {child.pid}) is writing this database; wait for it to finish, then build again"
+        )
         assert list(db_path.parent.glob("kb.db.cache/*/parse/*.pickle"))  # its cache is still there
     finally:
         child.kill()

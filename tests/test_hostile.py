@@ -115,7 +115,7 @@ CASES: dict[str, tuple[list[tuple], str, set[str]]] = {
     ),
     "syntax error in one entry, the other applies": (
         [("manifest", (MANIFEST + f'[files."{DL_FILE}"]\nnote = "unclosed\n').encode())],
-        f'manifest.toml:5: error: [files."{DL_FILE}"]: invalid TOML: Illegal character \'\\n\'; this table is ignored, the others apply',
+        f"manifest.toml:5: error: [files.\"{DL_FILE}\"]: invalid TOML: Illegal character '\\n'; this table is ignored, the others apply",
         {P25, DL},
     ),
     "entry for a missing file": (
