@@ -107,3 +107,18 @@ def prune(cache_dir: Path, keep: str) -> None:
     for child in cache_dir.iterdir():
         if child.is_dir() and child.name != keep:
             shutil.rmtree(child, ignore_errors=True)
+
+
+def remove_written_since(directory: Path, since_ns: int) -> None:
+    """Remove the entries of directory written at or after since_ns (``time.time_ns()``): what a
+    failed build added. Entries it only read are older and stay."""
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_mtime_ns >= since_ns:
+                os.unlink(entry.path)
+        except OSError:
+            pass

@@ -6,8 +6,10 @@ file-system errors print as ``Error: …`` and exit 1, never as a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import signal
 import sqlite3
 import sys
 from pathlib import Path
@@ -96,12 +98,18 @@ def build(corpus, db_path, as_json, full, workers, keep_going):
 
     root = Path(corpus)
     total = len(corpus_files(root)) if root.is_dir() else 0
-    with click.progressbar(length=total, label="Parsing", file=sys.stderr, item_show_func=lambda p: p) as bar:
+    with _terminate_as_exit(), click.progressbar(length=total, label="Parsing", file=sys.stderr, item_show_func=lambda p: p) as bar:
         report = run_build(root, db_path, on_file=lambda path: bar.update(1, path), full=full, workers=workers)
     failed = report.failed_files
     if failed:
         click.echo(f"{len(failed)} file(s) could not be parsed:", err=True)
         for p in failed:
+            click.echo(f"  {p}", err=True)
+    # What the walk refused (links, second names) and the manifest could not say: not files
+    # that failed, yet a person must see them (the rest is in the problems table).
+    if report.refused:
+        click.echo(f"{len(report.refused)} problem(s) in the corpus and its manifest:", err=True)
+        for p in report.refused:
             click.echo(f"  {p}", err=True)
     if as_json:
         click.echo(json.dumps({"db": report.db_path, "build": dataclasses.asdict(report.build)}, ensure_ascii=False, indent=2))
@@ -110,6 +118,22 @@ def build(corpus, db_path, as_json, full, workers, keep_going):
     if failed and not keep_going:
         click.echo(f"Error: {len(failed)} file(s) failed (listed above); the others are built. Fix them, or pass --keep-going to exit 0.", err=True)
         sys.exit(1)
+
+
+@contextlib.contextmanager
+def _terminate_as_exit():
+    """SIGTERM (kill, systemd, a container stopping) ends the build as Ctrl-C does: by an
+    exception, so the build removes its temporary database and cache entries on the way out.
+    Python's default for SIGTERM is to die at once, leaving them behind."""
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -154,7 +178,8 @@ def load_metadata(path: str | Path | None, db_path: str | Path) -> dict:
 def serve(db_path, port, host, metadata_path, workers, cache_mb):
     """Browse the database in Datasette, with metadata.yml and the /-/kb/ pages.
 
-    The database is opened immutable: rebuild with kb build, then restart. Rendered pages are
+    The database is opened immutable; after kb build replaces it, the next request finds the
+    new file and the server reopens it whole, between requests (no restart). Rendered pages are
     kept, by URL, in memory. One process serves every connection (its SQL runs on a few
     threads); --workers N starts N, each taking whole keep-alive connections.
 

@@ -4,6 +4,9 @@
 ``sqlite_utils.Database``. ``build(corpus, db_path)`` runs the whole pipeline (parse every file,
 link, publish) into a new file *beside* the old database and swaps it in with ``os.replace``
 only when it is complete, so a failed or killed build leaves the previous database as it was.
+One build at a time holds a database (``build_lock``); the new file takes the old one's mode; a
+failed build removes its temp files and the parse-cache entries it wrote, and a write that
+finds no room says which file and directory.
 
 The schema declares primary and foreign keys so Datasette links rows; JSON columns hold lists
 and dicts (``ensure_ascii=False``, so Chinese stays readable). Cited notices that are not in the
@@ -29,6 +32,8 @@ Deliberately not here: parsing (``kb.parse``), linking (``kb.link``) and searchi
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import hashlib
 import json
 import os
@@ -36,9 +41,11 @@ import pickle
 import re
 import shutil
 import sqlite3
+import stat
 import subprocess
 import sys
 import tempfile
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -54,7 +61,7 @@ from . import cache, places, search
 from .errors import KbError, NotFoundError
 from .link import LinkState, complete_result, link
 from .model import LEVELS, Document, Evidence, LinkResult, Source
-from .parse import CorpusParse, Problem, corpus_files, parse_corpus
+from .parse import CorpusParse, CorpusWalk, Problem, parse_corpus, walk_corpus
 from .timing import extract_time_limits
 from .versions import DocumentVersion, assign_versions
 
@@ -437,6 +444,7 @@ class BuildReport:
     build: BuildInfo
     problems: list[Problem]
     changed: Changes | None = None  # what an incremental publish replaced (None: written whole)
+    refused: list[Problem] = field(default_factory=list)  # of problems: the corpus walk's and the manifest's
 
     @property
     def counts(self) -> dict:
@@ -444,7 +452,7 @@ class BuildReport:
 
     @property
     def failed_files(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "error"]
+        return [p for p in self.problems if p.severity == "error" and p not in self.refused]
 
 
 @dataclass
@@ -900,7 +908,7 @@ def publish(
     else:
         _write_all(db, content)
 
-    problem_paths = {p.path for p in parsed.problems if p.severity == "error"}
+    problem_paths = {p.path for p in parsed.problems if p.severity == "error" and p not in parsed.refused}  # files that failed
     # The linker's figures are read from the tables: an incremental build's result holds
     # only the shares it recomputed.
     relations = dict(db.execute("select relation, count(*) from links group by relation").fetchall())
@@ -1358,16 +1366,27 @@ def build(
     corpus, db_path = Path(corpus), Path(db_path)
     if not corpus.is_dir():
         raise NotFoundError(f"corpus directory not found: {corpus} (expected a directory of notice files; use --corpus DIR)")
-    files = corpus_files(corpus)
+    walk = walk_corpus(corpus)
+    files = walk.files
     if not files:
         raise KbError(f"no files to parse under {corpus}: expected notice text files (.txt, .html)")
     if db_path.is_dir():
         raise KbError(f"{db_path} is a directory: expected a database file path such as kb.db")
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    started = _now()
-
-    code = cache.code_fingerprint()
     cache_root = cache.cache_dir_for(db_path)
+    with build_lock(db_path):
+        return _build_locked(corpus, db_path, walk, cache_root, on_file, full, workers)
+
+
+def _build_locked(
+    corpus: Path, db_path: Path, walk: CorpusWalk, cache_root: Path, on_file: Callable[[str], None] | None, full: bool, workers: int | None
+) -> BuildReport:
+    """``build``, once it holds the database's build lock."""
+    files = walk.files
+    started = _now()
+    started_ns = time.time_ns()
+    mode = _published_mode(db_path)
+    code = cache.code_fingerprint()
     here = cache.code_dir(cache_root, code)
     if full:
         shutil.rmtree(here, ignore_errors=True)
@@ -1380,7 +1399,7 @@ def build(
     copying = None if full or not _written_last(db_path, here) else _in_background(shutil.copyfile, db_path, temp)
     state_file = None
     try:
-        parsed = parse_corpus(corpus, on_file=on_file, workers=workers, cache_dir=here / "parse", files=files)
+        parsed = parse_corpus(corpus, on_file=on_file, workers=workers, cache_dir=here / "parse", files=walk)
         latest, versions = assign_versions(parsed.documents)
         previous = None if full else cache.load_pickle(here / "link.pickle")
         linked = link(latest, workers=workers, previous=previous if isinstance(previous, LinkState) else None, code=code, complete=False)
@@ -1390,7 +1409,7 @@ def build(
         for path in files:
             rel = path.relative_to(corpus).as_posix()
             if rel not in hashes:  # a file that failed to parse: hashed here, it has no Source
-                hashes[rel] = _sha256(path)
+                hashes[rel] = _sha256_or_unreadable(path)
         history = _previous_builds(db_path)
         info = BuildInfo(
             id=max((b["id"] for b in history), default=0) + 1,
@@ -1426,19 +1445,89 @@ def build(
             _record_failed_sources(db, parsed, hashes, corpus, only=changed.paths if changed else None)
         finally:
             db.close()
+        os.chmod(temp, mode)
         os.replace(temp, db_path)
-    except BaseException:
+    except BaseException as e:
         if copying is not None and not copying.cancel():
             copying.exception()  # a running copy is waited for: its file is removed next
         Path(temp).unlink(missing_ok=True)
         if state_file is not None:
             state_file.unlink(missing_ok=True)
+        # What this build added to the parse cache goes with it: on a full disk it is the space
+        # the next attempt needs, and no database was published from it.
+        cache.remove_written_since(here / "parse", started_ns)
+        where = _failed_write(e, db_path, Path(temp))
+        if where is not None:
+            raise where from e
         raise
     # Only a build that landed leaves state for the next one.
     os.replace(state_file, here / "link.pickle")
     cache.save_pickle(here / _PUBLISHED, {"id": info.id, "finished": info.finished, "file": _identity(db_path)})
     cache.prune(cache_root, keep=code)
-    return BuildReport(str(db_path), info, parsed.problems, changed)
+    return BuildReport(str(db_path), info, parsed.problems, changed, parsed.refused)
+
+
+def _published_mode(db_path: Path) -> int:
+    """The permission bits the new database gets: the old file's, else what the umask gives a new
+    file (mkstemp's 0600 would lock out a server running as another user)."""
+    try:
+        return stat.S_IMODE(db_path.stat().st_mode)
+    except OSError:
+        umask = os.umask(0o022)  # read by setting it; restored at once
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+# Errors of a write that found no room: a full disk, a quota, a file-size limit.
+_DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+def _failed_write(error: BaseException, db_path: Path, temp: Path) -> KbError | None:
+    """A write error that names no file (SQLite's "database or disk is full", an OSError from
+    a write) as a KbError that names the database, the temp file and the directory."""
+    if isinstance(error, sqlite3.Error):
+        return KbError(f"{temp}: cannot write the new database: {error} (in {temp.parent}); {db_path} is unchanged")
+    if isinstance(error, OSError) and (not error.filename or error.errno in _DISK_FULL):
+        # (a copy that fails names the file it copied from, not the one it could not write)
+        return KbError(f"{temp.parent}: cannot write the new database {temp.name}: {error.strerror or error}; {db_path} is unchanged")
+    return None
+
+
+def _sha256_or_unreadable(path: Path) -> str:
+    """The sha256 of a file that failed to parse, or "" when it cannot be read (the parser's
+    problem already says why)."""
+    try:
+        return _sha256(path)
+    except OSError:
+        return ""
+
+
+@contextmanager
+def build_lock(db_path: Path) -> Iterator[None]:
+    """Hold the build lock of db_path: one build at a time writes a database and its cache.
+
+    A second build refuses at once (it does not wait: a build of a large corpus takes minutes,
+    and a script should hear of the overlap rather than hang). The lock is ``flock`` on
+    ``<db>.cache/build.lock``, released by the kernel when the holder exits, killed or not;
+    the file itself stays, holding the last holder's pid for the message.
+    """
+    lock_path = cache.cache_dir_for(db_path) / "build.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "unknown"
+            raise KbError(f"{db_path}: another build (pid {holder}) is writing this database; wait for it to finish, then build again") from None
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f"{os.getpid()}\n")
+        lock.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _in_background(function: Callable, *args) -> Future:
@@ -1525,8 +1614,15 @@ def _record_failed_sources(
 ) -> None:
     """A ``sources`` row (parsed = 0) for every file (of only) that could not be parsed."""
     parsed_paths = {f.source.path for f in parsed.files}
+
+    def size(path: str) -> int | None:
+        try:
+            return (corpus / path).stat().st_size
+        except OSError:
+            return None
+
     db["sources"].insert_all(
-        {"path": path, "sha256": sha, "bytes": (corpus / path).stat().st_size, "parsed": 0, "documents": 0}
+        {"path": path, "sha256": sha or None, "bytes": size(path), "parsed": 0, "documents": 0}
         for path, sha in sorted(hashes.items())
         if path not in parsed_paths and (only is None or path in only)
     )

@@ -126,6 +126,7 @@ def test_bad_manifest(tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "manifest.toml").write_text("[files\n", encoding="utf-8")
-    with pytest.raises(ParseError) as info:
-        parse_corpus(corpus)
-    assert str(info.value).startswith(f"{corpus / 'manifest.toml'}: invalid TOML: ")
+    # one problem naming the manifest and its line; the parse goes on (tests/test_hostile.py has the rest)
+    assert [str(p) for p in parse_corpus(corpus).problems] == [
+        "manifest.toml:1: error: [files: invalid TOML: Expected ']' at the end of a table declaration; this table is ignored, the others apply"
+    ]

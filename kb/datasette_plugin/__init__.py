@@ -58,6 +58,7 @@ from .pages import (
     rows_csv,
     source_html,
 )
+from .swap import asgi_wrapper  # noqa: F401 - a hook: a database replaced by kb build is reopened whole
 
 _dmp = diff_match_patch()
 _dmp.Diff_Timeout = 0.5

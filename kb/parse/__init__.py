@@ -3,7 +3,9 @@
 ``parse_file(path)`` reads one file into one or more documents (a notice can carry another
 as its attachment). ``parse_corpus(dir)`` reads every file under a directory, applies
 ``manifest.toml`` for what a text cannot say about itself, and never stops at a bad file:
-failures come back as ``Problem`` records with path, line and reason.
+failures come back as ``Problem`` records with path, line and reason. ``walk_corpus`` lists
+each real file once and follows no symbolic link; ``read_manifest`` checks the manifest key by
+key. What either refuses is a Problem too (``CorpusParse.refused``), and the rest applies.
 
 ``parse_corpus`` can spread the files over worker processes and keep each parsed file in a
 cache directory keyed by ``cache_key``; neither changes the result. It does not prune the
@@ -13,12 +15,15 @@ cache: entries for files that changed stay until the directory is removed.
 from __future__ import annotations
 
 import copyreg
+import errno
 import hashlib
 import io
 import json
 import multiprocessing
 import os
 import pickle
+import re
+import stat
 import tempfile
 import tomllib
 from collections import deque
@@ -46,6 +51,8 @@ from .statute import read_statute, resolve_citation
 __all__ = [
     "MANIFEST_NAME",
     "CorpusParse",
+    "CorpusWalk",
+    "Manifest",
     "ParsedFile",
     "Problem",
     "cache_key",
@@ -53,7 +60,9 @@ __all__ = [
     "parse_corpus",
     "parse_file",
     "resolve_citation",
+    "read_manifest",
     "span_text",
+    "walk_corpus",
 ]
 
 MANIFEST_NAME = "manifest.toml"
@@ -85,6 +94,7 @@ class CorpusParse:
     problems: list[Problem]
     parsed_paths: list[str] = field(default_factory=list)  # files read by the parser this run, failures included
     cached_paths: list[str] = field(default_factory=list)  # files served from the parse cache
+    refused: list[Problem] = field(default_factory=list)  # of problems: the walk's and the manifest's, not a file's
 
     @property
     def documents(self) -> list[Document]:
@@ -161,14 +171,186 @@ def parse_file(path: str | Path, manifest: dict | None = None, display_path: str
 
 
 def load_manifest(corpus: Path) -> dict[str, dict]:
+    """The manifest's entries that can be read (``read_manifest`` without its problems)."""
+    return read_manifest(corpus).entries
+
+
+@dataclass
+class Manifest:
+    """What ``manifest.toml`` says about the files, and every part of it that could not be read."""
+
+    entries: dict[str, dict]  # file path (relative to the corpus) -> its checked keys
+    problems: list[Problem]
+    lines: dict[str, int] = field(default_factory=dict)  # file path -> line of its entry's header
+
+
+# The keys the parser reads, and what each must hold: a key of the wrong type is left out (with
+# a problem), the rest of its entry still applies. Keys not listed here are kept as they are.
+_MANIFEST_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
+    "doc_number": ((str,), "a string (a 文号 such as 辽人社发〔2021〕7号)"),
+    "title": ((str,), "a string (the document's title)"),
+    "issuers": ((list,), "a list of strings (the issuing bodies)"),
+    "issued": ((str, date), "a date (2021-07-29) or a string"),
+    "date": ((str, date), "a date (2021-07-29) or a string"),
+    "jurisdiction": ((str,), "a string (辽宁省, 大连市 …)"),
+    "level": ((str,), "a string (national, province, city or county)"),
+}
+
+_MANIFEST_SECTION_RE = re.compile(
+    r"""
+    ^[ \t]*           # a line that starts, after indentation,
+    \[                # a table header: [files."x.txt"] or [[array]]
+    """,
+    re.X | re.M,
+)
+
+_MANIFEST_ENTRY_RE = r"""
+    ^[ \t]*\[[ \t]*   # the header's opening bracket
+    files[ \t]*\.[ \t]*  # the files table
+    (?:"{q}"|'{q}'|{bare})  # the file's name: basic, literal or bare key
+    [ \t]*\]          # the closing bracket
+"""
+
+
+def read_manifest(corpus: Path) -> Manifest:
+    """``corpus/manifest.toml``'s entries, checked: whatever cannot be read is a Problem naming the
+    manifest, the line, the key and what was expected, and the rest still applies.
+
+    A manifest that is not UTF-8 applies nothing. One with a syntax error is read again table by
+    table (each ``[files."x.txt"]`` on its own), so one bad entry costs only that entry.
+    """
     path = corpus / MANIFEST_NAME
-    if not path.exists():
-        return {}
+    problems: list[Problem] = []
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as e:
-        raise ParseError(str(path), f"invalid TOML: {e}") from e
-    return {k: {f: _plain(x) for f, x in v.items()} for k, v in data.get("files", {}).items() if isinstance(v, dict)}
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return Manifest({}, [])
+    except OSError as e:
+        return Manifest({}, [Problem(MANIFEST_NAME, None, f"cannot read the manifest: {e.strerror}; no manifest entries applied")])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        bad_line = raw.count(b"\n", 0, e.start) + 1
+        why = f"not UTF-8 text (byte 0x{raw[e.start]:02x} at offset {e.start}): save the manifest as UTF-8; no manifest entries applied"
+        return Manifest({}, [Problem(MANIFEST_NAME, bad_line, why)])
+    try:
+        tables = [tomllib.loads(text)]
+    except tomllib.TOMLDecodeError:
+        tables = _manifest_sections(text, problems)
+    entries: dict[str, dict] = {}
+    lines: dict[str, int] = {}
+    for data in tables:
+        files = data.get("files", {})
+        if not isinstance(files, dict):
+            problems.append(Problem(MANIFEST_NAME, _line_of(text, r"^[ \t]*files[ \t]*="), f"files: expected a table of entries ([files.\"name.txt\"]), found {_toml_kind(files)}; no manifest entries applied"))
+            continue
+        for name, entry in files.items():
+            line = _entry_line(text, name)
+            if not isinstance(entry, dict):
+                problems.append(Problem(MANIFEST_NAME, line, f"files.{_quoted(name)}: expected a table of keys (doc_number = \"…\"), found {_toml_kind(entry)}; entry ignored"))
+                continue
+            entries[name] = _checked_entry(name, entry, text, line, problems)
+            if line is not None:
+                lines[name] = line
+    return Manifest(entries, problems, lines)
+
+
+def _manifest_sections(text: str, problems: list[Problem]) -> list[dict]:
+    """The tables of a manifest that does not parse whole, each parsed alone; a problem for each
+    that does not parse, at its line in the manifest."""
+    starts = [0, *(m.start() for m in _MANIFEST_SECTION_RE.finditer(text) if m.start() > 0)]
+    tables = []
+    for start, end in zip(starts, [*starts[1:], len(text)], strict=True):
+        section = text[start:end]
+        first_line = text.count("\n", 0, start)
+        try:
+            tables.append(tomllib.loads(section))
+        except tomllib.TOMLDecodeError as e:
+            line = first_line + (e.lineno if hasattr(e, "lineno") else _toml_error_line(str(e)) or 1)
+            header = section.strip().splitlines()[0] if section.strip() else ""
+            where = f"{header}: " if header.startswith("[") else ""
+            problems.append(Problem(MANIFEST_NAME, line, f"{where}invalid TOML: {_toml_error_reason(str(e))}; this table is ignored, the others apply"))
+    return tables
+
+
+_TOML_AT_RE = re.compile(
+    r"""
+    \s*\(at[ ]line[ ](?P<line>\d+)  # tomllib's "(at line 3, column 5)"
+    (?:,[ ]column[ ]\d+)?\)         # its column, if any
+    \s*$                            # at the end of the message
+    """,
+    re.X,
+)
+
+
+def _toml_error_line(message: str) -> int | None:
+    m = _TOML_AT_RE.search(message)
+    return int(m["line"]) if m else None
+
+
+def _toml_error_reason(message: str) -> str:
+    """tomllib's message without its position (the Problem carries the manifest's own line)."""
+    return _TOML_AT_RE.sub("", message)
+
+
+def _checked_entry(name: str, entry: dict, text: str, line: int | None, problems: list[Problem]) -> dict:
+    """An entry's keys as the parser reads them: dates as ISO strings, a key of the wrong type left out."""
+    checked = {}
+    for key, value in entry.items():
+        expected = _MANIFEST_KEYS.get(key)
+        ok = expected is None or isinstance(value, expected[0])
+        if ok and key == "issuers":
+            ok = all(isinstance(x, str) for x in value)
+        if not ok:
+            assert expected is not None
+            at = _key_line(text, line, key)
+            problems.append(Problem(MANIFEST_NAME, at, f"files.{_quoted(name)}.{key}: expected {expected[1]}, found {_toml_kind(value)} {value!r}; key ignored"))
+            continue
+        checked[key] = _plain(value)
+    return checked
+
+
+def check_manifest_paths(manifest: Manifest, rels: set[str]) -> list[Problem]:
+    """A problem for each entry that names no file of the corpus (a typo, or a file since moved)."""
+    return [
+        Problem(MANIFEST_NAME, manifest.lines.get(name), f"files.{_quoted(name)}: no such file in the corpus; expected the path of a corpus file, relative to the corpus; entry ignored", "warning")
+        for name in sorted(manifest.entries)
+        if name not in rels
+    ]
+
+
+def _quoted(name: str) -> str:
+    return json.dumps(name, ensure_ascii=False)
+
+
+def _toml_kind(value: object) -> str:
+    kinds = {bool: "a boolean", int: "an integer", float: "a float", str: "a string", list: "an array", dict: "a table"}
+    for kind, said in kinds.items():
+        if type(value) is kind:
+            return said
+    return "a date or time" if isinstance(value, (date, datetime, time)) else type(value).__name__
+
+
+def _line_of(text: str, pattern: str, start: int = 0) -> int | None:
+    m = re.compile(pattern, re.M).search(text, start)
+    return text.count("\n", 0, m.start()) + 1 if m else None
+
+
+def _entry_line(text: str, name: str) -> int | None:
+    """The line of ``[files."name"]`` in the manifest (for messages; None if written otherwise)."""
+    pattern = _MANIFEST_ENTRY_RE.format(q=re.escape(name), bare=re.escape(name) if re.fullmatch(r"[A-Za-z0-9_-]+", name) else "(?!)")
+    m = re.compile(pattern, re.M | re.X).search(text)
+    if m is None:  # written as a key of [files]: "name.txt" = …
+        return _line_of(text, rf"""^[ \t]*(?:"{re.escape(name)}"|'{re.escape(name)}')[ \t]*=""")
+    return text.count("\n", 0, m.start()) + 1
+
+
+def _key_line(text: str, entry_line: int | None, key: str) -> int | None:
+    """The line of ``key = …`` in the entry whose header is at entry_line."""
+    if entry_line is None:
+        return None
+    offset = sum(len(x) for x in text.splitlines(keepends=True)[:entry_line])
+    return _line_of(text, rf"^[ \t]*{re.escape(key)}[ \t]*=", offset) or entry_line
 
 
 def _plain(value):
@@ -177,21 +359,99 @@ def _plain(value):
         return value.isoformat()
     if isinstance(value, list):
         return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
     return value
 
 
+@dataclass
+class CorpusWalk:
+    """The files of a corpus, each real file once, and what the walk refused (symbolic links,
+    second names of a file, things that are not files, directories it could not read)."""
+
+    files: list[Path]
+    refused: list[Problem]
+
+
 def corpus_files(corpus: Path) -> list[Path]:
+    """The notice files under corpus, in path order (``walk_corpus`` without its refusals)."""
+    return walk_corpus(corpus).files
+
+
+def walk_corpus(corpus: Path) -> CorpusWalk:
     """The notice files under corpus, in path order (as ``sorted`` orders Paths): dot-files and
-    the manifest left out. ``os.walk``, not ``Path.rglob``, whose check against walking a path
-    twice hashes every Path (2 s of an incremental build at 10,000 files)."""
-    found = []
-    for root, _dirs, names in os.walk(corpus, followlinks=True):
+    the manifest left out, each real file once.
+
+    Symbolic links are never followed: a link loop (``ln -s . loop``) would list the corpus
+    again and again, and a link out of the corpus would publish what is not in it. A link that
+    stays inside names a file the walk reads under its own path (a warning); one that leaves
+    the corpus, dangles or loops is refused (an error). A second hard link to a file already
+    listed, a FIFO or device (whose read would block or never end) and an unreadable directory
+    are refusals too. ``os.walk``, not ``Path.rglob``, whose check against walking a path
+    twice hashes every Path (2 s of an incremental build at 10,000 files).
+    """
+    root = corpus.resolve()
+    regular: list[tuple[Path, os.stat_result]] = []
+    refused: list[Problem] = []
+
+    def unreadable(error: OSError) -> None:
+        refused.append(Problem(_rel(Path(error.filename), corpus), None, f"cannot read directory: {error.strerror}; its files are left out"))
+
+    for top, dirs, names in os.walk(corpus, onerror=unreadable):
+        for name in [d for d in dirs if os.path.islink(os.path.join(top, d))]:
+            refused.append(_refused_link(Path(top, name), corpus, root))
         for name in names:
-            if name not in _SKIP and not name.startswith("."):
-                path = Path(root, name)
-                if path.is_file():
-                    found.append(path)
-    return sorted(found, key=lambda p: p.parts)
+            if name in _SKIP or name.startswith("."):
+                continue
+            path = Path(top, name)
+            if path.is_symlink():
+                refused.append(_refused_link(path, corpus, root))
+                continue
+            try:
+                st = path.lstat()
+            except OSError as e:
+                refused.append(Problem(_rel(path, corpus), None, f"cannot read file: {e.strerror}"))
+                continue
+            if not stat.S_ISREG(st.st_mode):
+                refused.append(Problem(_rel(path, corpus), None, "not a regular file (a FIFO, socket or device): left out; expected notice text files", "warning"))
+                continue
+            regular.append((path, st))
+    files: list[Path] = []
+    first_name: dict[tuple[int, int], str] = {}  # (device, inode) -> the path it is read as
+    for path, st in sorted(regular, key=lambda found: found[0].parts):
+        key = (st.st_dev, st.st_ino)
+        if key in first_name:
+            refused.append(Problem(_rel(path, corpus), None, f"the same file as {first_name[key]} (a hard link): read once, as {first_name[key]}", "warning"))
+            continue
+        first_name[key] = _rel(path, corpus)
+        files.append(path)
+    return CorpusWalk(files, sorted(refused, key=lambda p: p.path))
+
+
+def _rel(path: Path, corpus: Path) -> str:
+    try:
+        return path.relative_to(corpus).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _refused_link(path: Path, corpus: Path, root: Path) -> Problem:
+    """Why the walk does not follow the symbolic link at path."""
+    rel = _rel(path, corpus)
+    target = os.readlink(path)
+    try:
+        real = path.resolve(strict=True)
+    except RuntimeError:  # Python < 3.13 raises this for a loop
+        return Problem(rel, None, f"symbolic link loop ({rel} -> {target}): refused")
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            return Problem(rel, None, f"symbolic link loop ({rel} -> {target}): refused")
+        return Problem(rel, None, f"dangling symbolic link ({rel} -> {target}): {e.strerror}; refused")
+    if not real.is_relative_to(root):
+        return Problem(rel, None, f"symbolic link out of the corpus ({rel} -> {target}): refused; copy the file into the corpus")
+    inside = real.relative_to(root).as_posix() or "."
+    what = "directory" if real.is_dir() else "file"
+    return Problem(rel, None, f"symbolic link to the {what} {inside} inside the corpus: not followed (read under its own path)", "warning")
 
 
 def parse_corpus(
@@ -199,7 +459,7 @@ def parse_corpus(
     on_file: Callable[[str], object] | None = None,
     workers: int | None = None,
     cache_dir: str | Path | None = None,
-    files: list[Path] | None = None,
+    files: CorpusWalk | list[Path] | None = None,
 ) -> CorpusParse:
     """Parse every file under corpus; a file that fails is a Problem, the rest go on.
 
@@ -208,23 +468,30 @@ def parse_corpus(
     file there under ``cache_key`` and read it back instead of parsing when the key matches. The
     result is the same whatever the workers and cache: files, problems and ``on_file`` calls come
     in sorted path order. Only point cache_dir at a directory this build owns: entries are pickles.
-    files: ``corpus_files(corpus)``, when the caller has just listed them.
+    files: ``walk_corpus(corpus)`` (or its files), when the caller has just walked it. What the
+    walk refused and what the manifest could not say are problems too, ahead of the files'.
     """
     corpus = Path(corpus)
-    manifest = load_manifest(corpus)
+    walk = walk_corpus(corpus) if files is None else files if isinstance(files, CorpusWalk) else CorpusWalk(files, [])
+    manifest = read_manifest(corpus)
     if cache_dir is not None and Path(cache_dir).resolve().is_relative_to(corpus.resolve()):
         # corpus_files would read the entries as notices (it skips dot-files, not dot-directories)
         raise KbError(f"{cache_dir}: the parse cache is inside the corpus {corpus}; put it outside, next to the database")
     cache = _Cache(Path(cache_dir)) if cache_dir is not None else None
-    jobs = [_Job(path, path.relative_to(corpus).as_posix()) for path in (corpus_files(corpus) if files is None else files)]
+    jobs = [_Job(path, path.relative_to(corpus).as_posix()) for path in walk.files]
     for job in jobs:
-        job.entry = manifest.get(job.rel)
+        job.entry = manifest.entries.get(job.rel)
+    # What the walk refused and the manifest could not say come first, as the build met them.
+    met = [*walk.refused, *manifest.problems, *check_manifest_paths(manifest, {job.rel for job in jobs})]
     # Cached entries are unpickled here, not in a worker that would only pickle them again
     # for the trip back.
     loaded = cache.load_all(jobs) if cache else {}
     to_parse = [job for job in jobs if job.rel not in loaded]
     with _outcomes(to_parse, workers) as (parsed, in_process), (nullcontext() if in_process else collector_paused()):
-        return _gather(jobs, loaded, parsed, on_file)
+        out = _gather(jobs, loaded, parsed, on_file)
+    out.problems[:0] = met
+    out.refused = met
+    return out
 
 
 def _gather(jobs: list[_Job], loaded: dict[str, ParsedFile], parsed: Iterator, on_file: Callable[[str], object] | None) -> CorpusParse:
