@@ -384,15 +384,19 @@ def governs(topic, city, as_of, db_path, limit, as_json):
 @cli.command()
 @click.argument("a")
 @click.argument("b")
-@click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "json", "csv"]), default="md", show_default=True)
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report to a file")
 def diff(a, b, fmt, db_path, output):
-    """What changed from A to B: files, 文号 (latest version), 文号@N, or clause ids.
+    """What changed from A to B: files, 文号 or ids (latest version), 文号@N, 文号@DATE, or clause ids.
+
+    Two versions of a law are aligned article by article: each article is reported once, as
+    unchanged, renumbered, moved, changed, split, merged, added or removed.
 
     \b
     Example: kb diff 辽人社发〔2021〕7号@1 辽人社发〔2021〕7号@2 --format html -o diff.html
              kb diff 辽人社发〔2021〕7号 抚人社发〔2021〕20号:附件2
+             kb diff 立法法-2015.md 立法法-2023.md --format csv
     """
     from . import diff as diff_mod
 
