@@ -1,4 +1,4 @@
-"""Command line: ``kb build``, ``serve``, ``parse``, ``search``, ``governs``, ``diff``, ``provenance``, ``export``.
+"""Command line: ``kb build``, ``serve``, ``parse``, ``search``, ``governs``, ``diff``, ``amend``, ``provenance``, ``export``.
 
 Commands stay thin: options -> stage functions -> output. Library errors (``KbError``) and
 file-system errors print as ``Error: …`` and exit 1, never as a traceback.
@@ -412,6 +412,41 @@ def diff(a, b, fmt, db_path, output):
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text, nl=False)
+
+
+@cli.command()
+@click.argument("decision")
+@click.option("--to", "document", required=True, help="The earlier version: a file or a knowledge-base id (文号, id, id@N)")
+@click.option("--against", "published", help="The consolidated version as published, to check the result against")
+@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False))
+def amend(decision, document, published, fmt, db_path):
+    """Apply an amendment decision (修改决定) to the earlier version of a law.
+
+    Every article, paragraph and item of the result names the decision's operation that made it;
+    an operation that cannot be applied is listed with the decision's item number. With
+    --against, the differences from the published version that the decision does not spell out
+    are listed as "unexplained".
+
+    \b
+    Example: kb amend 决定.txt --to 放假办法-2013.md --against 放假办法-2024.md --format json
+    """
+    from . import amend as amend_mod
+
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) if Path(db_path).is_file() else None
+    try:
+        _, decision_text, decision_meta = amend_mod.resolve(conn, decision, decision=True)
+        clauses, _, document_meta = amend_mod.resolve(conn, document)
+        result = amend_mod.apply(decision_text or "", clauses, decision_meta, document_meta)
+        if published:
+            published_clauses, _, published_meta = amend_mod.resolve(conn, published)
+            result = amend_mod.compare(result, published_clauses, published_meta)
+    finally:
+        if conn is not None:
+            conn.close()
+    if not result.operations:
+        raise KbError(f"{decision}: no amendment operations found (expected items such as 一、将第二条修改为“…”)")
+    click.echo(amend_mod.RENDERERS[fmt](result), nl=False)
 
 
 @cli.command()
