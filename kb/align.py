@@ -9,8 +9,9 @@ inserted; so the pairing is one global assignment:
    cosine of their character-bigram TF-IDF vectors (one sparse matrix product). Edit ratios
    (rapidfuzz) punish an article that gained a paragraph as much as one that was replaced;
    bigram cosine does not, and IDF discounts the words every article of the law uses;
-2. a small order prior (how close the two stand in their documents) breaks ties between equally
-   similar candidates, so a repeated formula goes to the article at the same place;
+2. a small order prior breaks ties between equally similar candidates, so a repeated formula
+   goes to the article at the expected place: expected from anchors (near-identical pairs in
+   increasing order), not from the relative place in the whole law (see ``_order_prior``);
 3. ``scipy.optimize.linear_sum_assignment`` picks the one-to-one pairing of largest total score;
    a pair below ``PAIR_MIN`` is no pair;
 4. then splits and merges: an article left over on one side whose text stands, largely whole,
@@ -37,8 +38,10 @@ from .text import compact
 
 CATEGORIES = ("unchanged", "renumbered", "moved", "changed", "split", "merged", "added", "removed")
 
-PAIR_MIN = 0.30  # one-to-one pairs below this similarity are not the same article
-ORDER_WEIGHT = 0.10  # the order prior's largest bonus: enough to break a tie, not to outvote the words
+PAIR_MIN = 0.25  # one-to-one pairs below this similarity are not the same article
+ORDER_WEIGHT = 0.1  # the order prior's largest bonus: enough to break a tie, not to outvote the words
+ORDER_SPAN = 20.0  # articles: how far from its expected place a counterpart still gets some of the bonus
+ANCHOR_MIN = 0.85  # a pair this similar, each the other's best, anchors the expected places
 PART_MIN = 0.7  # a left-over article stands inside a paired one at least this well: a split or merge part
 PART_MIN_CHARS = 12  # shorter texts ("本法自公布之日起施行。") are found inside anything: never a part
 
@@ -190,11 +193,44 @@ def _containment(part: sparse.csr_matrix, whole: sparse.csr_matrix) -> np.ndarra
     return np.asarray((part @ present.T).todense()) / totals[:, None]
 
 
-def _order_prior(n: int, m: int) -> np.ndarray:
-    """1 where two articles stand at the same relative place in their versions, falling to 0."""
-    p = (np.arange(n) + 0.5) / max(n, 1)
-    q = (np.arange(m) + 0.5) / max(m, 1)
-    return 1.0 - np.abs(p[:, None] - q[None, :])
+def _order_prior(similarity: np.ndarray) -> np.ndarray:
+    """1 where a new article stands where the old one is expected to be, falling to 0 ORDER_SPAN away.
+
+    Where it is expected comes from anchors: the pairs that are each other's best match and
+    nearly identical (``ANCHOR_MIN``), kept in increasing order on both sides (a longest
+    increasing run); between anchors the expected place is interpolated. A revision that inserts
+    fifteen articles shifts the rest by fifteen: a prior from the relative place in the whole
+    document would pull towards the wrong neighbour, a prior from the anchors does not.
+    """
+    n, m = similarity.shape
+    best_new = similarity.argmax(axis=1)
+    best_old = similarity.argmax(axis=0)
+    candidates = [(i, int(best_new[i])) for i in range(n) if similarity[i, best_new[i]] >= ANCHOR_MIN and best_old[best_new[i]] == i]
+    anchors = _increasing_run(candidates)
+    if len(anchors) >= 2:
+        expected = np.interp(np.arange(n), [i for i, _ in anchors], [j for _, j in anchors])
+    else:  # no anchors: the same relative place
+        expected = (np.arange(n) + 0.5) * m / max(n, 1) - 0.5
+    distance = np.abs(np.arange(m)[None, :] - expected[:, None])
+    return np.clip(1.0 - distance / ORDER_SPAN, 0.0, 1.0)
+
+
+def _increasing_run(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The longest run of (i, j) pairs increasing in both i and j (pairs come sorted by i)."""
+    if not pairs:
+        return []
+    length = [1] * len(pairs)
+    before = [-1] * len(pairs)
+    for k, (_, j) in enumerate(pairs):
+        for q in range(k):
+            if pairs[q][1] < j and length[q] + 1 > length[k]:
+                length[k], before[k] = length[q] + 1, q
+    k = max(range(len(pairs)), key=length.__getitem__)
+    run = []
+    while k >= 0:
+        run.append(pairs[k])
+        k = before[k]
+    return run[::-1]
 
 
 def align_units(old: list[Unit], new: list[Unit]) -> list[Group]:
@@ -203,7 +239,7 @@ def align_units(old: list[Unit], new: list[Unit]) -> list[Group]:
         return [Group("removed", [u]) for u in old] + [Group("added", [], [u]) for u in new]
     old_weights, new_weights = _weights(old, new)
     similarity = _cosine(old_weights, new_weights)
-    score = similarity + ORDER_WEIGHT * _order_prior(len(old), len(new))
+    score = similarity + ORDER_WEIGHT * _order_prior(similarity)
     score[similarity < PAIR_MIN] = 0.0
     rows, cols = linear_sum_assignment(score, maximize=True)
     partner_of_old: dict[int, int] = {}

@@ -113,7 +113,7 @@ GOLD = Path(__file__).parent / "gold" / "alignments"
 # is a full re-drafting: 2017 articles were cut into several 2023 articles by paragraph and
 # paraphrased (see the gold file's [reason]); a text aligner finds the pieces that keep their
 # words, not the paraphrased ones, so its recall stays below the target.
-FLOORS = {"立法法": (0.95, 0.95), "放假办法": (1.0, 1.0), "行政复议法": (0.95, 0.70)}
+FLOORS = {"立法法": (0.95, 0.95), "放假办法": (1.0, 1.0), "行政复议法": (0.95, 0.75)}
 
 
 def _gold(name: str) -> dict:
