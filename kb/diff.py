@@ -674,7 +674,7 @@ def _version_date(row: dict) -> str | None:
     return row.get("version_date") or row.get("issued")
 
 
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")  # 文号@2024-11-10: the version of that date
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")  # 文号@2024-11-10: the version in force that day
 
 
 def resolve_side(conn, spec: str, allow_files: bool = True) -> tuple[Side, str]:
@@ -682,7 +682,7 @@ def resolve_side(conn, spec: str, allow_files: bool = True) -> tuple[Side, str]:
 
     spec is a source file path (parsed now; only with ``allow_files``: the command line), a 文号
     or document id (its latest version), ``文号@N`` (version N), ``文号@YYYY-MM-DD`` (the version
-    of that date), or a clause id (``文号:path``, the clause and everything under it).
+    in force on that date), or a clause id (``文号:path``, the clause and everything under it).
 
     The web passes ``allow_files=False``: then nothing but the knowledge base is read, whatever
     the spec says (``secrets.env``, ``kb.db``, ``../x`` are looked up as ids, and not found).
@@ -704,11 +704,13 @@ def resolve_side(conn, spec: str, allow_files: bool = True) -> tuple[Side, str]:
         raise NotFoundError(f"{spec}: no document {doc_id!r} in the knowledge base (expected a 文号, 文号@N, a clause id or a file)")
     have = ", ".join(str(v["version"]) for v in versions)
     if version and _ISO_DATE.match(version):
-        dated = [v for v in versions if _version_date(v) == version]
-        if not dated:
+        from .versions import version_in_force
+
+        in_force = version_in_force(versions, version)
+        if in_force is None:
             have_dates = ", ".join(f"{v['version']} ({_version_date(v) or 'undated'})" for v in versions)
-            raise NotFoundError(f"{spec}: {doc_id} has no version dated {version} (versions: {have_dates})")
-        chosen = dated[-1]
+            raise NotFoundError(f"{spec}: no version of {doc_id} was in force on {version} (versions: {have_dates})")
+        chosen = in_force
     elif version:
         if not version.isdigit() or int(version) not in {v["version"] for v in versions}:
             raise NotFoundError(f"{spec}: {doc_id} has no version {version} (versions: {have})")

@@ -285,6 +285,8 @@ _TABLES: dict[str, tuple[dict[str, type], str | tuple[str, ...], list[tuple[str,
             "ordered_by": str,
             "changes": str,
             "parser_version": str,
+            "version_date": str,
+            "effective": str,
         },
         ("document_id", "version"),
         [("document_id", "documents", "id"), ("source_path", "sources", "path")],
@@ -1248,6 +1250,8 @@ def _insert_rows(db: sqlite_utils.Database, content: _Content, only: Changes | N
                 "ordered_by": v.ordered_by,
                 "changes": _json(v.changes or None),
                 "parser_version": v.document.parser_version,
+                "version_date": v.document.version_date,
+                "effective": v.document.effective,
             }
             for v in versions
         ),

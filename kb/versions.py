@@ -64,3 +64,35 @@ def assign_versions(documents: list[Document]) -> tuple[list[Document], list[Doc
             previous = doc
         latest.append(ordered[-1])
     return latest, versions
+
+
+# -- point in time ---------------------------------------------------------------------------
+
+
+def _in_force_from(row: dict) -> str | None:
+    """When a version took effect: its 施行 date, else its version date, else its signing date."""
+    return row.get("effective") or row.get("version_date") or row.get("issued")
+
+
+def version_in_force(versions: list[dict], as_of: str) -> dict | None:
+    """Of one document's ``document_versions`` rows, the one in force on ``as_of`` (ISO date).
+
+    That is the latest version (by version number, which follows the version dates) that had
+    taken effect on that day; None when the first version had not. A version with no date at
+    all is taken to be in force from the start: it cannot be placed, and hiding it would hide
+    the document.
+    """
+    chosen = None
+    for row in sorted(versions, key=lambda r: r["version"]):
+        start = _in_force_from(row)
+        if start is None or start <= as_of:
+            chosen = row
+    return chosen
+
+
+def version_as_of(conn, document_id: str, as_of: str) -> dict | None:
+    """The ``document_versions`` row of ``document_id`` in force on ``as_of``: what pages and
+    ``kb governs`` call to show a document as it stood on a date."""
+    cursor = conn.execute("select * from document_versions where document_id = ? order by version", (document_id,))
+    cols = [d[0] for d in cursor.description]
+    return version_in_force([dict(zip(cols, r)) for r in cursor.fetchall()], as_of)

@@ -309,5 +309,34 @@ async def test_web_unknown_version_is_404(statute_kb, datasette_for):
     _, doc_id = statute_kb
     response = await datasette_for.client.get("/-/kb/diff.json", params={"a": f"{doc_id}@9", "b": f"{doc_id}@2"})
     assert response.status_code == 404 and "has no version 9 (versions: 1, 2)" in response.json()["error"]
-    dated = await datasette_for.client.get("/-/kb/diff.json", params={"a": f"{doc_id}@2013-12-11", "b": f"{doc_id}@2"})
-    assert dated.status_code in (200, 404)  # version dates come from the statute parser (history lines)
+    before = await datasette_for.client.get("/-/kb/diff.json", params={"a": f"{doc_id}@1990-01-01", "b": f"{doc_id}@2"})
+    assert before.status_code == 404 and "no version of" in before.json()["error"] and "in force on 1990-01-01" in before.json()["error"]
+
+
+async def test_a_date_names_the_version_in_force(statute_kb, datasette_for):
+    _, doc_id = statute_kb
+    response = await datasette_for.client.get("/-/kb/diff.json", params={"a": f"{doc_id}@2020-06-01", "b": f"{doc_id}@2025-06-01"})
+    assert response.status_code == 200, response.text
+    data = response.json()
+    assert (data["a"]["version"], data["b"]["version"]) == (1, 2)
+    # the 2013 file's own history lines end at the 2007 revision: its version date is 2007-12-14
+    assert (data["a"]["version_date"], data["b"]["version_date"]) == ("2007-12-14", "2024-11-10")
+
+
+def test_version_as_of_picks_the_version_in_force(statute_kb):
+    import sqlite3
+
+    from kb.versions import version_as_of, version_in_force
+
+    db_path, doc_id = statute_kb
+    conn = sqlite3.connect(db_path)
+    try:
+        assert version_as_of(conn, doc_id, "2007-12-13") is None
+        assert version_as_of(conn, doc_id, "2007-12-14")["version"] == 1
+        assert version_as_of(conn, doc_id, "2024-11-09")["version"] == 1
+        assert version_as_of(conn, doc_id, "2030-01-01")["version"] == 2
+    finally:
+        conn.close()
+    # 施行 after publication: the earlier version stays in force until the later takes effect
+    rows = [{"version": 1, "version_date": "2013-12-11", "effective": None}, {"version": 2, "version_date": "2024-11-10", "effective": "2025-01-01"}]
+    assert version_in_force(rows, "2024-12-31")["version"] == 1 and version_in_force(rows, "2025-01-01")["version"] == 2
