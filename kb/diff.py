@@ -116,9 +116,15 @@ class DiffReport:
     articles: list[ArticleEntry] = field(default_factory=list)
     headings: list[dict] = field(default_factory=list)
     summary: dict = field(default_factory=dict)
+    # a provincial notice against a city's, through the knowledge base's links (``diff_through_links``)
+    linked: list[dict] = field(default_factory=list)  # city clause beside the provincial clause it stands on
+    inherited: list[Entry] = field(default_factory=list)  # provincial clauses the city did not restate
+    local: list[Entry] = field(default_factory=list)  # city clauses with no provincial counterpart
 
     @property
     def is_empty(self) -> bool:
+        if self.through_links:
+            return False
         if self.articles:
             return all(e.category == "unchanged" for e in self.articles) and all(h["status"] == "unchanged" for h in self.headings)
         return not (self.changed or self.added or self.removed or self.moved)
@@ -137,7 +143,15 @@ class DiffReport:
             data["summary"] = self.summary
             data["articles"] = [asdict(e) for e in self.articles]
             data["headings"] = self.headings
+        if self.linked or self.inherited or self.local:
+            data["linked"] = self.linked
+            data["inherited"] = [asdict(e) for e in self.inherited]
+            data["local"] = [asdict(e) for e in self.local]
         return data
+
+    @property
+    def through_links(self) -> bool:
+        return bool(self.linked or self.inherited or self.local)
 
 
 def _words(clause: Clause) -> str:
@@ -366,6 +380,11 @@ def header_rows(report: DiffReport) -> list[tuple[str, str, str]]:
 
 
 def summary_line(report: DiffReport) -> str:
+    if report.through_links:
+        return (
+            f"{len(report.linked)} city clauses linked to a provincial clause, "
+            f"{len(report.inherited)} provincial clauses not restated (inherited), {len(report.local)} local additions"
+        )
     if report.articles:
         s = report.summary
         counts = ", ".join(f"{n} {c}" for c, n in s["groups"].items() if n)
@@ -437,6 +456,26 @@ def _md_articles(report: DiffReport) -> list[str]:
     return lines
 
 
+def _md_links(report: DiffReport) -> list[str]:
+    lines: list[str] = []
+    if report.linked:
+        lines += ["", f"## City clauses and the provincial clauses they stand on ({len(report.linked)})"]
+        for r in report.linked:
+            lines += ["", f"### {r['provincial_path']} → {r['city_path']} ({r['relation']}, {r['score']:.2f})", ""]
+            if r.get("why"):
+                lines.append(f"- evidence: {r['why']}")
+            for n in r["numbers"]:
+                lines.append(f"- number: {n['old'] or '—'} → {n['new'] or '—'}")
+            lines += ["", f"> A: {r['provincial']}", ">", f"> B: {r['city']}"]
+    if report.inherited:
+        lines += ["", f"## Not restated (inherited) ({len(report.inherited)})", ""]
+        lines += [f"- **{e.path}** {e.old}" for e in report.inherited]
+    if report.local:
+        lines += ["", f"## Local additions ({len(report.local)})", ""]
+        lines += [f"- **{e.path}** {e.new}" for e in report.local]
+    return lines
+
+
 def to_markdown(report: DiffReport) -> str:
     a, b = report.a, report.b
     lines = [f"# Diff: {a['name']} → {b['name']}", ""]
@@ -445,6 +484,8 @@ def to_markdown(report: DiffReport) -> str:
     lines += ["", f"- {summary_line(report)}", ""]
     if report.articles:
         return "\n".join(lines + _md_articles(report)) + "\n"
+    if report.through_links:
+        return "\n".join(lines + _md_links(report)) + "\n"
     if report.changed:
         lines.append("## Changed")
         for e in report.changed:
@@ -524,6 +565,23 @@ def to_html(report: DiffReport) -> str:
         "</table>",
         f"<p>{e_(summary_line(report))}</p>",
     ]
+    if report.through_links:
+        if report.linked:
+            parts.append("<h2>City clauses and the provincial clauses they stand on</h2><table><tr><th>A</th><th>B</th></tr>")
+            for r in report.linked:
+                why = f"<div class='num'>{e_(r['relation'])} {r['score']:.2f}: {e_(r.get('why') or '')}</div>"
+                parts.append(
+                    f"<tr><td class='side'><div class='path'>{e_(r['provincial_path'])}</div>{side_html(r['provincial'], r['spans'], 'old')}</td>"
+                    f"<td class='side'><div class='path'>{e_(r['city_path'])}</div>{why}{side_html(r['city'], r['spans'], 'new')}</td></tr>"
+                )
+            parts.append("</table>")
+        for title, entries, key in (("Not restated (inherited)", report.inherited, "old"), ("Local additions", report.local, "new")):
+            if entries:
+                parts.append(f"<h2>{title}</h2><ul>")
+                parts += [f"<li><span class='path'>{e_(e.path)}</span> {e_(getattr(e, key) or '')}</li>" for e in entries]
+                parts.append("</ul>")
+        parts.append("</body></html>")
+        return "".join(parts)
     if report.articles:
         changed_headings = [h for h in report.headings if h["status"] != "unchanged"]
         if changed_headings:
@@ -598,6 +656,28 @@ def csv_rows(report: DiffReport) -> list[dict]:
             }
             for e in report.articles
         ]
+    if report.through_links:
+        out = []
+        for r in report.linked:
+            out.append(
+                {
+                    "category": f"linked ({r['relation']})",
+                    "old": r["provincial_path"],
+                    "new": r["city_path"],
+                    "old_place": "",
+                    "new_place": "",
+                    "notes": r.get("why") or "",
+                    "similarity": r["score"],
+                    "deleted": " | ".join(sp["text"] for sp in r["spans"] if sp["op"] == "delete"),
+                    "inserted": " | ".join(sp["text"] for sp in r["spans"] if sp["op"] == "insert"),
+                    "old_text": r["provincial"],
+                    "new_text": r["city"],
+                }
+            )
+        for category, entries in (("not restated (inherited)", report.inherited), ("local addition", report.local)):
+            for e in entries:
+                out.append(dict.fromkeys(CSV_COLUMNS, "") | {"category": category, "old": e.old_path or "", "new": e.new_path or "", "old_text": e.old or "", "new_text": e.new or ""})
+        return out
     rows = []
     for category, entries in (("changed", report.changed), ("added", report.added), ("removed", report.removed), ("moved", report.moved)):
         for e in entries:
@@ -739,6 +819,63 @@ def resolve_side(conn, spec: str, allow_files: bool = True) -> tuple[Side, str]:
     return Side(name, chosen["title"], [_clause_from_row(r) for r in rows], root, provenance), doc_id
 
 
+def _links_between(conn, provincial: list[Clause], city: list[Clause]) -> list[dict]:
+    """The knowledge base's links from the city's clauses to the provincial ones."""
+    if conn is None or not provincial or not city:
+        return []
+    city_ids = [c.id for c in city]
+    provincial_ids = {c.id for c in provincial}
+    rows: list[dict] = []
+    for k in range(0, len(city_ids), 500):  # SQLite's limit on parameters
+        chunk = city_ids[k : k + 500]
+        marks = ",".join("?" * len(chunk))
+        try:
+            rows += _query(
+                conn,
+                f"select source_clause_id, target_clause_id, relation, score, why from links where source_clause_id in ({marks})",
+                tuple(chunk),
+            )
+        except sqlite3.Error:
+            return []
+    return [r for r in rows if r["target_clause_id"] in provincial_ids]
+
+
+def diff_through_links(a: Side, b: Side, links: list[dict]) -> DiffReport:
+    """A provincial notice (A) against a city's (B) as the knowledge base links them.
+
+    A city clause linked to a provincial clause is shown beside it, with the link's relation,
+    score and evidence and a character diff; a provincial clause no city clause stands on is
+    "not restated (inherited)": the provincial rule applies in the city as it is; a city clause
+    linked to nothing in A is a "local addition". Nothing is "added" or "removed": the city's
+    notice is not a new version of the province's.
+    """
+    by_id_a = {c.id: c for c in a.clauses}
+    by_id_b = {c.id: c for c in b.clauses}
+    linked = []
+    for link in sorted(links, key=lambda r: (by_id_b[r["source_clause_id"]].position, -(r["score"] or 0))):
+        o, n = by_id_a[link["target_clause_id"]], by_id_b[link["source_clause_id"]]
+        linked.append(
+            {
+                "provincial_path": a.rel(o),
+                "city_path": b.rel(n),
+                "provincial_clause_id": o.id,
+                "city_clause_id": n.id,
+                "relation": link["relation"],
+                "score": link["score"],
+                "why": link["why"],
+                "provincial": _words(o),
+                "city": _words(n),
+                "spans": char_spans(_words(o), _words(n)),
+                "numbers": number_changes(o, n),
+            }
+        )
+    restated = {r["target_clause_id"] for r in links}
+    standing = {r["source_clause_id"] for r in links}
+    inherited = [Entry("inherited", a.rel(c), c.label, _words(c), None, old_path=a.rel(c), old_clause_id=c.id) for c in a.clauses if _words(c) and c.id not in restated]
+    local = [Entry("local", b.rel(c), c.label, None, _words(c), new_path=b.rel(c), new_clause_id=c.id) for c in b.clauses if _words(c) and c.id not in standing]
+    return DiffReport(_side_meta(a), _side_meta(b), [], [], [], [], 0, linked=linked, inherited=inherited, local=local)
+
+
 def diff_specs(conn, a: str, b: str, allow_files: bool = True) -> DiffReport:
     """Diff two operands named as on the command line (see ``resolve_side``)."""
     side_a, doc_a = resolve_side(conn, a, allow_files)
@@ -755,4 +892,8 @@ def diff_specs(conn, a: str, b: str, allow_files: bool = True) -> DiffReport:
         entry.spans = char_spans(o_words, n_words)
         entry.numbers = number_changes(o, n)
         return DiffReport(_side_meta(side_a), _side_meta(side_b), [entry], [], [], [], 0)
+    if cross:
+        links = _links_between(conn, side_a.clauses, side_b.clauses)
+        if links:
+            return diff_through_links(side_a, side_b, links)
     return diff_sides(side_a, side_b, cross=cross)

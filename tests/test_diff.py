@@ -340,3 +340,32 @@ def test_version_as_of_picks_the_version_in_force(statute_kb):
     # 施行 after publication: the earlier version stays in force until the later takes effect
     rows = [{"version": 1, "version_date": "2013-12-11", "effective": None}, {"version": 2, "version_date": "2024-11-10", "effective": "2025-01-01"}]
     assert version_in_force(rows, "2024-12-31")["version"] == 1 and version_in_force(rows, "2025-01-01")["version"] == 2
+
+
+# -- a provincial notice against a city's, through the knowledge base's links -------------------
+
+
+def test_province_against_city_goes_through_the_links(kb_db_path):
+    import sqlite3
+
+    from kb.diff import diff_specs
+
+    conn = sqlite3.connect(f"file:{kb_db_path}?mode=ro", uri=True)
+    try:
+        report = diff_specs(conn, "辽人社发〔2021〕7号", "抚人社发〔2021〕20号", allow_files=False)
+        links = conn.execute(
+            "select source_clause_id, target_clause_id from links where source_clause_id like '抚人社发〔2021〕20号:%' and target_clause_id like '辽人社发〔2021〕7号:%'"
+        ).fetchall()
+        with_text_7 = {r[0] for r in conn.execute("select id from clauses where document_id = '辽人社发〔2021〕7号' and (coalesce(text, '') != '' or coalesce(heading, '') != '')")}
+        with_text_20 = {r[0] for r in conn.execute("select id from clauses where document_id = '抚人社发〔2021〕20号' and (coalesce(text, '') != '' or coalesce(heading, '') != '')")}
+    finally:
+        conn.close()
+    assert report.through_links and not (report.added or report.removed or report.changed)
+    assert {(r["city_clause_id"], r["provincial_clause_id"]) for r in report.linked} == set(links)
+    one = next(r for r in report.linked if r["city_clause_id"] == "抚人社发〔2021〕20号:一")
+    assert one["provincial_clause_id"] == "辽人社发〔2021〕7号:一/（一）" and one["relation"] and one["why"]
+    # every provincial clause is either restated by a link or inherited; every city clause linked or local
+    assert {e.old_clause_id for e in report.inherited} == with_text_7 - {t for _, t in links}
+    assert {e.new_clause_id for e in report.local} == with_text_20 - {s for s, _ in links}
+    md = to_markdown(report)
+    assert "## Not restated (inherited)" in md and "## Local additions" in md and "## Added" not in md and "## Removed" not in md
