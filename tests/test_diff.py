@@ -369,3 +369,13 @@ def test_province_against_city_goes_through_the_links(kb_db_path):
     assert {e.new_clause_id for e in report.local} == with_text_20 - {s for s, _ in links}
     md = to_markdown(report)
     assert "## Not restated (inherited)" in md and "## Local additions" in md and "## Added" not in md and "## Removed" not in md
+
+
+async def test_web_province_against_city_page(kb_db_path):
+    from datasette.app import Datasette
+
+    ds = Datasette([str(kb_db_path)])
+    page = await ds.client.get("/-/kb/diff", params={"a": "辽人社发〔2021〕7号", "b": "抚人社发〔2021〕20号"})
+    assert page.status_code == 200
+    assert "Not restated (inherited)" in page.text and "Local additions" in page.text and "implements" in page.text
+    assert "<h2>Added</h2>" not in page.text and "<h2>Removed</h2>" not in page.text

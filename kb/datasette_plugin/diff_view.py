@@ -80,8 +80,18 @@ async def diff_view(datasette, request):
             content_type="text/csv; charset=utf-8",
             headers={"content-disposition": f"attachment; filename*=UTF-8''{filename}"},
         )
-    changed, articles = [], []
+    changed, articles, linked = [], [], []
     if report is not None:
+        for r in report.linked:
+            linked.append(
+                {
+                    "link": r,
+                    "old_html": Markup(kb_diff.side_html(r["provincial"], r["spans"], "old")),
+                    "new_html": Markup(kb_diff.side_html(r["city"], r["spans"], "new")),
+                    "provincial_url": clause_url(r["provincial_clause_id"]),
+                    "city_url": clause_url(r["city_clause_id"]),
+                }
+            )
         for e in report.changed:
             changed.append(
                 {
@@ -110,6 +120,7 @@ async def diff_view(datasette, request):
             "summary": kb_diff.summary_line(report) if report else "",
             "changed": changed,
             "articles": articles,
+            "linked": linked,
             "changed_headings": [h for h in report.headings if h["status"] != "unchanged"] if report else [],
             "error": error,
             "json_url": diff_url(a, b, ".json") if report else None,
