@@ -541,6 +541,105 @@ def resolve(conn, spec: str, decision: bool = False) -> tuple[list[Clause], str 
     return side.clauses, (decision_text_of(side.clauses) if decision else None), meta
 
 
+# -- at build time: a decision in the corpus makes a derived version ------------------------
+
+_PATH_KIND = (
+    (re.compile(rf"^第{_N}条$"), "article"),
+    (re.compile(rf"/第{_N}款$"), "paragraph"),
+    (re.compile(r"/（[^/]+）$"), "item"),
+)
+
+
+def _clause_kind_of_path(path: str) -> str:
+    return next((kind for pattern, kind in _PATH_KIND if pattern.search(path)), "point")
+
+
+def derived_versions(versions: list, problems: list | None = None) -> list:
+    """For each amendment decision among the versions, the version of the law it makes.
+
+    The decision is applied to the latest version of the law it amends (``Document.amends``,
+    matched by title or id) dated before it. The result joins that law's versions numbered after
+    the published ones, ``ordered_by = "derived: <decision id>"``: never the latest (the published
+    text is the law; a derived one is there to be checked against it and cited as what the
+    decision says), never chosen by ``as_of``. Its clauses carry the decision's source and sha256;
+    ``changes`` holds the version it was derived from, the operations that made each clause and
+    the operations that failed, which are also reported as ``problems`` (warnings).
+    """
+    from dataclasses import replace
+
+    from .model import clause_id
+    from .parse import Problem
+    from .versions import DocumentVersion
+
+    decisions = [v for v in versions if getattr(v.document, "genre", "") == "decision" and getattr(v.document, "amends", None)]
+    by_key: dict[str, list] = {}
+    for v in versions:
+        if getattr(v.document, "genre", "") == "decision":
+            continue
+        for key in {v.document.title, v.document_id}:
+            by_key.setdefault(compact(key or ""), []).append(v)
+    next_number = {v.document_id: v.version for v in versions}
+    for v in versions:
+        next_number[v.document_id] = max(next_number[v.document_id], v.version)
+    derived = []
+    for dv in decisions:
+        decision = dv.document
+        decision_path = decision.source.path if decision.source else dv.document_id
+        manifest_date = (decision.source.manifest or {}).get("date") if decision.source else None
+        date = str(manifest_date or getattr(decision, "version_date", None) or decision.issued or "")
+        for title in decision.amends:
+            candidates = sorted(by_key.get(compact(title), []), key=lambda v: v.version)
+            if not date:  # which version it amends cannot be told: not guessed
+                if problems is not None and candidates:
+                    problems.append(Problem(decision_path, None, f"amends 《{title}》 but carries no date: give it one in manifest.toml (date = …) to apply it", "warning"))
+                continue
+            earlier = [v for v in candidates if (getattr(v.document, "version_date", None) or v.document.issued or "") < date]
+            if not earlier:
+                if problems is not None:
+                    problems.append(Problem(decision_path, None, f"amends 《{title}》, but no earlier version of it is in the corpus: not applied", "warning"))
+                continue
+            base = earlier[-1]
+            result = apply(decision_text_of(decision.clauses), base.document.clauses)
+            doc_id = base.document_id
+            by_path: dict[str, Clause] = {}
+            clauses = []
+            for position, c in enumerate(result.clauses):
+                parent_path = c.path.rsplit("/", 1)[0] if "/" in c.path else None
+                parent = by_path.get(parent_path) if parent_path else None
+                clause = Clause(
+                    id=clause_id(doc_id, c.path),
+                    document_id=doc_id,
+                    path=c.path,
+                    label=c.label,
+                    kind=_clause_kind_of_path(c.path),
+                    heading=None,
+                    text=c.text,
+                    parent_id=parent.id if parent else None,
+                    position=position,
+                    depth=c.path.count("/") + 1,
+                    source_path=decision_path,
+                    source_sha256=decision.source.sha256 if decision.source else "",
+                )
+                by_path[c.path] = clause
+                clauses.append(clause)
+            document = replace(base.document, clauses=clauses, source=decision.source, citations=[])
+            if hasattr(document, "version_date"):
+                document.version_date = date or None
+            next_number[doc_id] += 1
+            document.version = next_number[doc_id]
+            changes = {
+                "derived_from": base.version,
+                "decision": dv.document_id,
+                "made_by": {c.path: c.made_by for c in result.clauses if c.made_by},
+                "failed": [asdict(f) for f in result.failed],
+                "notes": result.notes,
+            }
+            derived.append(DocumentVersion(doc_id, document.version, document, f"derived: {dv.document_id}", changes))
+            for f in result.failed if problems is not None else []:
+                problems.append(Problem(decision_path, None, f"item {f.item}: {f.reason} — not applied to 《{title}》", "warning"))
+    return derived
+
+
 # -- rendering -----------------------------------------------------------------------------
 
 

@@ -56,6 +56,7 @@ from .link import LinkState, complete_result, link
 from .model import LEVELS, Document, Evidence, LinkResult, Source
 from .parse import CorpusParse, Problem, corpus_files, parse_corpus
 from .timing import extract_time_limits
+from .amend import derived_versions
 from .versions import DocumentVersion, assign_versions
 
 __all__ = ["build", "publish", "BuildInfo", "BuildReport", "corpus_hash", "code_version"]
@@ -871,9 +872,12 @@ def publish(
     """
     if versions is None:
         documents, versions = assign_versions(parsed.documents)
+        versions += derived_versions(versions, parsed.problems)
     else:
         newest: dict[str, DocumentVersion] = {}
         for v in versions:
+            if v.ordered_by.startswith("derived"):
+                continue  # a version an amendment decision makes is never the latest
             if v.document_id not in newest or v.version > newest[v.document_id].version:
                 newest[v.document_id] = v
         documents = [v.document for v in newest.values()]
@@ -1373,6 +1377,7 @@ def build(
     try:
         parsed = parse_corpus(corpus, on_file=on_file, workers=workers, cache_dir=here / "parse", files=files)
         latest, versions = assign_versions(parsed.documents)
+        versions += derived_versions(versions, parsed.problems)  # amendment decisions applied: derived versions
         previous = None if full else cache.load_pickle(here / "link.pickle")
         linked = link(latest, workers=workers, previous=previous if isinstance(previous, LinkState) else None, code=code, complete=False)
         previous = None

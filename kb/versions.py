@@ -53,7 +53,7 @@ def assign_versions(documents: list[Document]) -> tuple[list[Document], list[Doc
             changes = {}
             if previous is not None:
                 report = diff_sides(Side("old", previous.title, previous.clauses), Side("new", doc.title, doc.clauses))
-                changes = {
+                changes = {"summary": report.summary} if report.articles else {
                     "changed": [e.path for e in report.changed],
                     "added": [e.path for e in report.added],
                     "removed": [e.path for e in report.removed],
@@ -78,12 +78,15 @@ def version_in_force(versions: list[dict], as_of: str) -> dict | None:
     """Of one document's ``document_versions`` rows, the one in force on ``as_of`` (ISO date).
 
     That is the latest version (by version number, which follows the version dates) that had
-    taken effect on that day; None when the first version had not. A version with no date at
+    taken effect on that day; None when the first version had not. Derived versions (an
+    amendment decision applied, ``kb.amend.derived_versions``) are never chosen. A version with no date at
     all is taken to be in force from the start: it cannot be placed, and hiding it would hide
     the document.
     """
     chosen = None
     for row in sorted(versions, key=lambda r: r["version"]):
+        if str(row.get("ordered_by") or "").startswith("derived"):
+            continue  # made by applying a decision: the published versions are the law
         start = _in_force_from(row)
         if start is None or start <= as_of:
             chosen = row

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 from pathlib import Path
@@ -208,6 +209,7 @@ def test_statute_reports_cite_both_sources_in_every_format(revisions):
 
 HOLIDAYS_2013 = "全国年节及纪念日放假办法(2013-12-11).md"
 HOLIDAYS_2024 = "全国年节及纪念日放假办法(2024-11-10).md"
+HOLIDAYS_DECISION = "国务院关于修改《全国年节及纪念日放假办法》的决定(2024-11-10).txt"
 
 
 @pytest.fixture(scope="module")
@@ -218,15 +220,17 @@ def statute_kb(tmp_path_factory):
     from kb.publish import build
 
     corpus = tmp_path_factory.mktemp("statutes")
-    for name in (HOLIDAYS_2013, HOLIDAYS_2024):
+    for name in (HOLIDAYS_2013, HOLIDAYS_2024, HOLIDAYS_DECISION):
         shutil.copy(REALWORLD / name, corpus / name)
     (corpus / "manifest.toml").write_text(
-        f'[files."{HOLIDAYS_2013}"]\ndate = 2013-12-11\n[files."{HOLIDAYS_2024}"]\ndate = 2024-11-10\n', encoding="utf-8"
+        f'[files."{HOLIDAYS_2013}"]\ndate = 2013-12-11\n[files."{HOLIDAYS_2024}"]\ndate = 2024-11-10\n'
+        f'[files."{HOLIDAYS_DECISION}"]\ndate = 2024-11-10\n',
+        encoding="utf-8",
     )
     db_path = tmp_path_factory.mktemp("db") / "kb.db"
     build(corpus, db_path)
     conn = sqlite3.connect(db_path)
-    (doc_id,) = conn.execute("select document_id from document_versions group by document_id having count(*) = 2").fetchone()
+    (doc_id,) = conn.execute("select document_id from document_versions where ordered_by not like 'derived%' group by document_id having count(*) = 2").fetchone()
     conn.close()
     return db_path, doc_id
 
@@ -308,7 +312,7 @@ async def test_web_bad_parameters_answer_with_a_message(datasette_for, query, st
 async def test_web_unknown_version_is_404(statute_kb, datasette_for):
     _, doc_id = statute_kb
     response = await datasette_for.client.get("/-/kb/diff.json", params={"a": f"{doc_id}@9", "b": f"{doc_id}@2"})
-    assert response.status_code == 404 and "has no version 9 (versions: 1, 2)" in response.json()["error"]
+    assert response.status_code == 404 and "has no version 9 (versions: 1, 2, 3)" in response.json()["error"]
     before = await datasette_for.client.get("/-/kb/diff.json", params={"a": f"{doc_id}@1990-01-01", "b": f"{doc_id}@2"})
     assert before.status_code == 404 and "no version of" in before.json()["error"] and "in force on 1990-01-01" in before.json()["error"]
 
@@ -379,3 +383,45 @@ async def test_web_province_against_city_page(kb_db_path):
     assert page.status_code == 200
     assert "Not restated (inherited)" in page.text and "Local additions" in page.text and "implements" in page.text
     assert "<h2>Added</h2>" not in page.text and "<h2>Removed</h2>" not in page.text
+
+
+def test_kb_amend_on_knowledge_base_ids(statute_kb):
+    from click.testing import CliRunner
+
+    from kb.cli import cli
+
+    db_path, doc_id = statute_kb
+    decision = "国务院关于修改《全国年节及纪念日放假办法》的决定"
+    result = CliRunner().invoke(cli, ["amend", decision, "--to", f"{doc_id}@1", "--against", f"{doc_id}@2", "--format", "json", "--db", str(db_path)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["failed"] == [] and [o["item"] for o in data["operations"]] == ["一", "一", "二", "此外"]
+    assert [u["path"] for u in data["unexplained"]] == ["第二条/（一）", "第二条/（七）", "第六条"]
+    assert data["document"]["version"] == 1 and data["against"]["version"] == 2 and len(data["decision"]["sha256"]) == 64
+
+
+def test_a_decision_in_the_corpus_makes_a_derived_version(statute_kb):
+    import sqlite3
+
+    from kb.diff import diff_specs
+
+    db_path, doc_id = statute_kb
+    conn = sqlite3.connect(db_path)
+    conn.row_factory = sqlite3.Row
+    try:
+        rows = {r["version"]: dict(r) for r in conn.execute("select * from document_versions where document_id = ?", (doc_id,))}
+        derived = rows[3]
+        assert derived["ordered_by"].startswith("derived: ") and derived["latest"] == 0 and rows[2]["latest"] == 1
+        assert derived["source_path"] == HOLIDAYS_DECISION and derived["source_sha256"] == hashlib.sha256((REALWORLD / HOLIDAYS_DECISION).read_bytes()).hexdigest()
+        changes = json.loads(derived["changes"])
+        assert changes["derived_from"] == 1 and changes["failed"] == []
+        assert changes["made_by"]["第七条"][0].startswith("二:") and changes["made_by"]["第二条/（二）"][0].startswith("一:")
+        # what the decision made differs from the published 2024 text only where it does not spell out
+        report = diff_specs(conn, f"{doc_id}@3", f"{doc_id}@2", allow_files=False)
+        differing = [(e.category, e.old_labels) for e in report.articles if e.category != "unchanged"]
+        assert differing == [("changed", ["第二条"]), ("changed", ["第六条"])]
+        from kb.versions import version_as_of
+
+        assert version_as_of(conn, doc_id, "2030-01-01")["version"] == 2  # a derived version is never in force
+    finally:
+        conn.close()
