@@ -51,7 +51,7 @@ _LABEL_KIND = re.compile(
     ^第[〇零一二三四五六七八九十百千两\d]+   # 第 and a numeral
     (?P<unit>[编章节条])$                     # the unit: 编 book, 章 chapter, 节 section, 条 article
     """,
-    re.X,
+    re.VERBOSE,
 )
 _UNIT_KIND = {"编": "book", "章": "chapter", "节": "section", "条": "article"}
 STRUCTURE_KINDS = ("book", "chapter", "section")

@@ -70,7 +70,7 @@ OPERATION = re.compile(
     |
     (?P<rewrite>(?:将)?{_ref("r_")}(?:修改|改)为[：:]?“(?P<r_text>[^”]+)”)    # rewrite an article, paragraph or item
     """,
-    re.X,
+    re.VERBOSE,
 )
 # Which prefix each alternative's reference groups carry.
 _PREFIX = {"replace": "w_", "delete_words": "dw_", "delete": "d_", "insert_paragraph": "ip_", "rewrite": "r_"}
@@ -82,7 +82,7 @@ _DECISION_ITEM = re.compile(
     (?P<label>{_N})               # the item's numeral: 一
     [、．.]                        # and its mark
     """,
-    re.X | re.M,
+    re.VERBOSE | re.MULTILINE,
 )
 
 # An item label at the start of a text (（二）春节…): dropped from quoted item texts.
@@ -90,13 +90,13 @@ _ITEM_LABEL = re.compile(
     rf"""
     ^[（(]{_N}[）)]               # （二） or (二)
     """,
-    re.X,
+    re.VERBOSE,
 )
 _ARTICLE_LABEL = re.compile(
     rf"""
     ^第{_N}条[ \u3000]*            # 第七条 and the space after it, at the start of a quoted article
     """,
-    re.X,
+    re.VERBOSE,
 )
 _CLOSING_PUNCT = "；;。，,："  # an item's closing mark belongs to the list: kept when a quote omits it
 
@@ -176,7 +176,7 @@ class Amendment:
     unexplained: list[dict] | None = None
 
     def to_dict(self) -> dict:
-        data = {
+        data: dict = {
             "decision": self.decision,
             "document": self.document,
             "operations": [asdict(o) for o in self.operations],
@@ -205,9 +205,9 @@ def decision_items(text: str) -> list[tuple[str, str]]:
         label = m.group("label")
         # the closing paragraphs ("此外，……", "本决定自……起施行") are no part of the last item
         if k + 1 == len(starts):
-            head, sep, rest = body.partition("\n\n")
+            head, _sep, rest = body.partition("\n\n")
             while rest and not (rest.lstrip().startswith(("此外", "另外")) or OPERATION.search(rest.split("\n\n")[0])):
-                more, sep, rest = rest.partition("\n\n")
+                more, _sep, rest = rest.partition("\n\n")
                 head += "\n\n" + more
             items.append((label, head.strip()))
             if rest.strip():
@@ -389,10 +389,11 @@ def apply(decision_text: str, clauses: list[Clause], decision_meta: dict | None 
                     it.made_by.append(op.cites)
             inserted.append((op.to or 0, article))
             continue
-        article = by_number.get(op.article) if op.article else None
-        if article is None or article.deleted:
-            fail(op, f"{_where(op)}: the earlier version has no such article" + (" (deleted by an earlier operation)" if article else ""))
+        found = by_number.get(op.article) if op.article else None
+        if found is None or found.deleted:
+            fail(op, f"{_where(op)}: the earlier version has no such article" + (" (deleted by an earlier operation)" if found else ""))
             continue
+        article = found
         if op.kind == "move":
             moved.append((op.to or 0, article))
             article.made_by.append(op.cites)
@@ -454,7 +455,9 @@ def apply(decision_text: str, clauses: list[Clause], decision_meta: dict | None 
         elif paragraph is not None:
             parts = [paragraph, *paragraph.items]
         else:
-            parts = [x for p in article.paragraphs for x in (p, *p.items)]
+            parts = []
+            for p in article.paragraphs:
+                parts += [p, *p.items]
         hits = [x for x in parts if (op.old or "") in x.text]
         if not hits:
             fail(op, f"{_where(op)}: “{op.old}” is not in the earlier version's text there")
@@ -635,8 +638,9 @@ def derived_versions(versions: list, problems: list | None = None) -> list:
                 "notes": result.notes,
             }
             derived.append(DocumentVersion(doc_id, document.version, document, f"derived: {dv.document_id}", changes))
-            for f in result.failed if problems is not None else []:
-                problems.append(Problem(decision_path, None, f"item {f.item}: {f.reason} — not applied to 《{title}》", "warning"))
+            for f in result.failed:
+                if problems is not None:
+                    problems.append(Problem(decision_path, None, f"item {f.item}: {f.reason} — not applied to 《{title}》", "warning"))
     return derived
 
 

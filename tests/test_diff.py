@@ -187,7 +187,7 @@ def test_headings_are_compared_as_headings_not_as_text(revisions):
 
 
 def test_statute_reports_cite_both_sources_in_every_format(revisions):
-    gold, old, new, report = revisions["放假办法"]
+    gold, _old, _new, report = revisions["放假办法"]
     md, page, data = to_markdown(report), to_html(report), json.loads(to_json(report))
     assert "（无标题）" not in md and "（无标题）" not in page
     assert gold["old"] in md and gold["new"] in md and "## Renumbered (words unchanged)" in md
@@ -425,3 +425,14 @@ def test_a_decision_in_the_corpus_makes_a_derived_version(statute_kb):
         assert version_as_of(conn, doc_id, "2030-01-01")["version"] == 2  # a derived version is never in force
     finally:
         conn.close()
+
+
+async def test_document_page_lists_versions_with_compare_links(statute_kb, datasette_for):
+    from urllib.parse import quote
+
+    _, doc_id = statute_kb
+    page = await datasette_for.client.get(f"/-/kb/document/{quote(doc_id, safe='')}")
+    assert page.status_code == 200
+    text = html.unescape(page.text)
+    assert "Versions (3)" in text and "compare with the previous version" in text and "derived: the amendment decision applied" in text
+    assert f"/-/kb/diff?a={quote(doc_id)}%401&b={quote(doc_id)}%402" in text.replace("%40", "%40")

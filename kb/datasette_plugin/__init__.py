@@ -44,7 +44,7 @@ from markupsafe import Markup, escape
 
 from .. import search as kb_search
 from ..errors import KbError
-from .diff_view import diff_view
+from .diff_view import diff_view, document_versions
 
 _dmp = diff_match_patch()
 _dmp.Diff_Timeout = 0.5
@@ -707,6 +707,7 @@ async def document_view(datasette, request):
             "attachments": attachments,
             "coverage": coverage,
             "source": source,
+            "versions": await document_versions(db, document_id),
             "database": db.name,
         },
     )

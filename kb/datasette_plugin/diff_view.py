@@ -26,7 +26,7 @@ _BAD_CHARS = re.compile(
     r"""
     [\x00-\x1f\x7f]   # C0 controls and DEL
     """,
-    re.X,
+    re.VERBOSE,
 )
 
 
@@ -92,21 +92,21 @@ async def diff_view(datasette, request):
                     "city_url": clause_url(r["city_clause_id"]),
                 }
             )
-        for e in report.changed:
+        for entry in report.changed:
             changed.append(
                 {
-                    "entry": e,
-                    "old_html": Markup(kb_diff.side_html(e.old or "", e.spans, "old")),
-                    "new_html": Markup(kb_diff.side_html(e.new or "", e.spans, "new")),
-                    "old_url": clause_url(e.old_clause_id) if e.old_clause_id else None,
-                    "new_url": clause_url(e.new_clause_id) if e.new_clause_id else None,
+                    "entry": entry,
+                    "old_html": Markup(kb_diff.side_html(entry.old or "", entry.spans, "old")),
+                    "new_html": Markup(kb_diff.side_html(entry.new or "", entry.spans, "new")),
+                    "old_url": clause_url(entry.old_clause_id) if entry.old_clause_id else None,
+                    "new_url": clause_url(entry.new_clause_id) if entry.new_clause_id else None,
                 }
             )
         for row in kb_diff.article_rows(report):
-            e = row["entry"]
+            group = row["entry"]
             row["old_html"], row["new_html"] = Markup(row["old_html"]), Markup(row["new_html"])
-            row["old_url"] = clause_url(e.old_clause_ids[0]) if e.old_clause_ids and e.old_clause_ids[0] else None
-            row["new_url"] = clause_url(e.new_clause_ids[0]) if e.new_clause_ids and e.new_clause_ids[0] else None
+            row["old_url"] = clause_url(group.old_clause_ids[0]) if group.old_clause_ids and group.old_clause_ids[0] else None
+            row["new_url"] = clause_url(group.new_clause_ids[0]) if group.new_clause_ids and group.new_clause_ids[0] else None
             articles.append(row)
     return await _render(
         datasette,
@@ -129,3 +129,30 @@ async def diff_view(datasette, request):
         },
         status=status,
     )
+
+
+async def document_versions(db, document_id: str) -> list[dict]:
+    """A document's versions for its page: date, source, derived or not, and the permalink that
+    compares each with the one before it (``diff_url``). Derived versions (an amendment decision
+    applied) are compared with the version they were derived from."""
+    import json
+
+    result = await db.execute("select * from document_versions where document_id = :id order by version", {"id": document_id})
+    rows = [dict(r) for r in result.rows]
+    previous = None
+    for row in rows:
+        derived = str(row.get("ordered_by") or "").startswith("derived")
+        row["derived"] = derived
+        base = None
+        if derived:
+            try:
+                base = (json.loads(row.get("changes") or "{}") or {}).get("derived_from")
+            except ValueError:
+                base = None
+        elif previous is not None:
+            base = previous
+        row["compare_url"] = diff_url(f"{document_id}@{base}", f"{document_id}@{row['version']}") if base else None
+        row["compare_with"] = base
+        if not derived:
+            previous = row["version"]
+    return rows
