@@ -279,3 +279,57 @@ def test_corpus_copies_are_byte_identical_and_sourced():
         assert "LawRefBook/Laws" in manifest[name]["retrieved_from"] and manifest[name]["note"]
         if shared.is_dir():
             assert (shared / name).read_bytes() == (REALWORLD / name).read_bytes(), name
+
+
+# -- the shapes official copies take that the LawRefBook files do not -----------------------------
+STATUTE_CASES = ROOT / "tests" / "data" / "statutes"
+
+
+def _case(name: str):
+    (doc,) = parse_file(STATUTE_CASES / name).documents
+    return doc
+
+
+def test_a_city_regulation_approved_by_its_province():
+    doc = _case("city-regulation.txt")  # history in one bracketed line: 通过, 批准, 公告…公布, 施行
+    assert (doc.id, doc.level, doc.jurisdiction, doc.province, doc.force) == ("郑州市城市供水节水条例", "city", "郑州市", "河南省", "地方性法规")
+    assert [(e.date, e.act) for e in doc.events] == [("2019-10-29", "通过"), ("2019-11-29", "批准"), ("2019-12-10", "公布"), ("2020-03-01", "施行")]
+    assert doc.issuers == ["郑州市人民代表大会常务委员会"]  # the maker, not the approving province
+    assert doc.events[1].body == "河南省人民代表大会常务委员会"
+    assert (doc.version_date, doc.effective) == ("2019-12-10", "2020-03-01")
+    assert doc.identifiers == ["郑州市人民代表大会常务委员会公告第5号"]
+
+
+def test_a_promulgation_order_above_the_title_a_contents_list_and_an_attachment():
+    doc = _case("state-council-order.txt")
+    assert (doc.title, doc.force, doc.identifiers) == ("人力资源市场暂行条例", "行政法规", ["国务院令第700号"])
+    assert [(e.date, e.act, e.body) for e in doc.events] == [
+        ("2018-05-02", "通过", "国务院"), ("2018-06-29", "公布", "国务院"), ("2018-10-01", "施行", None),
+    ]
+    assert [c.path for c in doc.clauses if c.kind == "chapter"] == ["第一章", "第二章", "第三章"]  # the contents list is not read as chapters
+    assert doc.clause("附件").heading == "人力资源服务许可证样式" and doc.clause("第四条").text == "本条例自2018年10月1日起施行。"
+    reasons = [d.reason for d in doc.source.discarded]
+    assert reasons == ["title", "promulgation-order", "table-of-contents"]
+
+
+def test_a_ministry_rule():
+    doc = _case("ministry-rule.txt")
+    assert (doc.force, doc.level, doc.issuers, doc.version_date, doc.effective) == (
+        "部门规章", "national", ["人力资源和社会保障部"], "2024-02-20", "2024-03-01",
+    )
+    assert doc.identifiers == ["人力资源和社会保障部令第53号"]
+
+
+def test_books_and_sub_books():
+    doc = _case("civil-code-books.txt")
+    assert (doc.genre, doc.force) == ("statute", "法律")
+    assert [c.path for c in doc.clauses if c.kind != "article"] == [
+        "第一编", "第一编/第一章", "第一编/第二章", "第一编/第二章/第一节", "第二编", "第二编/第一分编", "第二编/第一分编/第一章",
+    ]
+    assert doc.clause("第三条").parent_id == doc.clause("第二编/第一分编/第一章").id
+
+
+def test_bracketed_history_with_several_events():
+    doc = _case("bracketed-history.txt")
+    assert [(e.date, e.act) for e in doc.events] == [("2007-08-30", "通过"), ("2015-04-24", "修正")]
+    assert doc.issuers == ["全国人民代表大会常务委员会"] and doc.version_date == "2015-04-24"
