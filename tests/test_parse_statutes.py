@@ -333,3 +333,16 @@ def test_bracketed_history_with_several_events():
     doc = _case("bracketed-history.txt")
     assert [(e.date, e.act) for e in doc.events] == [("2007-08-30", "通过"), ("2015-04-24", "修正")]
     assert doc.issuers == ["全国人民代表大会常务委员会"] and doc.version_date == "2015-04-24"
+
+
+def test_a_version_note_in_the_title_is_not_part_of_the_id(tmp_path):
+    (tmp_path / "a.md").write_text("# 中华人民共和国公司法（2018年修正）\n\n第一条 为了规范公司的组织和行为，制定本法。\n", encoding="utf-8")
+    (tmp_path / "b.md").write_text("# 中华人民共和国公司法\n\n第一条 为了规范公司，制定本法。\n", encoding="utf-8")
+    (tmp_path / "c.md").write_text("# 某某管理办法（试行）\n\n第一条 为了规范，制定本办法。\n", encoding="utf-8")
+    result = parse_corpus(tmp_path, workers=1)
+    assert [(d.id, d.title, d.genre) for d in result.documents] == [
+        ("中华人民共和国公司法", "中华人民共和国公司法（2018年修正）", "statute"),
+        ("中华人民共和国公司法", "中华人民共和国公司法", "statute"),
+        ("某某管理办法（试行）", "某某管理办法（试行）", "statute"),  # 试行 names the document, not a version
+    ]
+    assert result.problems == []

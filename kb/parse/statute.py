@@ -24,10 +24,12 @@ from .document import _citations, assemble
 from .grammar import DATE_LINE_RE, DATE_RE, parse_date
 from .grammar_tree import DECISION, STATUTE, Node, build_tree
 from .history import effective_date, force_of, parse_history, version_event
+from .identity import title_key
 from .lines import Line
 from .tokens import ORDER_RE, Token, split_inline_items, tokenize
 
 GRAMMARS = {"statute": STATUTE, "decision": DECISION}
+
 
 # Path of a clause: which kinds carry their parent's path before their own label.
 _OWN_PATH = frozenset({"article", "preamble", "closing", "attachment"})  # 第十条 is cited alone
@@ -90,7 +92,7 @@ def read_statute(
         metadata_sources["jurisdiction"] = "manifest"
     level, jurisdiction, province = place or (None, None, None)
     doc_number = normalize_text(manifest["doc_number"]) if manifest.get("doc_number") else None
-    doc_id = document_id(doc_number, title or "", jurisdiction)
+    doc_id = document_id(doc_number, title_key(title or ""), jurisdiction)
     doc = Document(
         id=doc_id,
         doc_number=doc_number,
