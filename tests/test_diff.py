@@ -436,3 +436,24 @@ async def test_document_page_lists_versions_with_compare_links(statute_kb, datas
     text = html.unescape(page.text)
     assert "Versions (3)" in text and "compare with the previous version" in text and "derived: the amendment decision applied" in text
     assert f"/-/kb/diff?a={quote(doc_id)}%401&b={quote(doc_id)}%402" in text
+
+
+def test_a_repeated_text_goes_to_the_article_at_its_expected_place():
+    from kb.align import Unit, align_units
+
+    texts = {
+        "A": "为了规范示例活动，保障当事人的合法权益，制定本条例。",
+        "B": "县级以上人民政府应当加强对示例工作的领导，建立协调机制。",
+        "C": "主管部门应当自收到申请之日起二十日内作出决定，并书面告知申请人。",
+        "D": "违反本条例规定的，由主管部门责令改正，给予警告。",
+        "X": "本条例自公布之日起施行。有关规定与本条例不一致的，以本条例为准。",
+    }
+
+    def units(keys):
+        return [Unit(f"第{k + 1}条", f"第{k + 1}条", "", "", texts[key], index=k) for k, key in enumerate(keys)]
+
+    old, new = units("ABCXD"), units("XABCXD")  # the same words at the top of the new version and in its place
+    groups = align_units(old, new)
+    pairs = {(g.old[0].label, g.new[0].label) for g in groups if g.old and g.new}
+    assert ("第4条", "第5条") in pairs  # X stays between C and D, where the anchors put it
+    assert [g.new[0].label for g in groups if g.category == "added"] == ["第1条"]
