@@ -16,7 +16,9 @@ inserted; so the pairing is one global assignment:
    a pair below ``PAIR_MIN`` is no pair;
 4. then splits and merges: an article left over on one side whose text stands, largely whole,
    inside a paired article on the other side (at least ``PART_MIN`` of its weighted bigrams occur
-   there) joins that pair's group: one old and several new is a split, several old and one new a merge.
+   there) joins that pair's group: one old and several new is a split, several old and one new a merge;
+   a left-over new article that is close to one paragraph (or item) of a paired old article
+   (cosine at least ``PIECE_MIN``) is that paragraph split off into an article of its own.
 
 Each article ends in exactly one ``Group``; a group's category is one of ``CATEGORIES``. The
 structural headings (编/章/节) are compared on their own, as headings (``align_headings``).
@@ -43,6 +45,7 @@ ORDER_WEIGHT = 0.1  # the order prior's largest bonus: enough to break a tie, no
 ORDER_SPAN = 20.0  # articles: how far from its expected place a counterpart still gets some of the bonus
 ANCHOR_MIN = 0.85  # a pair this similar, each the other's best, anchors the expected places
 PART_MIN = 0.7  # a left-over article stands inside a paired one at least this well: a split or merge part
+PIECE_MIN = 0.6  # a left-over article this similar to one paragraph of a paired article: that paragraph split off
 PART_MIN_CHARS = 12  # shorter texts ("本法自公布之日起施行。") are found inside anything: never a part
 
 # The labels of the structural levels and of an article, as the statute parser prints them.
@@ -254,10 +257,19 @@ def align_units(old: list[Unit], new: list[Unit]) -> list[Group]:
     if left_new and partner_of_old:
         keys = list(partner_of_old)
         inside = _containment(new_weights[left_new], old_weights[keys])
+        # a paragraph of a paired old article that became an article of its own
+        pieces = [(k, line) for k, i in enumerate(keys) for line in old[i].text.split("\n") if len(compact(line)) >= PART_MIN_CHARS]
+        piece_units = [Unit("", "", "", "", line) for _, line in pieces]
+        piece_weights, left_weights = _weights(piece_units, [new[j] for j in left_new])
+        by_piece = _cosine(left_weights, piece_weights) if pieces else np.zeros((len(left_new), 0))
         for row, j in enumerate(left_new):
             best = int(np.argmax(inside[row]))
             if inside[row, best] >= PART_MIN and len(new[j].words) < len(old[keys[best]].words):
                 new_parts[keys[best]].append(j)
+            elif by_piece.shape[1]:
+                p = int(np.argmax(by_piece[row]))
+                if by_piece[row, p] >= PIECE_MIN:
+                    new_parts[keys[pieces[p][0]]].append(j)
     taken_new = {j for parts in new_parts.values() for j in parts}
     # merges: a left-over old article that stands inside the new article of a pair not already split
     left_old = [i for i in range(len(old)) if i not in partner_of_old and len(old[i].words) >= PART_MIN_CHARS]
