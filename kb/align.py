@@ -268,8 +268,9 @@ def align_units(old: list[Unit], new: list[Unit]) -> list[Group]:
                 new_parts[keys[best]].append(j)
             elif by_piece.shape[1]:
                 p = int(np.argmax(by_piece[row]))
-                if by_piece[row, p] >= PIECE_MIN:
-                    new_parts[keys[pieces[p][0]]].append(j)
+                owner = keys[pieces[p][0]]
+                if by_piece[row, p] >= PIECE_MIN and len(new[j].words) < len(old[owner].words):  # a part, not a copy
+                    new_parts[owner].append(j)
     taken_new = {j for parts in new_parts.values() for j in parts}
     # merges: a left-over old article that stands inside the new article of a pair not already split
     left_old = [i for i in range(len(old)) if i not in partner_of_old and len(old[i].words) >= PART_MIN_CHARS]
