@@ -346,3 +346,18 @@ def test_a_version_note_in_the_title_is_not_part_of_the_id(tmp_path):
         ("某某管理办法（试行）", "某某管理办法（试行）", "statute"),  # 试行 names the document, not a version
     ]
     assert result.problems == []
+
+
+def test_kb_parse_shows_a_statutes_history():
+    from click.testing import CliRunner
+
+    from kb.cli import cli
+
+    path = str(REALWORLD / "人力资源市场暂行条例(2018-06-29).md")
+    text = CliRunner().invoke(cli, ["parse", path])
+    assert text.exit_code == 0
+    assert "  force        行政法规\n" in text.output and "  history      2018-05-02 国务院 通过; 2018-06-29 国务院 公布; 2018-10-01 施行\n" in text.output
+    dumped = CliRunner().invoke(cli, ["parse", "--json", path])
+    assert dumped.exit_code == 0
+    (doc,) = json.loads(dumped.output)[0]["documents"]
+    assert doc["events"][1] == {"date": "2018-06-29", "body": "国务院", "act": "公布", "text": "2018年6月29日中华人民共和国国务院令第700号公布", "identifier": "国务院令第700号"}
