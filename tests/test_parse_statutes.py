@@ -244,6 +244,11 @@ def test_two_titles_claiming_one_id_is_a_problem_not_a_merge(tmp_path):
     assert [d.source.path for d in result.documents] == ["a.txt"]
     (problem,) = [p for p in result.problems if p.severity == "error"]
     assert problem.path == "b.txt" and "辽人社〔2022〕22号" in problem.message and "a.txt" in problem.message
+    db = tmp_path.parent / f"{tmp_path.name}.db"
+    build(tmp_path, db)  # the build goes on, publishes the first, and records the clash
+    conn = sqlite3.connect(db)
+    assert conn.execute("select id, source_path from documents where placeholder = 0").fetchall() == [("辽人社〔2022〕22号", "a.txt")]
+    assert conn.execute("select path, severity from problems where message like '%cannot share an id%'").fetchall() == [("b.txt", "error")]
 
 
 @pytest.fixture(scope="module")
