@@ -57,7 +57,7 @@ def read_statute(
         discarded.append(Discarded(line.start, line.end, "title", line.text))
         lines = lines[title_line + 1 :]
     if title:
-        metadata_sources["title"] = "text"
+        metadata_sources["title"] = "text" if title_line is not None else "page"
     elif manifest.get("title"):
         title, metadata_sources["title"] = normalize_text(str(manifest["title"])), "manifest"
     events, identifiers = _promulgation(head, discarded)
