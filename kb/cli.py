@@ -1,4 +1,4 @@
-"""Command line: ``kb build``, ``serve``, ``parse``, ``search``, ``governs``, ``diff``, ``provenance``, ``export``.
+"""Command line: ``kb build``, ``serve``, ``parse``, ``search``, ``governs``, ``diff``, ``amend``, ``provenance``, ``export``.
 
 Commands stay thin: options -> stage functions -> output. Library errors (``KbError``) and
 file-system errors print as ``Error: …`` and exit 1, never as a traceback.
@@ -254,6 +254,7 @@ def _document_dict(doc) -> dict:
     out["source_path"] = doc.source.path if doc.source else None
     out["clauses"] = [dataclasses.asdict(c) for c in doc.clauses]
     out["citations"] = [dataclasses.asdict(c) for c in doc.citations]
+    out["events"] = [dataclasses.asdict(e) for e in doc.events]
     return out
 
 
@@ -265,6 +266,12 @@ def _print_document(doc) -> None:
         ("issued", doc.issued),
         ("issuers", "、".join(doc.issuers)),
         ("kind", doc.kind),
+        ("force", doc.force),
+        ("version", doc.version_date if doc.genre != "notice" else None),
+        ("effective", doc.effective),
+        ("identifiers", "、".join(doc.identifiers)),
+        ("amends", "、".join(doc.amends)),
+        ("history", "; ".join(f"{e.date} {e.body or ''} {e.act}".replace("  ", " ") for e in doc.events)),
         ("implements", ", ".join(doc.implements)),
         ("attached to", doc.attached_to and f"{doc.attached_to} {doc.attachment_label or ''}".strip()),
         ("complete", "yes" if doc.complete else "no: " + "; ".join(doc.incomplete_reasons)),
@@ -412,15 +419,19 @@ def governs(topic, city, as_of, db_path, limit, as_json):
 @cli.command()
 @click.argument("a")
 @click.argument("b")
-@click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "json", "csv"]), default="md", show_default=True)
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report to a file")
 def diff(a, b, fmt, db_path, output):
-    """What changed from A to B: files, 文号 (latest version), 文号@N, or clause ids.
+    """What changed from A to B: files, 文号 or ids (latest version), 文号@N, 文号@DATE, or clause ids.
+
+    Two versions of a law are aligned article by article: each article is reported once, as
+    unchanged, renumbered, moved, changed, split, merged, added or removed.
 
     \b
     Example: kb diff 辽人社发〔2021〕7号@1 辽人社发〔2021〕7号@2 --format html -o diff.html
              kb diff 辽人社发〔2021〕7号 抚人社发〔2021〕20号:附件2
+             kb diff 立法法-2015.md 立法法-2023.md --format csv
     """
     from . import diff as diff_mod
 
@@ -436,6 +447,41 @@ def diff(a, b, fmt, db_path, output):
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text, nl=False)
+
+
+@cli.command()
+@click.argument("decision")
+@click.option("--to", "document", required=True, help="The earlier version: a file or a knowledge-base id (文号, id, id@N)")
+@click.option("--against", "published", help="The consolidated version as published, to check the result against")
+@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False))
+def amend(decision, document, published, fmt, db_path):
+    """Apply an amendment decision (修改决定) to the earlier version of a law.
+
+    Every article, paragraph and item of the result names the decision's operation that made it;
+    an operation that cannot be applied is listed with the decision's item number. With
+    --against, the differences from the published version that the decision does not spell out
+    are listed as "unexplained".
+
+    \b
+    Example: kb amend 决定.txt --to 放假办法-2013.md --against 放假办法-2024.md --format json
+    """
+    from . import amend as amend_mod
+
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) if Path(db_path).is_file() else None
+    try:
+        _, decision_text, decision_meta = amend_mod.resolve(conn, decision, decision=True)
+        clauses, _, document_meta = amend_mod.resolve(conn, document)
+        result = amend_mod.apply(decision_text or "", clauses, decision_meta, document_meta)
+        if published:
+            published_clauses, _, published_meta = amend_mod.resolve(conn, published)
+            result = amend_mod.compare(result, published_clauses, published_meta)
+    finally:
+        if conn is not None:
+            conn.close()
+    if not result.operations:
+        raise KbError(f"{decision}: no amendment operations found (expected items such as 一、将第二条修改为“…”)")
+    click.echo(amend_mod.RENDERERS[fmt](result), nl=False)
 
 
 @cli.command()

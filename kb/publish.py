@@ -63,6 +63,7 @@ from .link import LinkState, complete_result, link
 from .model import LEVELS, Document, Evidence, LinkResult, Source
 from .parse import CorpusParse, CorpusWalk, Problem, parse_corpus, walk_corpus
 from .timing import extract_time_limits
+from .amend import derived_versions
 from .versions import DocumentVersion, assign_versions
 
 __all__ = ["build", "publish", "BuildInfo", "BuildReport", "corpus_hash", "code_version"]
@@ -293,6 +294,8 @@ _TABLES: dict[str, tuple[dict[str, type], str | tuple[str, ...], list[tuple[str,
             "ordered_by": str,
             "changes": str,
             "parser_version": str,
+            "version_date": str,
+            "effective": str,
         },
         ("document_id", "version"),
         [("document_id", "documents", "id"), ("source_path", "sources", "path")],
@@ -884,9 +887,12 @@ def publish(
     """
     if versions is None:
         documents, versions = assign_versions(parsed.documents)
+        versions += derived_versions(versions, parsed.problems)
     else:
         newest: dict[str, DocumentVersion] = {}
         for v in versions:
+            if v.ordered_by.startswith("derived"):
+                continue  # a version an amendment decision makes is never the latest
             if v.document_id not in newest or v.version > newest[v.document_id].version:
                 newest[v.document_id] = v
         documents = [v.document for v in newest.values()]
@@ -1269,6 +1275,8 @@ def _insert_rows(db: sqlite_utils.Database, content: _Content, only: Changes | N
                 "ordered_by": v.ordered_by,
                 "changes": _json(v.changes or None),
                 "parser_version": v.document.parser_version,
+                "version_date": v.document.version_date,
+                "effective": v.document.effective,
             }
             for v in versions
         ),
@@ -1401,6 +1409,7 @@ def _build_locked(
     try:
         parsed = parse_corpus(corpus, on_file=on_file, workers=workers, cache_dir=here / "parse", files=walk)
         latest, versions = assign_versions(parsed.documents)
+        versions += derived_versions(versions, parsed.problems)  # amendment decisions applied: derived versions
         previous = None if full else cache.load_pickle(here / "link.pickle")
         linked = link(latest, workers=workers, previous=previous if isinstance(previous, LinkState) else None, code=code, complete=False)
         previous = None

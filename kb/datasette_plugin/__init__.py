@@ -7,7 +7,7 @@
   sources and city descendants with relation, score, evidence and a character diff;
 - ``/-/kb/document/<document id>``: metadata, completeness, clause tree, citations, lineage;
 - ``/-/kb/governs?topic=…&city=…&as_of=…`` (and ``.json``): which clause governs a topic in a city;
-- ``/-/kb/diff?a=…&b=…``: what changed between versions, notices or clauses (``kb.diff``);
+- ``/-/kb/diff?a=…&b=…`` (and ``.json``, ``.csv``): what changed between versions, notices or clauses (``diff_view``);
 - Datasette's own search box on the ``clauses`` table, from the same bigram index.
 
 Ids carry Chinese, 〔〕, ':' and '/': the routes take everything after the prefix, and accept
@@ -59,6 +59,7 @@ from .pages import (
     source_html,
 )
 from .swap import asgi_wrapper  # noqa: F401 - a hook: a database replaced by kb build is reopened whole
+from .diff_view import diff_view, document_versions
 
 _dmp = diff_match_patch()
 _dmp.Diff_Timeout = 0.5
@@ -149,7 +150,7 @@ def register_routes():
         (r"^/-/kb/document/(?P<id>.+?)(?P<format>\.json)?$", _cached(document_view)),
         (r"^/-/kb/source/(?P<id>.+?)(?P<format>\.json)?$", _cached(source_view)),
         (r"^/-/kb/governs(?P<format>\.json)?$", _cached(governs_view)),
-        (r"^/-/kb/diff$", _cached(diff_view)),
+        (r"^/-/kb/diff(?P<format>\.json|\.csv)?$", _cached(diff_view)),
     ]
 
 
@@ -1234,12 +1235,12 @@ async def document_view(datasette, request):
             "incoming": incoming,
             "attachments": attachments,
             "coverage": coverage,
-            "versions": versions,
             "source": source,
             "manifest": manifest or {},
             "citation": citation_gbt7714(document, manifest) if not document["placeholder"] else None,
             "source_link": source_url(document["source_path"]) + "?" + urlencode({"document": document_id}) if source else None,
             "governs_url": "/-/kb/governs?" + urlencode({"city": document["jurisdiction"] or ""}),
+            "versions": await document_versions(db, document_id),
             "database": db.name,
             "json_url": document_url(document_id) + ".json",
             "as_of_meaning": _as_of_arg(request).describe(),
@@ -1364,43 +1365,5 @@ async def governs_view(datasette, request):
             "cities": cities + [c for c in places.city_names("辽宁省") if c not in cities],
             "json_url": datasette.urls.path("/-/kb/governs.json?" + urlencode(query)),
         },
-        status=400 if error else 200,
-    )
-
-
-async def diff_view(datasette, request):
-    from .. import diff as kb_diff
-
-    _request_lang(request)  # a bad lang is refused here too
-
-    db = await _database(datasette)
-    a = (request.args.get("a") or "").strip()
-    b = (request.args.get("b") or "").strip()
-    report, error = None, None
-    if a and b:
-        if any(x.startswith(("/", ".")) or "/" in x.split(":")[0] for x in (a, b)):
-            error = "a and b name documents (文号, 文号@N) or clause ids, not files"
-        else:
-            try:
-                report = await db.execute_fn(lambda conn: kb_diff.diff_specs(conn, a, b))
-            except KbError as e:
-                error = str(e)
-    entries = []
-    if report is not None:
-        for e in report.changed:
-            entries.append(
-                {
-                    "entry": e,
-                    "old_html": Markup(kb_diff.side_html(e.old or "", e.spans, "old")),
-                    "new_html": Markup(kb_diff.side_html(e.new or "", e.spans, "new")),
-                    "old_url": clause_url(e.old_clause_id) if e.old_clause_id else None,
-                    "new_url": clause_url(e.new_clause_id) if e.new_clause_id else None,
-                }
-            )
-    return await _render(
-        datasette,
-        request,
-        "kb_diff.html",
-        {"a": a, "b": b, "report": report, "changed": entries, "error": error},
         status=400 if error else 200,
     )

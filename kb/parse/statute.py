@@ -24,10 +24,12 @@ from .document import _citations, assemble
 from .grammar import DATE_LINE_RE, DATE_RE, parse_date
 from .grammar_tree import DECISION, STATUTE, Node, build_tree
 from .history import effective_date, force_of, parse_history, version_event
+from .identity import title_key
 from .lines import Line
 from .tokens import ORDER_RE, Token, split_inline_items, tokenize
 
 GRAMMARS = {"statute": STATUTE, "decision": DECISION}
+
 
 # Path of a clause: which kinds carry their parent's path before their own label.
 _OWN_PATH = frozenset({"article", "preamble", "closing", "attachment"})  # 第十条 is cited alone
@@ -55,7 +57,7 @@ def read_statute(
         discarded.append(Discarded(line.start, line.end, "title", line.text))
         lines = lines[title_line + 1 :]
     if title:
-        metadata_sources["title"] = "text"
+        metadata_sources["title"] = "text" if title_line is not None else "page"
     elif manifest.get("title"):
         title, metadata_sources["title"] = normalize_text(str(manifest["title"])), "manifest"
     events, identifiers = _promulgation(head, discarded)
@@ -67,7 +69,10 @@ def read_statute(
     end = tokens[-1].end if tokens else start
 
     event = version_event(events)
-    issuer = event.body if event and event.body else next((e.body for e in reversed(events) if e.body), None)
+    # Who made it: the body of the version's event, but a city's regulation is made by the city's
+    # congress and only 批准 by the province's: the approval does not make the province its maker.
+    maker = event if event and event.act != "批准" else next((e for e in reversed(events) if e.act == "通过" and e.body), event)
+    issuer = maker.body if maker and maker.body else next((e.body for e in reversed(events) if e.body), None)
     if issuer is None and genre == "decision" and title and "关于" in title:
         issuer = title.split("关于")[0] or None  # 国务院关于修改《…》的决定
     issuers = [issuer] if issuer else []
@@ -78,6 +83,8 @@ def read_statute(
     version_date = event.date if event else None
     if version_date:
         metadata_sources["version_date"] = "text"
+    elif meta.get("published"):  # the page's own date (an HTML page's date meta)
+        version_date, metadata_sources["version_date"] = str(meta["published"]), "page"
     elif manifest.get("issued") or manifest.get("date"):
         version_date, metadata_sources["version_date"] = str(manifest.get("issued") or manifest.get("date")), "manifest"
     place = _place(title, issuers)
@@ -87,7 +94,7 @@ def read_statute(
         metadata_sources["jurisdiction"] = "manifest"
     level, jurisdiction, province = place or (None, None, None)
     doc_number = normalize_text(manifest["doc_number"]) if manifest.get("doc_number") else None
-    doc_id = document_id(doc_number, title or "", jurisdiction)
+    doc_id = document_id(doc_number, title_key(title or ""), jurisdiction)
     doc = Document(
         id=doc_id,
         doc_number=doc_number,
@@ -129,7 +136,7 @@ def read_statute(
 _ORDER_PASSED_RE = re.compile(
     rf"""
     (?P<date>{DATE_RE.pattern})                      # 2018年5月2日
-    (?P<meeting>[^，。]*?会议)                        # 国务院第7次常务会议
+    (?P<meeting>[^，。]*?(?:会议|部务会|委务会|局务会|署务会))   # 国务院第7次常务会议, 人力资源社会保障部第5次部务会
     (?:审议)?通过                                     # 通过
     """,
     re.VERBOSE,
@@ -142,10 +149,11 @@ def _promulgation(head: list[Line], discarded: list[Discarded]) -> tuple[list[Ev
     if not head:
         return [], []
     text = normalize_text("".join(line.text for line in head)).replace(" ", "")
-    discarded.append(Discarded(head[0].start, head[-1].end, "promulgation-order", text))
     order = ORDER_RE.search(text)
+    reason = "promulgation-order" if order else "before-title"  # a page's breadcrumbs, say
+    discarded.append(Discarded(head[0].start, head[-1].end, reason, text))
     identifier = order["order"] if order else None
-    issuer = identifier.split("令")[0] if identifier else None
+    issuer = re.split("令|公告", identifier)[0] if identifier else None
     issuer = "中华人民共和国主席" if issuer == "主席" else issuer
     events: list[Event] = []
     if m := _ORDER_PASSED_RE.search(text):
@@ -201,7 +209,7 @@ def _contents(tokens: list[Token], at: int, discarded: list[Discarded]) -> int:
         token = tokens[k]
         if token.kind == "article":
             break
-        if token.label and token.kind in ("book", "chapter", "section"):
+        if token.label and token.kind in ("book", "subbook", "chapter", "section"):
             if first is None:
                 first = token.label
             elif token.label == first:
