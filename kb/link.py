@@ -49,6 +49,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import LCSseq
 
 from . import params as params_mod
+from . import relations as rel
 from .cache import collector_paused
 from .chardiff import char_spans
 from .model import (
@@ -65,6 +66,9 @@ from .model import (
 from .text import compact
 
 LINK_THRESHOLD = 0.6  # below this a city clause stays unlinked
+STATUTE_LINK_THRESHOLD = 0.5  # statute paraphrase scores lower than a notice's restatement (calibrated on tests/gold/links)
+MAX_TARGETS = 3  # a clause restating several higher clauses links to each, best first
+ALIGN_THRESHOLD = 0.6  # a 款 or 项 restating one of the 款 and 项 of the article its article stands on
 SUCCEEDS_THRESHOLD = 0.55  # sentence score; unrelated provincial clauses of the seeds stay below 0.47
 SIBLING_THRESHOLD = 0.6  # a clause restating a linked clause of its own notice
 IMPLEMENTED_BONUS = 0.05
@@ -350,6 +354,8 @@ class ClauseIndex:
     scopes: dict[str, int] = field(default_factory=dict)  # _scope_key -> code ("": the nation, or no province)
     jurisdiction: np.ndarray | None = None  # per entry: code of (level, jurisdiction)
     jurisdictions: dict[tuple, int] = field(default_factory=dict)
+    level_rank: np.ndarray | None = None  # per entry: relations.tier's level (national 3 … county 0)
+    force_rank: np.ndarray | None = None  # per entry: relations.tier's force (0 unknown)
     _by_range: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)  # counts_in's cache
     _marked: np.ndarray | None = field(default=None, repr=False)  # counts_in's scratch: one flag per gram, all False between calls
     blocks: list[tuple[int, int]] = field(default_factory=list)  # [lo, hi) of each scope's entries, when each is contiguous
@@ -379,6 +385,8 @@ class ClauseIndex:
         for e in self.entries:
             self.jurisdictions.setdefault((e.doc.level, e.doc.jurisdiction), len(self.jurisdictions))
         self.jurisdiction = np.array([self.jurisdictions[(e.doc.level, e.doc.jurisdiction)] for e in self.entries], dtype=np.int32)
+        tiers = np.array([rel.tier(e.doc) for e in self.entries], dtype=np.int32).reshape(-1, 2)
+        self.level_rank, self.force_rank = tiers[:, 0].copy(), tiers[:, 1].copy()
         self.blocks = _runs(self.scope)
         if len(self.blocks) > 1:
             # Postings are sorted by (gram, entry): where each block starts in each gram's
@@ -391,10 +399,17 @@ class ClauseIndex:
         return self
 
     def allowed_for_city(self, doc: Document) -> np.ndarray:
-        """Entries a city notice may stand on: its province (or the nation), issued on or before it."""
-        mask = np.ones(len(self.entries), dtype=bool)
-        if doc.province:
-            mask &= (self.scope == 0) | (self.scope == self.scopes.get(doc.province, -1))
+        """Entries a document may stand on (``relations.stands_above``, vectorised): a level above
+        in its own chain (its province, or the nation; a city without a known province: any
+        province), or its own jurisdiction at a higher force; issued on or before it."""
+        level, force = rel.tier(doc)
+        above = self.level_rank > level
+        if doc.province or level >= rel.LEVEL_RANK["province"]:
+            above &= (self.level_rank == rel.LEVEL_RANK["national"]) | (self.scope == self.scopes.get(doc.province or "", -1))
+        if force > 0:
+            same = self.jurisdiction == self.jurisdictions.get((doc.level, doc.jurisdiction), -1)
+            above |= same & (self.force_rank > force)
+        mask = above
         if doc.issued:
             mask &= self.issued <= _ordinal(doc.issued)
         self._exclude_own(mask, doc)
@@ -606,8 +621,21 @@ def _entry(clause: Clause, doc: Document) -> _Entry:
     return entry
 
 
+_BOILERPLATE: frozenset[str] = frozenset()  # sentence keys learnt from this run's corpus (relations.learn_boilerplate)
+
+
+def _lineage_text(clause: Clause) -> str:
+    """The clause's text without its boilerplate sentences: what lineage is judged on."""
+    return rel.strip_boilerplate(clause.text or "", _BOILERPLATE)[0]
+
+
+def _indexable(clause: Clause) -> bool:
+    """A clause others may stand on: linkable, and more than boilerplate."""
+    return _linkable(clause) and (bool(clause.heading) or bool(_lineage_text(clause).strip()))
+
+
 def _make_entry(clause: Clause, doc: Document) -> _Entry:
-    local_text, applied = localise(clause.text)
+    local_text, applied = localise(_lineage_text(clause))
     local_heading, applied_h = _localise_heading(clause.heading or "")
     return _Entry(clause, doc, local_heading + local_text, local_text, local_heading, applied + applied_h)
 
@@ -722,64 +750,86 @@ def classify(
     city_params: list[Parameter],
     prov_params: list[Parameter],
     provincial_text: str,
+    level: str = "下级",
 ) -> tuple[str, dict]:
-    """Relation of a city clause to the provincial clause it restates, and the evidence."""
+    """Relation of a lower clause to the higher clause it restates, and the evidence.
+
+    The rules are ``kb.relations``': ``overrides`` only when a parameter of the same subject
+    lies outside the higher bound, or an obligation is contradicted; ``implements`` when the
+    lower text fills a delegation, keeps within the bounds or restates; ``extends`` when it
+    adds provisions of its own. Every reason is given in English (``why``) and in Chinese
+    (``why_zh``), naming both parameters. ``level``: how the lower text names itself (本市).
+    """
     changes = params_mod.compare_parameters(prov_params, city_params)
+    findings = rel.parameter_findings(prov_params, prov.clause.text, city_params, city.clause.text, level)
     diff = char_diff(prov.clause.text, city.clause.text)
     # Novelty and deletions are judged on localised words (我市 is not an addition).
     inserted = [localise(d["text"])[0] for d in diff if d["op"] == "insert"]
     deleted = [localise(d["text"])[0] for d in diff if d["op"] == "delete"]
     novel = [n for n in (_novel(t, provincial_text) for t in inserted) if n]
     novel_chars = sum(len(n) for n in novel)
-    delegation = list(dict.fromkeys(m.group(0) for m in DELEGATION_RE.finditer(prov.clause.text)))
+    delegation = rel.delegations(prov.clause.text)
     deleted_any = deleted + [compact(d["text"]) for d in diff if d["op"] == "delete"]
     delegation_filled = [d for d in delegation if any(_shares_trigram(d, x) for x in deleted_any if len(x) >= 3)]
     local_refs = [r for t in inserted for r in _LOCAL_REF_RE.findall(t) if r not in prov.clause.text]
-    out_of_bound = [c for c in changes if c.get("provincial") and c.get("city") and c.get("within_bound") is False]
-    own_deadlines = [
-        c for c in changes if c.get("provincial") and c.get("city") and c.get("kind") in ("days", "workdays", "deadline") and c.get("within_bound")
-    ]
-    new_numbers = [c for c in changes if not c.get("provincial") and c.get("city")]
-    negation_flip = [t for t in inserted + deleted if _NEGATION.search(t)]
+    out_of_bound = [f for f in findings if f.within is False]
+    within = [f for f in findings if f.within]
+    own_deadlines = [f for f in within if f.dimension in ("days", "workdays") and f.lower.value != f.higher.value]
+    new_numbers = [c for c in changes if not c.get("provincial") and c.get("city") and c.get("unit") != "date"]
+    contradicted = rel.contradictions(prov.clause.text, city.clause.text)
     why: list[str] = []
+    why_zh: list[str] = []
     if out_of_bound:
         relation = "overrides"
-        for c in out_of_bound:
-            why.append(f"{c.get('what') or c.get('kind')}: province {c['provincial']}, city {c['city']} — outside the provincial bound")
-    elif negation_flip and not delegation_filled:
+        why += [f.why for f in out_of_bound]
+        why_zh += [f.why_zh for f in out_of_bound]
+    elif contradicted:
         relation = "overrides"
-        why.append("a condition is reversed: " + "、".join(negation_flip[:3]))
+        why.append("an obligation is contradicted: " + "；".join(contradicted))
+        why_zh.append("与上级义务性规定相反：" + "；".join(contradicted))
     elif delegation_filled:
         relation = "implements"
-        why.append(f"fills a discretion the province delegated ({'；'.join(delegation_filled)})")
-        within = [c for c in changes if c.get("provincial") and c.get("city")]
+        why.append(f"fills a discretion the higher text delegated ({'；'.join(delegation_filled)})")
+        why_zh.append(f"落实上级授权（{'；'.join(delegation_filled)}）")
         if within:
-            why.append("numbers within the provincial bound: " + "；".join(f"{c['provincial']} → {c['city']}" for c in within))
+            why.append("numbers within the higher bound: " + "；".join(f"{f.higher.text} → {f.lower.text}" for f in within))
+            why_zh += [f.why_zh for f in within]
     elif novel_chars >= NOVEL_CHARS_FOR_EXTENDS or local_refs or own_deadlines or (new_numbers and novel_chars >= 4):
         relation = "extends"
         if own_deadlines:
-            why.append("a deadline of its own: " + "；".join(f"{c['provincial']} → {c['city']}" for c in own_deadlines))
+            why.append("a deadline of its own: " + "；".join(f"{f.higher.text} → {f.lower.text}" for f in own_deadlines))
+            why_zh.append("自定期限：" + "；".join(f"上级「{f.higher.text}」，{level}「{f.lower.text}」" for f in own_deadlines))
         if local_refs:
             why.append("references to local notices: " + "、".join(local_refs[:4]))
+            why_zh.append("引用本地文件：" + "、".join(local_refs[:4]))
         if new_numbers:
-            why.append("numbers the province did not set: " + "、".join(c["city"] for c in new_numbers))
+            why.append("numbers the higher text did not set: " + "、".join(c["city"] for c in new_numbers))
+            why_zh.append("上级未规定的数值：" + "、".join(c["city"] for c in new_numbers))
         if novel_chars >= NOVEL_CHARS_FOR_EXTENDS:
-            why.append(f"{novel_chars} characters of provisions found nowhere in the provincial notice: " + "…".join(novel[:3])[:120])
+            why.append(f"{novel_chars} characters of provisions found nowhere in the higher text: " + "…".join(novel[:3])[:120])
+            why_zh.append(f"增加上级文件没有的规定（{novel_chars}字）：" + "…".join(novel[:3])[:120])
     else:
         relation = "implements"
-        within = [c for c in changes if c.get("provincial") and c.get("city")]
         if within:
-            why.append("exercises the provincial bound: " + "；".join(f"{c['provincial']} → {c['city']}" for c in within))
+            why.append("exercises the higher bound: " + "；".join(f"{f.higher.text} → {f.lower.text}" for f in within))
+            why_zh += [f.why_zh for f in within]
         else:
-            why.append("restates the provincial rule" + (" with localisation" if city.localisation or prov.localisation else ""))
+            why.append("restates the higher rule" + (" with localisation" if city.localisation or prov.localisation else ""))
+            why_zh.append("重申上级规定" + ("（地名、机关名本地化）" if city.localisation or prov.localisation else ""))
     evidence = {
         "localisation": {"city": city.localisation, "provincial": prov.localisation},
         "diff": diff,
         "parameter_changes": changes,
+        "parameters_compared": [
+            {"higher": f.higher.text, "lower": f.lower.text, "dimension": f.dimension, "within_bound": f.within, "why_zh": f.why_zh}
+            for f in findings
+        ],
         "novel": novel,
         "delegation": delegation,
         "local_references": local_refs,
+        "contradictions": contradicted,
         "why": "; ".join(why),
+        "why_zh": "；".join(why_zh),
     }
     return relation, evidence
 
@@ -841,6 +891,8 @@ class _Run:
     params: dict[str, list[Parameter]] = field(default_factory=dict)  # clause id -> parameters (a cache)
     exhaustive: bool = False  # score every allowed entry, not the index's candidates (link's brute force)
     params_by_text: dict[str, list[Parameter]] = field(default_factory=dict)  # text -> parameters of its first clause
+    by_title: dict[str, Document] = field(default_factory=dict)  # relations.title_key(title) -> document (explicit references)
+    by_number: dict[str, Document] = field(default_factory=dict)  # 文号 -> document
 
     def parameters(self, clause: Clause) -> list[Parameter]:
         """The clause's parameters. They depend on its text alone, and restated texts recur
@@ -973,9 +1025,12 @@ def link(
 def _link(
     documents: list[Document], workers: int | None, previous: LinkState | None, code: str, exhaustive: bool = False, complete: bool = True
 ) -> LinkResult:
-    global _RUN
+    global _RUN, _BOILERPLATE
     result = LinkResult()
     _ENTRY_CACHE.clear()
+    # Boilerplate is learnt from the whole corpus: when it changes, nothing of the last run is reused.
+    _BOILERPLATE = rel.learn_boilerplate(documents)
+    code = code + ":" + hashlib.sha256("\n".join(sorted(_BOILERPLATE)).encode()).hexdigest()[:16]
     result.relations = document_relations(documents)
     implemented = _implemented_ids(documents, result.relations)
 
@@ -992,6 +1047,10 @@ def _link(
         index, notice_text = _build_index([d for d, _ in indexed], saved, [fp for _, fp in indexed], unpacked)
         saved = None
     _RUN = run = _Run(documents, index, implemented, {d.id: d for d in documents}, notice_text, exhaustive=exhaustive)
+    for d in documents:  # the latest version last: a reference names the version in force
+        run.by_title[rel.title_key(d.title)] = d
+        if d.doc_number:
+            run.by_number[d.doc_number] = d
 
     def how_many(indices: list[int]) -> int:
         """Workers for documents ``indices``: the CPU count if they have enough clauses, or as asked."""
@@ -1051,7 +1110,7 @@ def _merge(result: LinkResult, documents: list[Document], ids: list[str]) -> Non
         for out in outputs:
             getattr(result, "links" if part in ("sibling_links", "succession") else part).extend(getattr(out, part))
     docs_by_id = {d.id: d for d in documents}
-    city = [docs_by_id[i] for i in ids if _is_city(docs_by_id[i])]
+    city = [docs_by_id[i] for i in ids if _is_city(docs_by_id[i]) or docs_by_id[i].id in result.state.implemented]
     result.coverage = _coverage(city, result.state.implemented, result.links, docs_by_id)
 
 
@@ -1097,7 +1156,7 @@ def _build_index(
             _restore_entries(index, doc, forms, at)
             continue
         for clause in doc.clauses:
-            if _linkable(clause):
+            if _indexable(clause):
                 index.add(_entry(clause, doc))
         notice_text.make(doc.id)  # here, once: forked workers inherit it
     return index.freeze(), notice_text
@@ -1125,7 +1184,7 @@ class _NoticeTexts(dict):
 def _restore_entries(index: ClauseIndex, doc: Document, forms: list[tuple], at: int) -> int:
     """Add doc's linkable clauses to the index with the localised forms saved from ``at`` on; the next unused form."""
     for clause in doc.clauses:
-        if _linkable(clause):
+        if _indexable(clause):
             local_text, heading, localisation = forms[at]
             at += 1
             entry = _Entry(clause, doc, heading + local_text, local_text, heading, localisation)
@@ -1224,7 +1283,7 @@ def _touched(run: _Run, fingerprints: list[str], previous: LinkState, workers: i
     for d in docs:
         if d.id in reuse.reasons:
             continue
-        if _is_city(d) and run.implemented.get(d.id, set()) != previous.implemented.get(d.id, set()):
+        if run.implemented.get(d.id, set()) != previous.implemented.get(d.id, set()):
             reuse.reasons[d.id] = "its implemented notices changed"
             continue
         hit = previous.documents[d.id].stood_on & moved
@@ -1233,8 +1292,13 @@ def _touched(run: _Run, fingerprints: list[str], previous: LinkState, workers: i
             continue
         # Its coverage lists the clauses of the notices it implements.
         hit = run.implemented.get(d.id, set()) & moved
-        if hit and _is_city(d):
+        if hit:
             reuse.reasons[d.id] = "implements a changed notice: " + ", ".join(sorted(hit))
+            continue
+        # A province (or a lower force) standing on the nation: few, so any change relinks them
+        # (the retrieval check below reasons about city notices only).
+        if moved and not _is_city(d) and run.index.allowed_for_city(d).any():
+            reuse.reasons[d.id] = "stands on documents above it, and the index changed"
     if moved:
         _retrieval_changes(run, [run.docs_by_id[i] for i in sorted(moved & current)], previous, reuse, moved, workers, unpacked)
     return reuse
@@ -1548,34 +1612,247 @@ def _link_document(i: int) -> _DocLinks:
     doc = run.documents[i]
     out = _DocLinks()
     out.parameters = [p for clause in doc.clauses for p in run.parameters(clause)]
-    if _is_city(doc):
-        _link_city(run, doc, out)
-    elif doc.level in ("province", "national") and doc.issued:
+    if _is_city(doc) or run.index.allowed_for_city(doc).any():
+        _link_upward(run, doc, out)
+    if doc.level in ("province", "national") and doc.issued:
         out.succession = _succession(run, doc)
     return out
 
 
-def _link_city(run: _Run, doc: Document, out: _DocLinks) -> None:
+def _threshold(doc: Document, target: Document) -> float:
+    """The link threshold for a pair: statutes paraphrase, notices restate (issue 26's gold:
+    right statute pairs scored 0.50-0.54)."""
+    return STATUTE_LINK_THRESHOLD if _is_statute(doc) or _is_statute(target) else LINK_THRESHOLD
+
+
+def _is_statute(doc: Document) -> bool:
+    genre = getattr(doc, "genre", None)
+    if genre is not None:
+        return genre in ("statute", "decision")
+    return any(c.kind == "article" for c in doc.clauses[:64])
+
+
+def _link_upward(run: _Run, doc: Document, out: _DocLinks) -> None:
+    """Link each linkable clause of ``doc`` to the clauses above it that it stands on.
+
+    1. explicit references first (根据《失业保险条例》第十条): the cited clause, with the reference
+       as evidence, outranks every score;
+    2. otherwise the best scored candidate at or above the pair's threshold -- the nearest level
+       first (a city clause stands on its province's clause, on the nation's only where the
+       province is silent) -- and any other candidate of that level restating another sentence
+       of the clause (many-to-many, best first);
+    3. clauses of its own notice restating a linked sibling (``_link_via_siblings``);
+    4. the 款 and 项 of two linked articles aligned (``_align_children``), so short items link
+       through their parents; what stays unlinked is reported unresolved with its best candidate.
+    """
     index = run.index
     implements_ids = run.implemented.get(doc.id, set())
     allowed = index.allowed_for_city(doc)
     span = index.span(allowed)
     named = [index.doc_range[i] for i in sorted(implements_ids) if i in index.doc_range]
-    queries = [_entry(clause, doc) for clause in doc.clauses if _linkable(clause)]
-    for query, rarest in zip(queries, index.rarest_of(queries) if not run.exhaustive else [None] * len(queries)):
-        clause = query.clause
-        scored = _score_candidates(index, query, allowed, named, implements_ids, run.exhaustive, rarest=rarest, span=span)
-        best = scored[0] if scored else None
-        if best is None or best[0] < LINK_THRESHOLD:
-            out.unresolved.append(_unresolved(clause, doc, best, implements_ids, run.docs_by_id))
+    level = rel.level_word(doc)
+    queries = []
+    for clause in doc.clauses:
+        if not _linkable(clause):
             continue
-        score, sims, target = best
-        relation, evidence = classify(query, target, run.parameters(clause), run.parameters(target.clause), run.notice_text[target.doc.id])
-        evidence["scores"] = sims
-        evidence["preferred_notice"] = target.doc.id in implements_ids
-        evidence["candidates"] = [{"clause_id": e.clause.id, "score": round(s, 3)} for s, _, e in scored[1:4]]
-        out.links.append(Link(clause.id, target.clause.id, relation, round(score, 3), evidence))
+        if not clause.heading and not _lineage_text(clause).strip():
+            out.unresolved.append(
+                Unresolved(clause.id, "boilerplate", None, None, 0.0, "boilerplate (a formula recurring across unrelated documents) makes no link")
+            )
+            continue
+        queries.append(_entry(clause, doc))
+    for query, rarest in zip(queries, index.rarest_of(queries) if not run.exhaustive and queries else [None] * len(queries)):
+        clause = query.clause
+        cited, outside = _cited_clauses(run, doc, clause, allowed)
+        scored = _score_candidates(index, query, allowed, named, implements_ids | {e.doc.id for e, _ in cited}, run.exhaustive, rarest=rarest, span=span)
+        chosen = _choose_targets(query, scored, cited)
+        if not chosen:
+            unresolved = _unresolved(clause, doc, scored[0] if scored else None, implements_ids, run.docs_by_id)
+            if outside:
+                unresolved.explanation += "; cites documents outside the corpus: " + "、".join(outside)
+            out.unresolved.append(unresolved)
+            continue
+        for rank, (score, sims, target, reference) in enumerate(chosen):
+            relation, evidence = classify(
+                query, target, run.parameters(clause), run.parameters(target.clause), run.notice_text[target.doc.id], level
+            )
+            evidence["scores"] = sims
+            evidence["preferred_notice"] = target.doc.id in implements_ids
+            evidence["candidates"] = [{"clause_id": e.clause.id, "score": round(s, 3)} for s, _, e in scored[:4] if e is not target][:3]
+            evidence["rank"] = rank + 1
+            if reference is not None:
+                evidence["reference"] = reference
+                evidence["why"] = f"cites {reference['words']}; " + evidence["why"]
+                evidence["why_zh"] = f"明确引用{reference['words']}；" + evidence["why_zh"]
+            if outside:
+                evidence["references_outside_corpus"] = outside
+            out.links.append(Link(clause.id, target.clause.id, relation, round(score, 3), evidence))
     _link_via_siblings(run, doc, out)
+    _align_children(run, doc, out, level)
+
+
+def _cited_clauses(run: _Run, doc: Document, clause: Clause, allowed: np.ndarray) -> tuple[list[tuple[_Entry, dict]], list[str]]:
+    """The clauses above that ``clause`` cites by title (or 文号) and article, as index entries
+    with the reference as evidence; and the titles it cites that the corpus does not hold."""
+    found, outside = [], []
+    for ref in rel.references(clause.text or ""):
+        if ref.own:
+            continue
+        target = run.by_number.get(ref.doc_number) if ref.doc_number else None
+        if target is None and ref.title:
+            target = run.by_title.get(rel.title_key(ref.title))
+        if target is None:
+            outside.append(f"《{ref.title}》" if ref.title else ref.doc_number or ref.words)
+            continue
+        path = rel.citation_path(ref.citation) if ref.citation else None
+        if path is None or target.id not in run.index.doc_range:
+            continue
+        lo, hi = run.index.doc_range[target.id]
+        for k in range(lo, hi):
+            entry = run.index.entries[k]
+            if allowed[k] and (entry.clause.path == path or entry.clause.path.endswith("/" + path)):
+                mismatch = None
+                if ref.title and rel.title_key(ref.title) != rel.title_key(target.title):
+                    mismatch = target.title
+                found.append(
+                    (entry, {"words": ref.words, "document_id": target.id, "clause_id": entry.clause.id, "title_mismatch": mismatch})
+                )
+                break
+    return found, list(dict.fromkeys(outside))
+
+
+def _choose_targets(query: _Entry, scored: list, cited: list[tuple[_Entry, dict]]) -> list[tuple[float, dict, _Entry, dict | None]]:
+    """The clauses a clause stands on, best first: the ones it cites, then the best scored one
+    at or above its threshold (of the nearest level among those close to the best), then
+    others of that level that restate another of its sentences."""
+    chosen: list[tuple[float, dict, _Entry, dict | None]] = []
+    for entry, reference in cited:
+        sims = similarity(query, entry)
+        chosen.append((1.0, sims, entry, reference))
+    passing = [t for t in scored if t[0] >= _threshold(query.doc, t[2].doc) and all(t[2] is not c[2] for c in chosen)]
+    if not passing:
+        return chosen
+    if not chosen:
+        nearest = min(rel.LEVEL_RANK.get(t[2].doc.level or "", 9) for t in passing if t[0] >= passing[0][0] - 0.1)
+        primary = next(t for t in passing if rel.LEVEL_RANK.get(t[2].doc.level or "", 9) == nearest)
+        chosen.append((*primary, None))
+    used = {_aligned_sentence(query, c[2]) for c in chosen}
+    tier = rel.tier(chosen[0][2].doc)
+    for t in passing:
+        if len(chosen) >= MAX_TARGETS:
+            break
+        if any(t[2] is c[2] for c in chosen) or rel.tier(t[2].doc) != tier:
+            continue
+        sentence = _aligned_sentence(query, t[2])
+        if sentence is not None and sentence not in used:
+            used.add(sentence)
+            chosen.append((*t, None))
+    return chosen
+
+
+def _aligned_sentence(query: _Entry, entry: _Entry) -> int | None:
+    """Which sentence of the query the entry restates best (None for a one-sentence query:
+    nothing else in it to restate)."""
+    sents = query.sentences
+    if len(sents) < 2:
+        return None
+    other = entry.local_text or entry.local
+    scores = [fuzz.partial_ratio(s, other) if len(s) <= len(other) else fuzz.partial_ratio(other, s) for s in sents]
+    best = max(range(len(sents)), key=lambda i: (scores[i], -i))
+    return best if scores[best] >= 80 else None
+
+
+def _children(doc: Document) -> dict[str, list[Clause]]:
+    out: dict[str, list[Clause]] = defaultdict(list)
+    for c in doc.clauses:
+        if c.parent_id:
+            out[c.parent_id].append(c)
+    return out
+
+
+def _align_children(run: _Run, doc: Document, out: _DocLinks, level: str) -> None:
+    """Within two linked articles (or items), align their 款 and 项: a child not linked yet
+    stands on the child of the higher article that it restates (the same label counts for
+    a little, never on its own). Short items (（五）财政补贴；) link only this way. A linkable
+    child left over is reported unresolved, with its best candidate; none is skipped."""
+    linked = {l.source_clause_id for l in out.links + out.sibling_links}
+    reported = {u.clause_id for u in out.unresolved}
+    mine = _children(doc)
+    higher_children: dict[str, dict[str, list[Clause]]] = {}
+    pending = list(out.links)
+    while pending:
+        link_ = pending.pop(0)
+        kids = [c for c in mine.get(link_.source_clause_id, []) if c.id not in linked]
+        if not kids:
+            continue
+        target_doc = run.docs_by_id.get(_doc_of_clause(link_.target_clause_id, run))
+        if target_doc is None:
+            continue
+        theirs = higher_children.setdefault(target_doc.id, _children(target_doc)).get(link_.target_clause_id, [])
+        for kid in kids:
+            best = None
+            for other in theirs:
+                score = _child_score(kid, other)
+                if best is None or score > best[0]:
+                    best = (score, other)
+            if best is not None and best[0] >= ALIGN_THRESHOLD:
+                score, other = best
+                query, target = _entry(kid, doc), _entry(other, target_doc)
+                relation, evidence = classify(
+                    query, target, run.parameters(kid), run.parameters(other), run.notice_text[target_doc.id], level
+                )
+                evidence["scores"] = {"aligned": round(score, 3)}
+                evidence["via_parent"] = {"source": link_.source_clause_id, "target": link_.target_clause_id}
+                evidence["why"] = f"aligned within {link_.source_clause_id} → {link_.target_clause_id}; " + evidence["why"]
+                new = Link(kid.id, other.id, relation, round(score, 3), evidence)
+                out.links.append(new)
+                pending.append(new)
+                linked.add(kid.id)
+            elif _linkable_or_short(kid) and kid.id not in reported:
+                out.unresolved.append(
+                    Unresolved(
+                        kid.id,
+                        "local",
+                        None,
+                        best[1].id if best else None,
+                        round(best[0], 3) if best else 0.0,
+                        f"its parent stands on {link_.target_clause_id}, but no 款 or 项 of it restates this one"
+                        + (f" (best {best[1].id} at {round(best[0], 3)})" if best else ""),
+                    )
+                )
+                reported.add(kid.id)
+    # Short items whose parent stood on nothing: reported, not dropped.
+    for clause in doc.clauses:
+        if clause.id not in linked and clause.id not in reported and _short(clause):
+            out.unresolved.append(
+                Unresolved(clause.id, "short", None, None, 0.0, "too short to link on its own, and its parent stands on no clause above")
+            )
+
+
+def _doc_of_clause(clause_id: str, run: _Run) -> str:
+    k = run.index.positions.get(clause_id)
+    return run.index.entries[k].doc.id if k is not None else _doc_of(clause_id)
+
+
+def _child_score(a: Clause, b: Clause) -> float:
+    """How well child a restates child b: the text ratio on compact text, lifted a little by an
+    equal label (（五） against （五）) when the texts are at least somewhat alike."""
+    x, y = compact(a.full_text or ""), compact(b.full_text or "")
+    if not x or not y:
+        return 0.0
+    ratio = fuzz.ratio(x, y) / 100
+    if a.label == b.label and ratio >= 0.4:
+        ratio = min(1.0, ratio + 0.1)
+    return ratio
+
+
+def _short(clause: Clause) -> bool:
+    """A numbered clause too short to score on its own (（五）财政补贴；)."""
+    return clause.kind in LINKABLE_KINDS and not _linkable(clause) and bool((clause.text or "").strip() or clause.heading)
+
+
+def _linkable_or_short(clause: Clause) -> bool:
+    return _linkable(clause) or _short(clause)
 
 
 def _link_via_siblings(run: _Run, doc: Document, out: _DocLinks) -> None:
@@ -1709,7 +1986,10 @@ def _succession(run: _Run, doc: Document) -> list[Link]:
         else:
             found = index.candidates(query, allowed, counts=index.counts(query, allowed, rarest), share=0.0, span=span)
         for k in found:
-            by_date[index.entries[k].doc.issued].append(index.entries[k])
+            entry = index.entries[k]
+            # Successors share a subject: 构成犯罪的… shared by two unrelated laws is no succession.
+            if _same_subject(doc, entry.doc):
+                by_date[entry.doc.issued].append(entry)
         nearest = []
         for issued in sorted(by_date, reverse=True):
             # Succession needs a shared rule, not a shared topic: a sentence restated.
@@ -1732,12 +2012,19 @@ def _succession(run: _Run, doc: Document) -> list[Link]:
     return links
 
 
+def _same_subject(doc: Document, other: Document) -> bool:
+    """Versions of one document, or two documents whose titles share a subject."""
+    return doc.id == other.id or rel.same_subject_titles(doc.title, other.title)
+
+
 def _coverage(cities: list[Document], implemented, links, docs_by_id) -> list[Coverage]:
-    """Which clauses of the notices each city notice implements it restates (links: at least the city notices')."""
+    """Which clauses of the documents above it that each document implements it restates
+    (links: at least these documents'). Every link counts: a clause restating two higher
+    clauses covers both."""
     by_city_doc: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     clause_doc = {c.id: d.id for d in cities for c in d.clauses}
     for link_ in links:
-        if link_.relation == "succeeds":
+        if link_.relation == "succeeds" or link_.source_clause_id not in clause_doc:
             continue
         by_city_doc[clause_doc[link_.source_clause_id]][link_.target_clause_id].append(link_.source_clause_id)
     out = []
@@ -1746,7 +2033,7 @@ def _coverage(cities: list[Document], implemented, links, docs_by_id) -> list[Co
         restated = by_city_doc.get(city_id, {})
         for prov_id in sorted(targets):
             prov = docs_by_id.get(prov_id)
-            if prov is None:
+            if prov is None or not (_is_city(city) or rel.stands_above(prov, city)):
                 continue
             for clause in prov.clauses:
                 if not _linkable(clause) or clause.kind == "part" and not clause.text:
