@@ -78,7 +78,8 @@ MAX_CANDIDATES = 6
 CANDIDATE_SHARE = 0.5  # of the best candidate's shared trigrams, below which a candidate is not scored
 NAMED_CANDIDATES = 2  # best candidates of the notice a city names, scored first
 
-LINKABLE_KINDS = {"item", "point", "row", "part", "article", "chapter"}
+LINKABLE_KINDS = {"item", "point", "row", "part", "article", "chapter", "paragraph"}
+_HEADINGS = {"book", "chapter", "section"}  # a statute's 编, 章, 节: titles over articles
 
 # Localisation: words that differ between a provincial text and a city's restatement of it
 # without changing the rule. Applied to both sides before comparing. Each rule: its name, its
@@ -631,7 +632,9 @@ def _lineage_text(clause: Clause) -> str:
 
 def _indexable(clause: Clause) -> bool:
     """A clause others may stand on: linkable, and more than boilerplate."""
-    return _linkable(clause) and (bool(clause.heading) or bool(_lineage_text(clause).strip()))
+    if not _linkable(clause) or (clause.kind in _HEADINGS and not (clause.text or "").strip()):
+        return False  # a chapter's title is no rule to stand on
+    return bool(clause.heading) or bool(_lineage_text(clause).strip())
 
 
 def _make_entry(clause: Clause, doc: Document) -> _Entry:
@@ -774,7 +777,10 @@ def classify(
     local_refs = [r for t in inserted for r in _LOCAL_REF_RE.findall(t) if r not in prov.clause.text]
     out_of_bound = [f for f in findings if f.within is False]
     within = [f for f in findings if f.within]
-    own_deadlines = [f for f in within if f.dimension in ("days", "workdays") and f.lower.value != f.higher.value]
+    # A deadline of its own (30日内 -> 15日内) needs no proof of one subject: it only makes an extension.
+    own_deadlines = [
+        c for c in changes if c.get("provincial") and c.get("city") and c.get("kind") in ("days", "workdays", "deadline") and c.get("within_bound")
+    ]
     new_numbers = [c for c in changes if not c.get("provincial") and c.get("city") and c.get("unit") != "date"]
     contradicted = rel.contradictions(prov.clause.text, city.clause.text)
     why: list[str] = []
@@ -797,8 +803,8 @@ def classify(
     elif novel_chars >= NOVEL_CHARS_FOR_EXTENDS or local_refs or own_deadlines or (new_numbers and novel_chars >= 4):
         relation = "extends"
         if own_deadlines:
-            why.append("a deadline of its own: " + "；".join(f"{f.higher.text} → {f.lower.text}" for f in own_deadlines))
-            why_zh.append("自定期限：" + "；".join(f"上级「{f.higher.text}」，{level}「{f.lower.text}」" for f in own_deadlines))
+            why.append("a deadline of its own: " + "；".join(f"{c['provincial']} → {c['city']}" for c in own_deadlines))
+            why_zh.append("自定期限：" + "；".join(f"上级「{c['provincial']}」，{level}「{c['city']}」" for c in own_deadlines))
         if local_refs:
             why.append("references to local notices: " + "、".join(local_refs[:4]))
             why_zh.append("引用本地文件：" + "、".join(local_refs[:4]))
@@ -1029,8 +1035,10 @@ def _link(
     result = LinkResult()
     _ENTRY_CACHE.clear()
     # Boilerplate is learnt from the whole corpus: when it changes, nothing of the last run is reused.
-    _BOILERPLATE = rel.learn_boilerplate(documents)
-    code = code + ":" + hashlib.sha256("\n".join(sorted(_BOILERPLATE)).encode()).hexdigest()[:16]
+    # Learnt from statutes only: notices restate one another by design (a city's items are its
+    # province's words), so a sentence shared by notices of several subjects may still be lineage.
+    _BOILERPLATE = rel.learn_boilerplate(d for d in documents if _is_statute(d))
+    code = "boilerplate-" + hashlib.sha256("\n".join(sorted(_BOILERPLATE)).encode()).hexdigest()[:16] + ":" + code
     result.relations = document_relations(documents)
     implemented = _implemented_ids(documents, result.relations)
 
@@ -1653,8 +1661,8 @@ def _link_upward(run: _Run, doc: Document, out: _DocLinks) -> None:
     level = rel.level_word(doc)
     queries = []
     for clause in doc.clauses:
-        if not _linkable(clause):
-            continue
+        if not _linkable(clause) or (clause.kind in _HEADINGS and not (clause.text or "").strip()):
+            continue  # a chapter's title is no rule of its own
         if not clause.heading and not _lineage_text(clause).strip():
             out.unresolved.append(
                 Unresolved(clause.id, "boilerplate", None, None, 0.0, "boilerplate (a formula recurring across unrelated documents) makes no link")
@@ -1687,7 +1695,8 @@ def _link_upward(run: _Run, doc: Document, out: _DocLinks) -> None:
             if outside:
                 evidence["references_outside_corpus"] = outside
             out.links.append(Link(clause.id, target.clause.id, relation, round(score, 3), evidence))
-    _link_via_siblings(run, doc, out)
+    if not _is_statute(doc):  # a notice's body item and its row in the 责任分工表; a law has no such rows
+        _link_via_siblings(run, doc, out)
     _align_children(run, doc, out, level)
 
 
@@ -1736,30 +1745,32 @@ def _choose_targets(query: _Entry, scored: list, cited: list[tuple[_Entry, dict]
         nearest = min(rel.LEVEL_RANK.get(t[2].doc.level or "", 9) for t in passing if t[0] >= passing[0][0] - 0.1)
         primary = next(t for t in passing if rel.LEVEL_RANK.get(t[2].doc.level or "", 9) == nearest)
         chosen.append((*primary, None))
-    used = {_aligned_sentence(query, c[2]) for c in chosen}
+    # Sentences the chosen targets restate: another target must restate one of the others.
+    used = set().union(*(_restated_sentences(query, c[2]) for c in chosen))
     tier = rel.tier(chosen[0][2].doc)
     for t in passing:
         if len(chosen) >= MAX_TARGETS:
             break
         if any(t[2] is c[2] for c in chosen) or rel.tier(t[2].doc) != tier:
             continue
-        sentence = _aligned_sentence(query, t[2])
-        if sentence is not None and sentence not in used:
-            used.add(sentence)
+        sims = t[1]
+        if max(sims["ratio"], sims["partial"] or 0.0) < _threshold(query.doc, t[2].doc):
+            continue  # one shared sentence (以上所需资金按规定…列支) is not a second rule restated
+        restated = _restated_sentences(query, t[2])
+        if restated and not restated & used:
+            used |= restated
             chosen.append((*t, None))
     return chosen
 
 
-def _aligned_sentence(query: _Entry, entry: _Entry) -> int | None:
-    """Which sentence of the query the entry restates best (None for a one-sentence query:
-    nothing else in it to restate)."""
+def _restated_sentences(query: _Entry, entry: _Entry) -> set[int]:
+    """Which sentences of a query of several sentences the entry restates (partial ratio ≥ 80);
+    none for a one-sentence query (nothing else in it to restate)."""
     sents = query.sentences
     if len(sents) < 2:
-        return None
+        return set()
     other = entry.local_text or entry.local
-    scores = [fuzz.partial_ratio(s, other) if len(s) <= len(other) else fuzz.partial_ratio(other, s) for s in sents]
-    best = max(range(len(sents)), key=lambda i: (scores[i], -i))
-    return best if scores[best] >= 80 else None
+    return {i for i, s in enumerate(sents) if (fuzz.partial_ratio(s, other) if len(s) <= len(other) else fuzz.partial_ratio(other, s)) >= 80}
 
 
 def _children(doc: Document) -> dict[str, list[Clause]]:

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from .model import Document, Parameter
+from .params import words
 from .text import cn_to_int
 
 # ---------------------------------------------------------------------------------------------
@@ -325,7 +326,7 @@ SAME_SUBJECT = 0.5  # below this two parameters are about different things
 
 
 def _quote(p: Parameter) -> str:
-    return f"「{p.text}」"
+    return f"「{words(p)}」"
 
 
 _BREACH_ZH = {"max": "超出上级规定的上限", "min": "低于上级规定的下限，比上级宽松"}
@@ -369,10 +370,10 @@ def parameter_findings(
         within = _verdict(h, lo, fh, fl)
         what = thing(h, higher_text) or h.subject or lo.subject or dim
         if within is False:
-            why = f"{what}: higher {h.text}, lower {lo.text} — outside the higher {h.bound} bound ({dim})"
+            why = f"{what}: higher {words(h)}, lower {words(lo)} — outside the higher {h.bound} bound ({dim})"
             why_zh = f"上级规定{_quote(h)}，{lower_level}规定{_quote(lo)}（{what}）：" + _BREACH_ZH.get(h.bound or "", "与上级规定不一致")
         else:
-            why = f"{what}: higher {h.text}, lower {lo.text} — within the higher bound ({dim})"
+            why = f"{what}: higher {words(h)}, lower {words(lo)} — within the higher bound ({dim})"
             why_zh = f"上级规定{_quote(h)}，{lower_level}规定{_quote(lo)}（{what}）：在上级规定范围内"
         out.append(Finding(h, lo, dim, within, why, why_zh))
     out.sort(key=lambda f: f.lower.start)
@@ -467,5 +468,8 @@ LEVEL_WORD = {"national": "国家", "province": "本省", "city": "本市", "cou
 
 
 def level_word(doc: Document) -> str:
-    """How a lower text names itself in a Chinese evidence sentence: 本省, 本市."""
+    """How a lower text names itself in a Chinese evidence sentence: 本省, 本市 (a 直辖市 too), 本自治区."""
+    for suffix in ("自治区", "自治州", "省", "市", "县", "区"):
+        if (doc.jurisdiction or "").endswith(suffix) and doc.level != "national":
+            return "本" + suffix
     return LEVEL_WORD.get(doc.level or "", "下级")

@@ -188,7 +188,8 @@ def test_a_rate_beyond_the_provincial_cap_overrides(corpus):
     assert found.relation == "overrides"
     change = next(c for c in found.evidence["parameter_changes"] if c["city"] == "40%")
     assert change["provincial"] == "不超过30%" and change["within_bound"] is False
-    assert "outside the provincial bound" in found.evidence["why"]
+    assert "higher 不超过30%, lower 40% — outside the higher max bound" in found.evidence["why"]
+    assert "上级规定「不超过30%」，本市规定「40%」" in found.evidence["why_zh"]
 
 
 def test_a_city_notice_is_not_linked_to_later_provincial_notices(result, corpus):
