@@ -78,12 +78,14 @@ def _summary(report) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON")
 @click.option("--full", is_flag=True, help="Ignore the build cache (DB.cache/): parse and link everything again")
 @click.option("--workers", type=click.IntRange(min=1), help="Processes for parsing and linking (default: the CPU count, for large corpora)")
-def build(corpus, db_path, as_json, full, workers):
+@click.option("--keep-going", is_flag=True, help="Exit 0 even when some files failed (they are still listed and recorded)")
+def build(corpus, db_path, as_json, full, workers, keep_going):
     """Parse every file under the corpus, link the clauses and publish a SQLite database.
 
     The new database is written beside the old one and replaces it only when complete. Files
-    that fail to parse are listed (and recorded in the problems table); the rest are built.
-    A rebuild reuses what the last build by the same code parsed and linked (kept in
+    that fail to parse are listed first, each with its line and reason (and recorded in the
+    problems table); the rest are built. The exit status is 1 when any file failed, unless
+    --keep-going is given (scripts/serve passes it, so one bad file does not stop serving). A rebuild reuses what the last build by the same code parsed and linked (kept in
     DB.cache/ beside the database): only changed files are parsed again, and only the
     documents a change touches are linked again. --full starts from nothing.
 
@@ -105,6 +107,9 @@ def build(corpus, db_path, as_json, full, workers):
         click.echo(json.dumps({"db": report.db_path, "build": dataclasses.asdict(report.build)}, ensure_ascii=False, indent=2))
     else:
         click.echo(_summary(report))
+    if failed and not keep_going:
+        click.echo(f"Error: {len(failed)} file(s) failed (listed above); the others are built. Fix them, or pass --keep-going to exit 0.", err=True)
+        sys.exit(1)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -17,6 +17,8 @@ import operator
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
+from .text import compact
+
 PARSER_VERSION = "parse/1"
 
 LEVELS = ("national", "province", "city", "county")
@@ -124,6 +126,21 @@ class Citation:
     end: int = field(default=0, compare=False)
 
 
+@dataclass(frozen=True)
+class Event:
+    """One line of a statute's history: 2015年3月15日 第十二届全国人民代表大会第三次会议…修正."""
+
+    date: str | None  # ISO
+    body: str | None  # 全国人民代表大会常务委员会, 国务院, 广东省人民代表大会常务委员会
+    act: str  # 通过 | 批准 | 公布 | 发布 | 修正 | 修订 | 施行
+    text: str  # the words as printed, normalised
+    identifier: str | None = None  # 国务院令第700号, 主席令第二十四号
+
+
+GENRES = ("notice", "statute", "decision", "table")
+FORCES = ("法律", "行政法规", "部门规章", "地方性法规", "地方政府规章", "规范性文件")
+
+
 @dataclass
 class Document:
     id: str
@@ -149,6 +166,13 @@ class Document:
     citations: list[Citation] = field(default_factory=list)
     metadata_sources: dict[str, str] = field(default_factory=dict)  # field -> "text" | "manifest" | "inferred"
     version: int = 1
+    genre: str = "notice"  # one of GENRES
+    force: str | None = None  # 效力级别, one of FORCES
+    events: list[Event] = field(default_factory=list)  # history, in the order printed
+    version_date: str | None = None  # ISO: the last 修正/修订/公布/发布 event (a notice: its date)
+    effective: str | None = None  # ISO: 施行 event, or 本条例自…起施行 in the text
+    identifiers: list[str] = field(default_factory=list)  # 国务院令第700号 …
+    amends: list[str] = field(default_factory=list)  # titles a decision amends
     # provenance
     source: Source | None = field(default=None, compare=False, repr=False)
     start: int = field(default=0, compare=False)
@@ -247,9 +271,16 @@ class Evidence(Mapping):
 
 
 def document_id(doc_number: str | None, title: str, jurisdiction: str | None = None) -> str:
-    """Stable id: the 文号 when known, else a hash of jurisdiction and title."""
+    """Stable id: the 文号 when known; else the normalised title, prefixed with its jurisdiction
+    when that is below national and the title does not already start with it (失业保险条例,
+    广东省失业保险条例, 郑州市…); a hash only when there is no title either."""
     if doc_number:
         return doc_number
+    name = compact(title)
+    if name and name != "（无标题）":
+        if jurisdiction and jurisdiction != "中华人民共和国" and not name.startswith(jurisdiction):
+            return jurisdiction + name
+        return name
     digest = hashlib.sha1(f"{jurisdiction or ''}|{title}".encode()).hexdigest()[:10]
     return f"无文号-{digest}"
 

@@ -116,6 +116,13 @@ _TABLES: dict[str, tuple[dict[str, type], str | tuple[str, ...], list[tuple[str,
             "version": int,
             "parser_version": str,
             "metadata_sources": str,
+            "genre": str,
+            "force": str,
+            "version_date": str,
+            "effective": str,
+            "events": str,
+            "identifiers": str,
+            "amends": str,
         },
         "id",
         [
@@ -576,6 +583,13 @@ def _document_row(doc: Document, ids: dict[str, str]) -> dict:
         "version": doc.version,
         "parser_version": doc.parser_version,
         "metadata_sources": _json(doc.metadata_sources),
+        "genre": doc.genre,
+        "force": doc.force,
+        "version_date": doc.version_date,
+        "effective": doc.effective,
+        "events": _json([{"date": e.date, "body": e.body, "act": e.act, "text": e.text, "identifier": e.identifier} for e in doc.events]),
+        "identifiers": _json(doc.identifiers),
+        "amends": _json(doc.amends),
     }
 
 

@@ -2,7 +2,7 @@
 
 Not duplicates, not an overwrite: every version keeps its clauses and provenance. Versions
 are numbered 1, 2, … by the manifest's ``date`` for the file, else by the dates the text
-carries (signature date), else by file name. The latest version is the document the rest of
+carries (a statute's version date, a notice's signature date), else by file name. The latest version is the document the rest of
 the pipeline links, searches and serves; clause ids are path-based, so they stay the same
 across versions and the history of one clause is a lookup by id.
 """
@@ -30,8 +30,8 @@ def _order_key(doc: Document) -> tuple:
     path = doc.source.path if doc.source else ""
     if date:
         return (0, str(date), doc.issued or "", path)
-    if doc.issued:
-        return (1, doc.issued, "", path)
+    if doc.version_date or doc.issued:
+        return (1, doc.version_date or doc.issued, "", path)
     return (2, "", "", path)
 
 

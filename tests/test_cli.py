@@ -53,9 +53,13 @@ def test_build_lists_files_that_failed(runner, tmp_path):
     shutil.copy(GAZETTE, corpus / GAZETTE.name)
     (corpus / "empty.txt").write_bytes(b"")
     result = runner.invoke(cli, ["build", "--corpus", str(corpus), "--db", str(tmp_path / "kb.db")])
-    assert result.exit_code == 0
+    assert result.exit_code == 1  # a failed file fails the command, and the rest is still built
     assert "1 file(s) could not be parsed" in result.output and "empty.txt" in result.output
-    assert "(1 failed)" in result.output
+    assert result.output.index("empty.txt") < result.output.index("Built ")  # failures first
+    assert "(1 failed)" in result.output and "Error: 1 file(s) failed" in result.output
+    assert sqlite_utils.Database(tmp_path / "kb.db")["documents"].count == 1
+    kept = runner.invoke(cli, ["build", "--corpus", str(corpus), "--db", str(tmp_path / "kb2.db"), "--keep-going"])
+    assert kept.exit_code == 0 and "empty.txt" in kept.output and "Error:" not in kept.output
 
 
 def test_build_missing_corpus(runner, tmp_path):

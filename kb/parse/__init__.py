@@ -37,8 +37,11 @@ from ..model import PARSER_VERSION, Document, Source
 from ..text import compact
 from .decode import read_source
 from .document import build_documents
+from .genre import detect_genre
+from .identity import conflicting_ids
 from .lines import html_visible_text, split_lines
 from .notice import NoticeReader
+from .statute import read_statute, resolve_citation
 
 __all__ = [
     "MANIFEST_NAME",
@@ -49,6 +52,7 @@ __all__ = [
     "parse_bytes",
     "parse_corpus",
     "parse_file",
+    "resolve_citation",
     "span_text",
 ]
 
@@ -98,6 +102,9 @@ def parse_bytes(raw: bytes, path: str, manifest: dict | None = None) -> ParsedFi
     source.discarded = list(split.discarded)
     if not split.lines:
         raise ParseError(path, "no text left after removing boilerplate: expected the text of a notice", line=1)
+    genre = detect_genre(split.lines, getattr(source, "meta", None))
+    if genre != "notice":
+        return _parse_statute(source, split, genre, manifest or {})
     read = NoticeReader(split.lines).read()
     source.discarded += read.discarded
     if not read.docs:
@@ -124,6 +131,21 @@ def parse_bytes(raw: bytes, path: str, manifest: dict | None = None) -> ParsedFi
         if disc.reason == "after-signature":
             warnings.append(Problem(path, source.line_of(disc.start), f"text after the signature kept out of the clauses: {disc.text[:40]!r}", "warning"))
     return ParsedFile(source, documents, warnings)
+
+
+def _parse_statute(source: Source, split, genre: str, manifest: dict) -> ParsedFile:
+    """A statute or amendment decision: one document per file."""
+    doc, discarded = read_statute(split.lines, source, manifest, genre)
+    source.discarded += discarded
+    if not doc.clauses:
+        first = split.lines[0]
+        raise ParseError(
+            source.path,
+            f"a {genre} title ({doc.title!r}) but no articles after it: expected 第一条 … or 第一章 …",
+            line=first.number,
+        )
+    warnings = [Problem(source.path, None, f"{doc.id} incomplete: {reason}", "warning") for reason in doc.incomplete_reasons]
+    return ParsedFile(source, [doc], warnings)
 
 
 def parse_file(path: str | Path, manifest: dict | None = None, display_path: str | None = None) -> ParsedFile:
@@ -220,6 +242,7 @@ def _gather(jobs: list[_Job], loaded: dict[str, ParsedFile], parsed: Iterator, o
             out.problems.extend(outcome.warnings)
         if on_file:
             on_file(job.rel)
+    out.problems.extend(Problem(path, None, message, severity) for path, message, severity in conflicting_ids(out.files))
     return out
 
 
