@@ -68,6 +68,9 @@ from .text import compact
 LINK_THRESHOLD = 0.6  # below this a city clause stays unlinked
 STATUTE_LINK_THRESHOLD = 0.5  # statute paraphrase scores lower than a notice's restatement (calibrated on tests/gold/links)
 MAX_TARGETS = 3  # a clause restating several higher clauses links to each, best first
+STATUTE_COSINE = 0.1  # a statute article's TF-IDF cosine with the article it stands on (calibrated on tests/gold/links)
+STATUTE_SECOND_COSINE = 0.3  # ... with a second article it also restates
+POSITION_WEIGHT = 0.2  # a law follows the order of the law it carries out: ranking only, never the threshold
 ALIGN_THRESHOLD = 0.6  # a 款 or 项 restating one of the 款 and 项 of the article its article stands on
 SUCCEEDS_THRESHOLD = 0.55  # sentence score; unrelated provincial clauses of the seeds stay below 0.47
 SIBLING_THRESHOLD = 0.6  # a clause restating a linked clause of its own notice
@@ -224,6 +227,12 @@ class _Entry:
     local_text: str
     heading: str
     localisation: list[dict]
+    whole: str | None = None  # a statute article's whole text (its 款 and 项 too), when compared as a whole
+
+    @property
+    def text(self) -> str:
+        """The words relations are read from: the article's whole text, or the clause's own."""
+        return self.clause.text if self.whole is None else self.whole
 
     @cached_property
     def sentences(self) -> list[str]:
@@ -764,17 +773,17 @@ def classify(
     (``why_zh``), naming both parameters. ``level``: how the lower text names itself (本市).
     """
     changes = params_mod.compare_parameters(prov_params, city_params)
-    findings = rel.parameter_findings(prov_params, prov.clause.text, city_params, city.clause.text, level)
-    diff = char_diff(prov.clause.text, city.clause.text)
+    findings = rel.parameter_findings(prov_params, prov.text, city_params, city.text, level)
+    diff = char_diff(prov.text, city.text)
     # Novelty and deletions are judged on localised words (我市 is not an addition).
     inserted = [localise(d["text"])[0] for d in diff if d["op"] == "insert"]
     deleted = [localise(d["text"])[0] for d in diff if d["op"] == "delete"]
     novel = [n for n in (_novel(t, provincial_text) for t in inserted) if n]
     novel_chars = sum(len(n) for n in novel)
-    delegation = rel.delegations(prov.clause.text)
+    delegation = rel.delegations(prov.text)
     deleted_any = deleted + [compact(d["text"]) for d in diff if d["op"] == "delete"]
     delegation_filled = [d for d in delegation if any(_shares_trigram(d, x) for x in deleted_any if len(x) >= 3)]
-    local_refs = [r for t in inserted for r in _LOCAL_REF_RE.findall(t) if r not in prov.clause.text]
+    local_refs = [r for t in inserted for r in _LOCAL_REF_RE.findall(t) if r not in prov.text]
     out_of_bound = [f for f in findings if f.within is False]
     within = [f for f in findings if f.within]
     # A deadline of its own (30日内 -> 15日内) needs no proof of one subject: it only makes an extension.
@@ -782,7 +791,7 @@ def classify(
         c for c in changes if c.get("provincial") and c.get("city") and c.get("kind") in ("days", "workdays", "deadline") and c.get("within_bound")
     ]
     new_numbers = [c for c in changes if not c.get("provincial") and c.get("city") and c.get("unit") != "date"]
-    contradicted = rel.contradictions(prov.clause.text, city.clause.text)
+    contradicted = rel.contradictions(prov.text, city.text)
     why: list[str] = []
     why_zh: list[str] = []
     if out_of_bound:
@@ -1656,6 +1665,19 @@ def _link_upward(run: _Run, doc: Document, out: _DocLinks) -> None:
     index = run.index
     implements_ids = run.implemented.get(doc.id, set())
     allowed = index.allowed_for_city(doc)
+    exhaustive = run.exhaustive
+    if _is_statute(doc):
+        # A law carries out the laws above it on its own subject (or those it names), article by
+        # article: every article of those is scored (a few hundred), no other law's.
+        parents = _parents(run, doc, allowed)
+        if parents:
+            implements_ids = implements_ids | parents
+            mask = np.zeros_like(allowed)
+            for i in parents:
+                lo, hi = index.doc_range[i]
+                mask[lo:hi] = True
+            _link_statute(run, doc, out, parents)
+            return
     span = index.span(allowed)
     named = [index.doc_range[i] for i in sorted(implements_ids) if i in index.doc_range]
     level = rel.level_word(doc)
@@ -1669,10 +1691,10 @@ def _link_upward(run: _Run, doc: Document, out: _DocLinks) -> None:
             )
             continue
         queries.append(_entry(clause, doc))
-    for query, rarest in zip(queries, index.rarest_of(queries) if not run.exhaustive and queries else [None] * len(queries)):
+    for query, rarest in zip(queries, index.rarest_of(queries) if not exhaustive and queries else [None] * len(queries)):
         clause = query.clause
-        cited, outside = _cited_clauses(run, doc, clause, allowed)
-        scored = _score_candidates(index, query, allowed, named, implements_ids | {e.doc.id for e, _ in cited}, run.exhaustive, rarest=rarest, span=span)
+        cited, outside = _cited_clauses(run, doc, clause, index.allowed_for_city(doc))
+        scored = _score_candidates(index, query, allowed, named, implements_ids | {e.doc.id for e, _ in cited}, exhaustive, rarest=rarest, span=span)
         chosen = _choose_targets(query, scored, cited)
         if not chosen:
             unresolved = _unresolved(clause, doc, scored[0] if scored else None, implements_ids, run.docs_by_id)
@@ -1698,6 +1720,146 @@ def _link_upward(run: _Run, doc: Document, out: _DocLinks) -> None:
     if not _is_statute(doc):  # a notice's body item and its row in the 责任分工表; a law has no such rows
         _link_via_siblings(run, doc, out)
     _align_children(run, doc, out, level)
+
+
+def _article_entries(doc: Document) -> list[_Entry]:
+    """A statute's articles, each as one entry of its whole text (its own paragraph, its 款 and
+    项 in order): a provincial article paraphrases a national one as a whole, and its 款 are
+    aligned afterwards (``_align_children``)."""
+    kids = _children(doc)
+    out = []
+    for clause in doc.clauses:
+        if clause.kind != "article":
+            continue
+        parts, stack = [clause.text or ""], list(reversed(kids.get(clause.id, [])))
+        while stack:
+            kid = stack.pop()
+            parts.append(kid.text or "")
+            stack.extend(reversed(kids.get(kid.id, [])))
+        whole = "".join(parts)
+        lineage = rel.strip_boilerplate(whole, _BOILERPLATE)[0]
+        if rel.is_purpose_clause(whole):
+            lineage = ""
+        local_text, applied = localise(lineage)
+        heading, applied_h = _localise_heading(clause.heading or "")
+        out.append(_Entry(clause, doc, heading + local_text, local_text, heading, applied + applied_h, whole))
+    return out
+
+
+def _link_statute(run: _Run, doc: Document, out: _DocLinks, parents: set[str]) -> None:
+    """Link a law's articles to the articles of the laws above it that it carries out
+    (``parents``), each article compared as a whole with every article of those: explicit
+    references first, then the best at or above the threshold, and others restating another
+    of its sentences; then their 款 and 项 aligned. Every article left over, and its 款 and 项,
+    is reported unresolved with its best candidate."""
+    level = rel.level_word(doc)
+    higher = [e for i in sorted(parents) for e in _article_entries(run.docs_by_id[i])]
+    higher = [e for e in higher if e.local_text]
+    by_clause = {e.clause.id: e for e in higher}
+    queries = _article_entries(doc)
+    cosine = _cosines([q.local_text for q in queries], [e.local_text for e in higher])
+    place = [k / max(1, len(queries)) for k in range(len(queries))]
+    counts: dict[str, int] = defaultdict(int)
+    for e in higher:
+        counts[e.doc.id] += 1
+    seen: dict[str, int] = defaultdict(int)
+    higher_place = []
+    for e in higher:
+        higher_place.append(seen[e.doc.id] / max(1, counts[e.doc.id]))
+        seen[e.doc.id] += 1
+    for k, query in enumerate(queries):
+        clause = query.clause
+        if not query.local_text:
+            out.unresolved.append(
+                Unresolved(clause.id, "boilerplate", None, None, 0.0, "purpose, commencement or penalty formula: a document-level relation, no article's lineage")
+            )
+            continue
+        cited = []
+        outside: list[str] = []
+        for ref in rel.references(query.whole or ""):
+            if ref.own:
+                continue
+            target = run.by_number.get(ref.doc_number) if ref.doc_number else None
+            if target is None and ref.title:
+                target = run.by_title.get(rel.title_key(ref.title))
+            if target is None:
+                outside.append(f"《{ref.title}》" if ref.title else ref.words)
+                continue
+            path = rel.citation_path(ref.citation) if ref.citation else None
+            entry = by_clause.get(f"{target.id}:{path.split('/')[0]}") if path else None
+            if entry is not None:
+                mismatch = target.title if ref.title and rel.title_key(ref.title) != rel.title_key(target.title) else None
+                cited.append((entry, {"words": ref.words, "document_id": target.id, "clause_id": entry.clause.id, "title_mismatch": mismatch}))
+        row = cosine[k]
+        ranked = sorted(range(len(higher)), key=lambda j: (-(row[j] + POSITION_WEIGHT * (1 - abs(place[k] - higher_place[j]))), j))
+        scored = [(float(row[j]), {**similarity(query, higher[j]), "cosine": round(float(row[j]), 3)}, higher[j]) for j in ranked[:MAX_CANDIDATES]]
+        chosen = [(1.0, similarity(query, e), e, reference) for e, reference in cited]
+        for t in scored:
+            if len(chosen) >= MAX_TARGETS:
+                break
+            floor = STATUTE_COSINE if not chosen else STATUTE_SECOND_COSINE
+            if t[0] >= floor and all(t[2] is not c[2] for c in chosen):
+                chosen.append((*t, None))
+            elif not chosen:
+                break  # the best by rank does not reach the threshold: none does
+        if not chosen:
+            u = _unresolved(clause, doc, scored[0] if scored else None, set(), run.docs_by_id)
+            if outside:
+                u.explanation += "; cites documents outside the corpus: " + "、".join(dict.fromkeys(outside))
+            out.unresolved.append(u)
+            continue
+        for rank, (score, sims, target, reference) in enumerate(chosen):
+            params_lower = params_mod.extract_parameters(clause.id, query.text)
+            params_higher = params_mod.extract_parameters(target.clause.id, target.text)
+            relation, evidence = classify(query, target, params_lower, params_higher, run.notice_text[target.doc.id], level)
+            evidence["scores"] = sims
+            evidence["compared"] = "whole articles"
+            evidence["candidates"] = [{"clause_id": e.clause.id, "score": round(s, 3)} for s, _, e in scored[:4] if e is not target][:3]
+            evidence["rank"] = rank + 1
+            if reference is not None:
+                evidence["reference"] = reference
+                evidence["why"] = f"cites {reference['words']}; " + evidence["why"]
+                evidence["why_zh"] = f"明确引用{reference['words']}；" + evidence["why_zh"]
+            if outside:
+                evidence["references_outside_corpus"] = list(dict.fromkeys(outside))
+            out.links.append(Link(clause.id, target.clause.id, relation, round(score, 3), evidence))
+    _align_children(run, doc, out, level, whole_articles=True)
+
+
+_NON_WORD = re.compile(r"[^\u4e00-\u9fff0-9a-zA-Z]")
+
+
+def _cosines(lower: list[str], higher: list[str]) -> np.ndarray:
+    """Cosine of every lower text with every higher text, over TF-IDF weighted character
+    bigrams (sublinear tf; idf from these texts): a paraphrase keeps the rare words of its
+    subject (领取期限, 经办机构) in other order and other words, which an edit ratio misses."""
+    if not lower or not higher:
+        return np.zeros((len(lower), len(higher)))
+    vocab: dict[str, int] = {}
+    rows = []
+    for text in lower + higher:
+        s = _NON_WORD.sub("", text)
+        grams: dict[int, int] = defaultdict(int)
+        for i in range(len(s) - 1):
+            grams[vocab.setdefault(s[i : i + 2], len(vocab))] += 1
+        rows.append(grams)
+    tf = np.zeros((len(rows), len(vocab)), dtype=np.float64)
+    for r, grams in enumerate(rows):
+        for g, n in grams.items():
+            tf[r, g] = 1 + np.log(n)
+    idf = np.log(len(rows) / np.maximum(1, (tf > 0).sum(axis=0)))
+    weights = tf * idf
+    norms = np.linalg.norm(weights, axis=1, keepdims=True)
+    weights /= np.where(norms == 0, 1, norms)
+    return weights[: len(lower)] @ weights[len(lower) :].T
+
+
+def _parents(run: _Run, doc: Document, allowed: np.ndarray) -> set[str]:
+    """The documents above ``doc`` that it carries out: those it names as its basis, and those
+    of its subject (广东省失业保险条例 -> 失业保险条例, 山东省劳动和社会保障监察条例 -> 劳动保障监察条例)."""
+    above = {run.index.entries[k].doc.id for k in np.flatnonzero(allowed).tolist()}
+    named = run.implemented.get(doc.id, set()) & above
+    return named | {i for i in above if rel.same_subject_titles(doc.title, run.docs_by_id[i].title)}
 
 
 def _cited_clauses(run: _Run, doc: Document, clause: Clause, allowed: np.ndarray) -> tuple[list[tuple[_Entry, dict]], list[str]]:
@@ -1781,7 +1943,7 @@ def _children(doc: Document) -> dict[str, list[Clause]]:
     return out
 
 
-def _align_children(run: _Run, doc: Document, out: _DocLinks, level: str) -> None:
+def _align_children(run: _Run, doc: Document, out: _DocLinks, level: str, whole_articles: bool = False) -> None:
     """Within two linked articles (or items), align their 款 and 项: a child not linked yet
     stands on the child of the higher article that it restates (the same label counts for
     a little, never on its own). Short items (（五）财政补贴；) link only this way. A linkable
@@ -1832,6 +1994,17 @@ def _align_children(run: _Run, doc: Document, out: _DocLinks, level: str) -> Non
                     )
                 )
                 reported.add(kid.id)
+    if whole_articles:
+        # The 款 and 项 of an article that stands on nothing: reported with it, not dropped.
+        articles = {u.clause_id for u in out.unresolved}
+        for clause in doc.clauses:
+            if clause.id not in linked and clause.id not in reported and clause.parent_id and clause.kind in ("paragraph", "item", "point"):
+                ancestor = clause.parent_id
+                while ancestor and ancestor not in articles and ancestor not in linked:
+                    ancestor = next((c.parent_id for c in doc.clauses if c.id == ancestor), None)
+                if ancestor in articles:
+                    out.unresolved.append(Unresolved(clause.id, "local", None, None, 0.0, f"part of {ancestor}, which stands on no article above"))
+                    reported.add(clause.id)
     # Short items whose parent stood on nothing: reported, not dropped.
     for clause in doc.clauses:
         if clause.id not in linked and clause.id not in reported and _short(clause):

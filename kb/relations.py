@@ -312,6 +312,8 @@ def same_subject(p: Parameter, p_text: str, q: Parameter, q_text: str) -> float:
     dp, dq = dimension(p, p_text), dimension(q, q_text)
     if dp is None or dq is None or dp[0] != dq[0]:
         return 0.0
+    if p.bound != q.bound and not (q.bound == "exact" and p.unit == q.unit):
+        return 0.0  # 不足5年 against 满五年: the two ends of different tiers, not one bound
     tp, tq = thing(p, p_text), thing(q, q_text)
     if tp and tq and tp != tq:
         return 0.0  # 补助金 against 失业保险金的期限: different benefits
@@ -344,12 +346,31 @@ def _verdict(higher: Parameter, lower: Parameter, factor_h: float, factor_l: flo
     return abs(lv - hv) < 1e-9 and lower.bound in ("exact", None)
 
 
+def _extremes(params: list[Parameter], text: str) -> list[Parameter]:
+    """A table of tiers (满1年不足5年…12个月; 满5年不足10年…18个月) bounds its subject by its
+    extremes: of several lower bounds of one thing only the lowest (the eligibility floor), of
+    several upper bounds only the highest (the cap). Each tier's own figures are not bounds."""
+    groups: dict[tuple, list[Parameter]] = defaultdict(list)
+    for p in params:
+        d = dimension(p, text)
+        if d is not None and p.bound in ("min", "max"):
+            groups[(d[0], thing(p, text), p.bound)].append(p)
+    dropped = set()
+    for (_, _, bound), members in groups.items():
+        if len(members) > 1:
+            factor = {id(p): dimension(p, text)[1] for p in members}  # type: ignore[index]
+            keep = (min if bound == "min" else max)(members, key=lambda p: (p.value or 0) * factor[id(p)])
+            dropped |= {id(p) for p in members if p is not keep}
+    return [p for p in params if id(p) not in dropped]
+
+
 def parameter_findings(
     higher: list[Parameter], higher_text: str, lower: list[Parameter], lower_text: str, lower_level: str = "下级"
 ) -> list[Finding]:
     """Pair each lower parameter with the higher parameter of the same subject (best first, each
     used once) and say whether it keeps within the higher bound. Unpaired numbers are not
     findings: a number the higher text does not set bounds nothing."""
+    higher, lower = _extremes(higher, higher_text), _extremes(lower, lower_text)
     scored = []
     for i, h in enumerate(higher):
         for j, lo in enumerate(lower):
@@ -446,6 +467,22 @@ def learn_boilerplate(documents: Iterable[Document]) -> frozenset[str]:
                 if 4 <= len(key) <= MAX_BOILERPLATE_CHARS:
                     families[key].add(family)
     return frozenset(k for k, f in families.items() if len(f) >= BOILERPLATE_FAMILIES)
+
+
+# An article stating a law's purpose and basis (为了…，根据…，制定本条例): a relation between
+# documents, never between articles (tests/gold/links/README.md, rule 3).
+PURPOSE_RE = re.compile(
+    r"""
+    ^为了?[^。]{2,200}?                         # 为了保障失业人员的基本生活…
+    制定本(?:条例|法|办法|规定|细则|实施办法)   # …制定本条例
+    。?$
+    """,
+    re.X,
+)
+
+
+def is_purpose_clause(text: str) -> bool:
+    return bool(PURPOSE_RE.match("".join(text.split())))
 
 
 def is_boilerplate(sentence: str, learnt: frozenset[str]) -> bool:
