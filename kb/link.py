@@ -68,13 +68,14 @@ from .text import compact
 LINK_THRESHOLD = 0.6  # below this a city clause stays unlinked
 STATUTE_LINK_THRESHOLD = 0.5  # statute paraphrase scores lower than a notice's restatement (calibrated on tests/gold/links)
 MAX_TARGETS = 3  # a clause restating several higher clauses links to each, best first
-STATUTE_COSINE = 0.1  # a statute article's TF-IDF cosine with the article it stands on (calibrated on tests/gold/links)
+STATUTE_COSINE = 0.15  # a statute article's TF-IDF cosine with the article it stands on (calibrated on tests/gold/links)
 STATUTE_SECOND_COSINE = 0.3  # ... with a second article it also restates
 POSITION_WEIGHT = 0.2  # a law follows the order of the law it carries out: ranking only, never the threshold
 ALIGN_THRESHOLD = 0.6  # a 款 or 项 restating one of the 款 and 项 of the article its article stands on
 SUCCEEDS_THRESHOLD = 0.55  # sentence score; unrelated provincial clauses of the seeds stay below 0.47
 SIBLING_THRESHOLD = 0.6  # a clause restating a linked clause of its own notice
 IMPLEMENTED_BONUS = 0.05
+NOVEL_SHARE_FOR_PARAPHRASE = 0.4  # of a statute article's words, its own ones that make it extend (calibrated on tests/gold/links)
 NOVEL_CHARS_FOR_EXTENDS = 20  # words of the city's own, absent from the whole provincial notice
 QUERY_TRIGRAMS = 48  # rarest trigrams of a clause looked up in the index
 MAX_CANDIDATES = 6
@@ -763,6 +764,7 @@ def classify(
     prov_params: list[Parameter],
     provincial_text: str,
     level: str = "下级",
+    paraphrase: bool = False,
 ) -> tuple[str, dict]:
     """Relation of a lower clause to the higher clause it restates, and the evidence.
 
@@ -780,6 +782,8 @@ def classify(
     deleted = [localise(d["text"])[0] for d in diff if d["op"] == "delete"]
     novel = [n for n in (_novel(t, provincial_text) for t in inserted) if n]
     novel_chars = sum(len(n) for n in novel)
+    # A statute paraphrases: words of its own are new provisions only when they are much of it.
+    novel_floor = max(NOVEL_CHARS_FOR_EXTENDS, NOVEL_SHARE_FOR_PARAPHRASE * len(city.local_text)) if paraphrase else NOVEL_CHARS_FOR_EXTENDS
     delegation = rel.delegations(prov.text)
     deleted_any = deleted + [compact(d["text"]) for d in diff if d["op"] == "delete"]
     delegation_filled = [d for d in delegation if any(_shares_trigram(d, x) for x in deleted_any if len(x) >= 3)]
@@ -809,7 +813,7 @@ def classify(
         if within:
             why.append("numbers within the higher bound: " + "；".join(f"{f.higher.text} → {f.lower.text}" for f in within))
             why_zh += [f.why_zh for f in within]
-    elif novel_chars >= NOVEL_CHARS_FOR_EXTENDS or local_refs or own_deadlines or (new_numbers and novel_chars >= 4):
+    elif novel_chars >= novel_floor or local_refs or own_deadlines or (new_numbers and novel_chars >= 4 and not paraphrase):
         relation = "extends"
         if own_deadlines:
             why.append("a deadline of its own: " + "；".join(f"{c['provincial']} → {c['city']}" for c in own_deadlines))
@@ -820,7 +824,7 @@ def classify(
         if new_numbers:
             why.append("numbers the higher text did not set: " + "、".join(c["city"] for c in new_numbers))
             why_zh.append("上级未规定的数值：" + "、".join(c["city"] for c in new_numbers))
-        if novel_chars >= NOVEL_CHARS_FOR_EXTENDS:
+        if novel_chars >= novel_floor:
             why.append(f"{novel_chars} characters of provisions found nowhere in the higher text: " + "…".join(novel[:3])[:120])
             why_zh.append(f"增加上级文件没有的规定（{novel_chars}字）：" + "…".join(novel[:3])[:120])
     else:
@@ -1811,7 +1815,7 @@ def _link_statute(run: _Run, doc: Document, out: _DocLinks, parents: set[str]) -
         for rank, (score, sims, target, reference) in enumerate(chosen):
             params_lower = params_mod.extract_parameters(clause.id, query.text)
             params_higher = params_mod.extract_parameters(target.clause.id, target.text)
-            relation, evidence = classify(query, target, params_lower, params_higher, run.notice_text[target.doc.id], level)
+            relation, evidence = classify(query, target, params_lower, params_higher, run.notice_text[target.doc.id], level, paraphrase=True)
             evidence["scores"] = sims
             evidence["compared"] = "whole articles"
             evidence["candidates"] = [{"clause_id": e.clause.id, "score": round(s, 3)} for s, _, e in scored[:4] if e is not target][:3]
@@ -1972,7 +1976,7 @@ def _align_children(run: _Run, doc: Document, out: _DocLinks, level: str, whole_
                 score, other = best
                 query, target = _entry(kid, doc), _entry(other, target_doc)
                 relation, evidence = classify(
-                    query, target, run.parameters(kid), run.parameters(other), run.notice_text[target_doc.id], level
+                    query, target, run.parameters(kid), run.parameters(other), run.notice_text[target_doc.id], level, paraphrase=whole_articles
                 )
                 evidence["scores"] = {"aligned": round(score, 3)}
                 evidence["via_parent"] = {"source": link_.source_clause_id, "target": link_.target_clause_id}

@@ -347,13 +347,13 @@ def _verdict(higher: Parameter, lower: Parameter, factor_h: float, factor_l: flo
 
 
 def _extremes(params: list[Parameter], text: str) -> list[Parameter]:
-    """A table of tiers (满1年不足5年…12个月; 满5年不足10年…18个月) bounds its subject by its
+    """A table of tiers of periods (满1年不足5年…12个月; 满5年不足10年…18个月) bounds its subject by its
     extremes: of several lower bounds of one thing only the lowest (the eligibility floor), of
     several upper bounds only the highest (the cap). Each tier's own figures are not bounds."""
     groups: dict[tuple, list[Parameter]] = defaultdict(list)
     for p in params:
         d = dimension(p, text)
-        if d is not None and p.bound in ("min", "max"):
+        if d is not None and d[0] == "duration" and p.bound in ("min", "max"):  # tiers are of periods
             groups[(d[0], thing(p, text), p.bound)].append(p)
     dropped = set()
     for (_, _, bound), members in groups.items():
