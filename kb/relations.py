@@ -302,6 +302,11 @@ def thing(p: Parameter, text: str) -> str | None:
     return after.group(0) if after else None
 
 
+def _context(p: Parameter, text: str) -> tuple[str, str]:
+    """The words right around a number (its bound words excluded): 8 characters before, 6 after."""
+    return text[max(0, p.start - 8) : p.start], text[p.end : p.end + 6]
+
+
 def _bigrams(s: str) -> set[str]:
     return {s[i : i + 2] for i in range(len(s) - 1) if all("\u4e00" <= ch <= "\u9fff" for ch in s[i : i + 2])}
 
@@ -314,6 +319,8 @@ def same_subject(p: Parameter, p_text: str, q: Parameter, q_text: str) -> float:
         return 0.0
     if p.bound != q.bound and not (q.bound == "exact" and p.unit == q.unit):
         return 0.0  # 不足5年 against 满五年: the two ends of different tiers, not one bound
+    if _context(p, p_text) == _context(q, q_text):
+        return 1.0  # the same words around the number: 但最多不超过6个月，建立… against …9个月，建立…
     tp, tq = thing(p, p_text), thing(q, q_text)
     if tp and tq and tp != tq:
         return 0.0  # 补助金 against 失业保险金的期限: different benefits
