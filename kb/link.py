@@ -2029,6 +2029,9 @@ def _child_score(a: Clause, b: Clause) -> float:
     if not x or not y:
         return 0.0
     ratio = fuzz.ratio(x, y) / 100
+    # A short item names what a longer one spells out (失业保险费 in 城镇企业…缴纳的失业保险费).
+    if min(len(x), len(y)) >= 3:
+        ratio = max(ratio, 0.9 * fuzz.partial_ratio(x, y) / 100)
     if a.label == b.label and ratio >= 0.4:
         ratio = min(1.0, ratio + 0.1)
     return ratio

@@ -453,7 +453,8 @@ _TITLE_NOISE = re.compile(
 def subject_of(title: str) -> str:
     """The subject words of a title: jurisdiction, genre words and notes removed
     (广东省失业保险条例 -> 失业保险)."""
-    return _TITLE_NOISE.sub("", title or "")
+    words = _TITLE_NOISE.sub("", title or "")
+    return words[:-1] if len(words) > 3 and words.endswith("法") else words  # 就业促进法 -> 就业促进
 
 
 def same_subject_titles(a: str, b: str) -> bool:

@@ -125,3 +125,26 @@ def report(linked):
 def test_every_gold_file_is_scored(report):
     assert GOLD_FILES, "no gold files"
     assert set(report) == {p.stem for p in GOLD_FILES}
+
+
+# Floors: what the linker reaches today (see the report in test-output/link_gold.json); a change
+# that lowers one fails here. The targets of issue 26 are higher (test_the_targets_of_issue_26).
+FLOOR_PRECISION, FLOOR_RECALL, FLOOR_RELATION = 0.7, 0.3, 0.55
+
+
+@pytest.mark.parametrize("name", [p.stem for p in GOLD_FILES])
+def test_no_false_overrides(report, name):
+    assert report[name]["false_overrides"] == []
+
+
+@pytest.mark.parametrize("name", [p.stem for p in GOLD_FILES])
+def test_floors(report, name):
+    r = report[name]
+    assert r["precision"] >= FLOOR_PRECISION and r["recall"] >= FLOOR_RECALL and r["relation_accuracy"] >= FLOOR_RELATION, r
+
+
+@pytest.mark.xfail(reason="issue 26 targets (P ≥ 0.90, R ≥ 0.85, relation ≥ 0.85) not reached on statute paraphrase yet", strict=False)
+@pytest.mark.parametrize("name", [p.stem for p in GOLD_FILES])
+def test_the_targets_of_issue_26(report, name):
+    r = report[name]
+    assert r["precision"] >= 0.90 and r["recall"] >= 0.85 and r["relation_accuracy"] >= 0.85, r
