@@ -78,10 +78,10 @@ def test_recombined_seed_lines(lines, newline):
 
 
 @st.composite
-def damaged_seed(draw):
+def damaged_seed(draw, texts=SEEDS):
     """A seed notice with lines broken mid-sentence, blank lines, page numbers and stray spaces."""
-    name = draw(st.sampled_from(sorted(SEEDS)))
-    lines = SEEDS[name].split("\n")
+    name = draw(st.sampled_from(sorted(texts)))
+    lines = texts[name].split("\n")
     out = []
     for line in lines:
         action = draw(st.sampled_from(["keep"] * 6 + ["break", "blank", "page", "space", "drop"]))
@@ -116,3 +116,38 @@ def test_seed_slices(name, start, length):
     lines = SEEDS[name].split("\n")
     start %= len(lines)
     _check("\n".join(lines[start : start + length]).encode("utf-8"), name)
+
+
+# -- statutes: the real laws (LawRefBook markdown) --------------------------------------------
+_LAWS = Path("/work/shared/realworld")
+STATUTES = {
+    p.name: p.read_text(encoding="utf-8")
+    for p in sorted([*CORPUS.glob("*.md"), *(_LAWS.glob("*.md") if _LAWS.is_dir() else [])])
+    if p.name != "SOURCES.md"
+}
+STATUTE_LINES = sorted({line for text in STATUTES.values() for line in text.splitlines() if line.strip()})
+_statute_debris = st.sampled_from(["", "", "## 第一章 总则", "第一节 一般规定", "第一条", "(一)", "1.", "- 3 -", "<!-- INFO END -->", "目录"])
+
+
+@settings(max_examples=80, **_SETTINGS)
+@given(st.lists(st.one_of(st.sampled_from(STATUTE_LINES), _statute_debris), min_size=1, max_size=40))
+def test_recombined_statute_lines(lines):
+    """A title, then real statute lines in any order: articles out of sequence, items without
+    an article, history lines in the body."""
+    _check("\n\n".join(["# 某某条例", *lines]).encode("utf-8"), "law.md")
+
+
+@settings(max_examples=60, **_SETTINGS)
+@given(damaged_seed(STATUTES), st.sampled_from(["utf-8", "gb18030"]))
+def test_damaged_statutes(case, encoding):
+    name, text = case
+    _check(text.encode(encoding), name)
+
+
+@settings(max_examples=30, **_SETTINGS)
+@given(st.sampled_from(sorted(STATUTES)), st.integers(0, 10_000), st.integers(1, 200))
+def test_statute_slices(name, start, length):
+    """A run of a statute's lines under its title (a page of it) parses or fails cleanly."""
+    lines = STATUTES[name].split("\n")
+    start %= len(lines)
+    _check("\n".join([lines[0], *lines[start : start + length]]).encode("utf-8"), name)

@@ -102,9 +102,9 @@ def parse_bytes(raw: bytes, path: str, manifest: dict | None = None) -> ParsedFi
     source.discarded = list(split.discarded)
     if not split.lines:
         raise ParseError(path, "no text left after removing boilerplate: expected the text of a notice", line=1)
-    genre = detect_genre(split.lines, getattr(source, "meta", None))
-    if genre != "notice":
-        return _parse_statute(source, split, genre, manifest or {})
+    guess = detect_genre(split.lines, getattr(source, "meta", None))
+    if guess.genre != "notice":
+        return _parse_statute(source, split, guess, manifest or {})
     read = NoticeReader(split.lines).read()
     source.discarded += read.discarded
     if not read.docs:
@@ -133,15 +133,17 @@ def parse_bytes(raw: bytes, path: str, manifest: dict | None = None) -> ParsedFi
     return ParsedFile(source, documents, warnings)
 
 
-def _parse_statute(source: Source, split, genre: str, manifest: dict) -> ParsedFile:
+def _parse_statute(source: Source, split, guess, manifest: dict) -> ParsedFile:
     """A statute or amendment decision: one document per file."""
-    doc, discarded = read_statute(split.lines, source, manifest, genre)
+    genre = guess.genre
+    doc, discarded = read_statute(split.lines, source, manifest, genre, guess.title_line)
     source.discarded += discarded
-    if not doc.clauses:
+    if not any(c.kind == ("article" if genre == "statute" else "item") for c in doc.clauses):
         first = split.lines[0]
+        expected = "第一条 …" if genre == "statute" else "amendments numbered 一、二、…"
         raise ParseError(
             source.path,
-            f"a {genre} title ({doc.title!r}) but no articles after it: expected 第一条 … or 第一章 …",
+            f"a {genre} title ({doc.title!r}) but no {'articles' if genre == 'statute' else 'amendments'} after it: expected {expected}",
             line=first.number,
         )
     warnings = [Problem(source.path, None, f"{doc.id} incomplete: {reason}", "warning") for reason in doc.incomplete_reasons]

@@ -223,6 +223,9 @@ def build_documents(builders: list[DocBuilder], source: Source, manifest: dict) 
             measures_title=b.measures_title,
             attachments_listed=[e.title for e in b.attachments_listed],
             metadata_sources=meta_sources,
+            genre="notice",
+            force=notice_force(docno),
+            version_date=issued,
             source=source,
             start=b.start,
             end=b.end,
@@ -246,6 +249,23 @@ def build_documents(builders: list[DocBuilder], source: Source, manifest: dict) 
             if c.doc_number in d.implements:
                 c.role = "implements"
     return results
+
+
+# A notice is a 规范性文件 unless its number is a promulgation order, which gives its maker's force.
+_ORDER_FORCE = (
+    (re.compile(r"国务院令"), "行政法规"),
+    (re.compile(r"主席令"), "法律"),
+    (re.compile(r"人民政府令"), "地方政府规章"),
+    (re.compile(r"(?:部|委员会|总局|署)令"), "部门规章"),
+)
+
+
+def notice_force(doc_number: str | None) -> str:
+    """效力级别 of a notice: 规范性文件, or what its 令 number says (辽宁省人民政府令第… 地方政府规章)."""
+    for pattern, force in _ORDER_FORCE:
+        if doc_number and pattern.search(doc_number):
+            return force
+    return "规范性文件"
 
 
 def _clauses(b: DocBuilder, doc: Document, source: Source) -> list[Clause]:

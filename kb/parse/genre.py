@@ -10,6 +10,7 @@ reader has always read.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from ..text import normalize_text
 from .lines import Line
@@ -23,7 +24,7 @@ GENRE_BY_TITLE: tuple[tuple[str, re.Pattern], ...] = (
             关于修改.*《.+》.*的决定$          # 国务院关于修改《全国年节及纪念日放假办法》的决定
           | 修正案(?:[（(][一二三四五六七八九十]+[)）])?$   # 中华人民共和国刑法修正案（十二）
             """,
-            re.X,
+            re.VERBOSE,
         ),
     ),
     (
@@ -33,7 +34,7 @@ GENRE_BY_TITLE: tuple[tuple[str, re.Pattern], ...] = (
             (?:通知|意见|通报|批复|复函|函|公告|通告)$   # a notice by its last word
           | 印发|转发                                   # a 印发 cover, whatever it issues
             """,
-            re.X,
+            re.VERBOSE,
         ),
     ),
     (
@@ -42,7 +43,7 @@ GENRE_BY_TITLE: tuple[tuple[str, re.Pattern], ...] = (
             r"""
             (?:法|条例|规定|办法|细则|规则|实施办法|实施细则)$   # 法/条例/规定/办法/细则
             """,
-            re.X,
+            re.VERBOSE,
         ),
     ),
 )
@@ -52,25 +53,41 @@ _STATUTE_START = re.compile(r"^第[ \u3000]*[一1][ \u3000]*[条章编]")
 _MAX_TITLE = 80
 
 
-def title_candidate(lines: list[Line], meta: dict | None = None) -> str | None:
-    """The page's own title (HTML <h1>/<title>), else the first line when it can be a title."""
-    meta = meta or {}
-    if meta.get("h1") or meta.get("title"):
-        return normalize_text(meta.get("h1") or meta.get("title"))
-    if not lines:
-        return None
-    first = normalize_text(lines[0].text)
-    if len(first) > _MAX_TITLE or first[-1:] in "。；：，" or lines[0].cells is not None:
-        return None
-    return first
+@dataclass(frozen=True)
+class Guess:
+    """What a file is, and where its title is: the index of the title line in the lines, or
+    None when the title is the page's own (``Source.meta``) or there is none."""
+
+    genre: str
+    title_line: int | None = None
 
 
-def detect_genre(lines: list[Line], meta: dict | None = None) -> str:
-    """notice | statute | decision."""
-    title = title_candidate(lines, meta)
-    if title is None:
-        return "notice"
-    genre = next((g for g, pattern in GENRE_BY_TITLE if pattern.search(title)), "notice")
-    if genre == "statute" and not any(_STATUTE_START.match(line.text) for line in lines):
-        return "notice"
-    return genre
+_MAX_HEAD = 15  # lines before the body a title may sit after (a 国务院令 block comes first)
+
+
+def _title_like(line: Line) -> str | None:
+    text = normalize_text(line.text)
+    if not text or len(text) > _MAX_TITLE or text[-1] in "。；：，" or line.cells is not None:
+        return None
+    return text
+
+
+def detect_genre(lines: list[Line], meta: dict | None = None) -> Guess:
+    """notice | statute | decision, from the page's own title or the first title-like line
+    before the body that a rule names; a statute needs its 第一条 / 第一章 too."""
+    starts = [k for k, line in enumerate(lines) if _STATUTE_START.match(line.text)]
+    body = starts[0] if starts else min(len(lines), _MAX_HEAD)
+    page_title = (meta or {}).get("h1") or (meta or {}).get("title")
+    candidates: list[tuple[str, int | None]] = [(normalize_text(str(page_title)), None)] if page_title else []
+    for k in range(min(body, _MAX_HEAD)):
+        title = _title_like(lines[k])
+        if title:
+            candidates.append((title, k))
+    for title, at in candidates:
+        genre = next((g for g, pattern in GENRE_BY_TITLE if pattern.search(title)), None)
+        if genre is None:
+            continue
+        if genre == "statute" and not starts:
+            return Guess("notice")
+        return Guess(genre, at)
+    return Guess("notice")

@@ -17,6 +17,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ..text import normalize_text
 from .grammar import ends_sentence
 from .notice import Piece
 from .tokens import Token
@@ -49,6 +50,8 @@ STATUTE = Grammar(
     opens={
         "book": "book", "chapter": "chapter", "section": "section", "article": "article",
         "item": "item", "point": "point", "subpoint": "subpoint", "circled": "subpoint",
+        "heading": "chapter",  # a heading line without 第N章 (山东's "监察程序")
+        "attachment": "attachment",  # 附件：… after the articles
     },
     parents=_parents(
         book="root",
@@ -62,7 +65,7 @@ STATUTE = Grammar(
         attachment="root",
     ),
     numbered_through=frozenset({"article"}),
-    headed=frozenset({"book", "chapter", "section"}),
+    headed=frozenset({"book", "chapter", "section", "attachment"}),
     paragraph="paragraph",
     paragraph_of=frozenset({"article"}),
 )
@@ -70,8 +73,9 @@ STATUTE = Grammar(
 # 关于修改《…》的决定: a preamble, amendments 一、二、…, and closing words (施行, 重新公布).
 DECISION = Grammar(
     name="decision",
-    opens={"cn": "item", "item": "subitem", "point": "point"},
+    opens={"cn": "item", "item": "subitem", "point": "point", "attachment": "attachment"},
     parents=_parents(item="root", subitem="item", point="item subitem", closing="root", attachment="root"),
+    headed=frozenset({"attachment"}),
     closing_re=re.compile(
         r"""
         ^(?:此外                      # 此外，对条文顺序和个别文字作相应调整
@@ -79,7 +83,7 @@ DECISION = Grammar(
           | 《[^》]+》根据本决定       # 《…》根据本决定作相应修改，重新公布
         )
         """,
-        re.X,
+        re.VERBOSE,
     ),
 )
 
@@ -143,7 +147,7 @@ def _open(stack: list[Node], token: Token, kind: str, grammar: Grammar, last_thr
         else:
             siblings = [c for c in parent.children if c.kind == kind]
             previous = (siblings[-1].number, siblings[-1].sub) if siblings else (0, 0)
-        if not _continues(previous, token):
+        if token.number and not _continues(previous, token):  # a bare heading has no number to check
             return False
         if kind in grammar.numbered_through:
             last_through[kind] = (token.number, token.sub)
@@ -220,7 +224,7 @@ def _text(stack: list[Node], token: Token, grammar: Grammar) -> None:
 def _ended(node: Node) -> bool:
     """Does the node's text so far end a sentence (so a new line is a new paragraph)?"""
     if node.pieces:
-        return ends_sentence(node.pieces[-1].text)
+        return ends_sentence(normalize_text(node.pieces[-1].text))  # "…下列事项:" ends like "…：" 
     return node.heading is not None or bool(node.children) or node.kind != "article"
 
 

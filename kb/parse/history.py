@@ -27,7 +27,7 @@ _CONGRESS_RE = re.compile(
     (?P<body>[\u4e00-\u9fff]*?人民代表大会(?:常务委员会)?)   # 全国人民代表大会常务委员会
     第[{_CN}\d]+次(?:全体)?会议                       # 第十七次会议
     """,
-    re.X,
+    re.VERBOSE,
 )
 # A government's executive meeting: "国务院第11次常务会议", "广东省人民政府第十三届123次常务会议".
 _EXECUTIVE_RE = re.compile(
@@ -36,7 +36,7 @@ _EXECUTIVE_RE = re.compile(
     (?:第[{_CN}\d]+届)?                                         # 第十三届 (some provinces)
     第?[{_CN}\d]+次(?:常务|全体)?会议                              # 第11次常务会议
     """,
-    re.X,
+    re.VERBOSE,
 )
 # The body named in the decision an event cites: "《国务院关于修改〈…〉的决定》".
 _DECISION_BODY_RE = re.compile(r"《(?P<body>[\u4e00-\u9fff]{2,30}?)关于")
@@ -46,7 +46,7 @@ _BODY_BEFORE_ACT_RE = re.compile(
     (?P<body>[\u4e00-\u9fff]{2,30}?(?:院|人民政府|委员会|常务委员会|人民代表大会|部|总局|署))   # 政务院
     [\s\u3000]*(?:通过|批准|公布|发布|修正|修订)$                                            # …发布
     """,
-    re.X,
+    re.VERBOSE,
 )
 _BRACKETED = re.compile(r"《[^》]*》|〈[^〉]*〉|<[^>]*>")  # cited titles: their words are not acts
 
@@ -110,7 +110,7 @@ EFFECTIVE_RE = re.compile(
     )
     起(?:施行|实施|生效)
     """,
-    re.X,
+    re.VERBOSE,
 )
 
 

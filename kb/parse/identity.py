@@ -35,9 +35,11 @@ def conflicting_ids(files: list) -> list[tuple[str, str, str]]:
                 problems.append(
                     (
                         path,
-                        f"{doc.id!r} is the id of {doc.title!r} here and of a document titled differently in "
-                        f"{claimed[1]}: different documents cannot share an id, so {fate}; "
-                        "correct the 文号 or title in one of the files (or its manifest entry)",
+                        (
+                            f"{doc.id!r} is the id of {doc.title!r} here and of a document titled differently in "
+                            f"{claimed[1]}: different documents cannot share an id, so {fate}; "
+                            "correct the 文号 or title in one of the files (or its manifest entry)"
+                        ),
                         "warning" if doc.attached_to else "error",
                     )
                 )

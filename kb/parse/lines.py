@@ -41,6 +41,7 @@ class Line:
 
 _MARKDOWN_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")  # "# 大连市人力资源和社会保障局 … 文件"
 _MARKDOWN_RULE = re.compile(r"^\s*(?:-{3,}|\*{3,}|_{3,}|={3,})\s*$")  # "---"
+_MARKDOWN_COMMENT = re.compile(r"^<!--.*-->$")  # LawRefBook's "<!-- INFO END -->"
 
 _FOOTER = re.compile(
     r"""
@@ -143,7 +144,7 @@ def split_lines(text: str) -> LineSplit:
             discarded.append(Discarded(s, len(text), "portal-footer", text[s:]))
             continue
         reason = None
-        if _MARKDOWN_RULE.match(stripped):
+        if _MARKDOWN_RULE.match(stripped) or _MARKDOWN_COMMENT.match(stripped):
             reason = "markdown"
         elif _BOILERPLATE.match(stripped):
             reason = "boilerplate"

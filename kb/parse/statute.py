@@ -21,10 +21,11 @@ from .. import places
 from ..model import Clause, Discarded, Document, Event, Source, clause_id, document_id
 from ..text import TITLE_RE, cn_to_int, compact, normalize_text
 from .document import _citations, assemble
-from .grammar_tree import DECISION, STATUTE, Grammar, Node, build_tree
+from .grammar import DATE_LINE_RE, DATE_RE, parse_date
+from .grammar_tree import DECISION, STATUTE, Node, build_tree
 from .history import effective_date, force_of, parse_history, version_event
 from .lines import Line
-from .tokens import ORDER_RE, Token, tokenize
+from .tokens import ORDER_RE, Token, split_inline_items, tokenize
 
 GRAMMARS = {"statute": STATUTE, "decision": DECISION}
 
@@ -34,30 +35,36 @@ _ORDER_NUMBER_RE = re.compile(r"^第[ \u3000]*[一二三四五六七八九十百
 _ORDER_ONLY_RE = re.compile(r"^(?:中华人民共和国)?[\u4e00-\u9fff]{0,14}令$")  # "中华人民共和国国务院令"
 
 
-def read_statute(lines: list[Line], source: Source, manifest: dict, genre: str) -> tuple[Document, list[Discarded]]:
-    """One statute or decision read from its lines."""
+def read_statute(
+    lines: list[Line], source: Source, manifest: dict, genre: str, title_line: int | None = None
+) -> tuple[Document, list[Discarded]]:
+    """One statute or decision read from its lines; title_line: where ``detect_genre`` saw its title."""
     grammar = GRAMMARS[genre]
-    tokens = tokenize(lines)
+    start = lines[0].start if lines else 0
     meta = getattr(source, "meta", None) or {}
     discarded: list[Discarded] = []
     metadata_sources: dict[str, str] = {}
-    title = None
-    at = 0
     page_title = normalize_text(meta.get("h1") or meta.get("title") or "")
-    if tokens and tokens[0].kind == "text" and (not page_title or compact(tokens[0].text) == compact(page_title)):
-        title = normalize_text(tokens[0].text)
-        discarded.append(Discarded(tokens[0].start, tokens[0].end, "title", tokens[0].text))
-        at = 1
-    elif page_title:
-        title = page_title
+    if title_line is None and page_title:  # the page names itself; its text may repeat the title
+        title_line = next((k for k, line in enumerate(lines[:15]) if compact(line.text) == compact(page_title)), None)
+    title = page_title or None
+    head: list[Line] = []
+    if title_line is not None:
+        head, line = lines[:title_line], lines[title_line]
+        title = normalize_text(line.text)
+        discarded.append(Discarded(line.start, line.end, "title", line.text))
+        lines = lines[title_line + 1 :]
     if title:
         metadata_sources["title"] = "text"
     elif manifest.get("title"):
         title, metadata_sources["title"] = normalize_text(str(manifest["title"])), "manifest"
-    events, identifiers, at = _front_matter(tokens, at, discarded)
+    events, identifiers = _promulgation(head, discarded)
+    tokens = tokenize(split_inline_items(lines))
+    more_events, more_identifiers, at = _front_matter(tokens, 0, discarded)
+    events += more_events
+    identifiers += [i for i in more_identifiers if i not in identifiers]
     tree = build_tree(tokens[at:], grammar)
-    start = tokens[0].start if tokens else 0
-    end = tokens[-1].end if tokens else 0
+    end = tokens[-1].end if tokens else start
 
     event = version_event(events)
     issuer = event.body if event and event.body else next((e.body for e in reversed(events) if e.body), None)
@@ -108,12 +115,49 @@ def read_statute(lines: list[Line], source: Source, manifest: dict, genre: str) 
         metadata_sources["effective"] = "text"
     doc.citations = _citations(doc)
     reasons = list(tree.gaps)
+    reasons += [f"{c.path} has no text (pages missing?)" for c in doc.clauses if c.kind == "article" and not c.text and not any(d.parent_id == c.id for d in doc.clauses)]
     if not doc.clauses:
         reasons.append("no text after the title and history (pages missing)")
     if reasons:
         doc.complete = False
         doc.incomplete_reasons = reasons
     return doc, discarded
+
+
+# A promulgation order before the title: "中华人民共和国国务院令 / 第700号 / 《…》已经2018年5月2日
+# 国务院第7次常务会议通过，现予公布，自2018年10月1日起施行。/ 总理 李克强 / 2018年6月29日".
+_ORDER_PASSED_RE = re.compile(
+    rf"""
+    (?P<date>{DATE_RE.pattern})                      # 2018年5月2日
+    (?P<meeting>[^，。]*?会议)                        # 国务院第7次常务会议
+    (?:审议)?通过                                     # 通过
+    """,
+    re.VERBOSE,
+)
+_ORDER_EFFECTIVE_RE = re.compile(rf"自(?P<date>{DATE_RE.pattern})起(?:施行|实施)", re.VERBOSE)  # 自2018年10月1日起施行
+
+
+def _promulgation(head: list[Line], discarded: list[Discarded]) -> tuple[list[Event], list[str]]:
+    """Events and identifiers of the order that promulgates the text, printed above its title."""
+    if not head:
+        return [], []
+    text = normalize_text("".join(line.text for line in head)).replace(" ", "")
+    discarded.append(Discarded(head[0].start, head[-1].end, "promulgation-order", text))
+    order = ORDER_RE.search(text)
+    identifier = order["order"] if order else None
+    issuer = identifier.split("令")[0] if identifier else None
+    issuer = "中华人民共和国主席" if issuer == "主席" else issuer
+    events: list[Event] = []
+    if m := _ORDER_PASSED_RE.search(text):
+        meeting = m["meeting"]
+        body = next((b for b in ("国务院",) if b in meeting), None) or issuer
+        events.append(Event(parse_date(m["date"]), body, "通过", m.group(0)))
+    dated = [normalize_text(line.text) for line in head if DATE_LINE_RE.match(line.text)]
+    if dated:
+        events.append(Event(parse_date(dated[-1]), issuer, "公布", dated[-1], identifier))
+    if m := _ORDER_EFFECTIVE_RE.search(text):
+        events.append(Event(parse_date(m["date"]), None, "施行", m.group(0)))
+    return events, [identifier] if identifier else []
 
 
 def _front_matter(tokens: list[Token], at: int, discarded: list[Discarded]) -> tuple[list[Event], list[str], int]:
@@ -246,7 +290,7 @@ CITATION_RE = re.compile(
     (?:第(?P<item>[一二三四五六七八九十百\d]+)项)?           # 第三项
     (?:第(?P<point>[一二三四五六七八九十\d]+)目)?$           # 第一目
     """,
-    re.X,
+    re.VERBOSE,
 )
 
 
@@ -259,7 +303,7 @@ def resolve_citation(document: Document, citation: str) -> Clause:
     m = CITATION_RE.match(re.sub(r"\s", "", normalize_text(citation)))
     if not m or not any(m.groupdict().values()):
         raise KeyError(f"{document.id}: cannot read the citation {citation!r}: expected 第十条第二款第三项 or 第一章第二节")
-    wanted = {k: cn_to_int(v) for k, v in m.groupdict().items() if v}
+    wanted = {k: n for k, v in m.groupdict().items() if v and (n := cn_to_int(v)) is not None}
     by_id = {c.id: c for c in document.clauses}
 
     def number(label: str) -> int | None:
