@@ -648,9 +648,36 @@ def _indexable(clause: Clause) -> bool:
 
 
 def _make_entry(clause: Clause, doc: Document) -> _Entry:
-    local_text, applied = localise(_lineage_text(clause))
+    whole = _whole_article(clause, doc)
+    text = _lineage_text(clause) if whole is None else rel.strip_boilerplate(whole, _BOILERPLATE)[0]
+    local_text, applied = localise(text)
     local_heading, applied_h = _localise_heading(clause.heading or "")
-    return _Entry(clause, doc, local_heading + local_text, local_text, local_heading, applied + applied_h)
+    return _Entry(clause, doc, local_heading + local_text, local_text, local_heading, applied + applied_h, whole)
+
+
+_WHOLE: dict[int, dict[str, str]] = {}  # id(document) (versions share ids) -> article clause id -> its whole text, within a run
+
+
+def _whole_article(clause: Clause, doc: Document) -> str | None:
+    """A statute article's whole text (its own paragraph, then its 款, 项 and 目 in order), or
+    None for any other clause: an article is restated as a whole, its first paragraph alone is
+    often only 失业保险基金由下列各项构成："""
+    if clause.kind != "article":
+        return None
+    wholes = _WHOLE.get(id(doc))
+    if wholes is None:
+        kids = _children(doc)
+        wholes = _WHOLE[id(doc)] = {}
+        for article in doc.clauses:
+            if article.kind != "article":
+                continue
+            parts, stack = [article.text or ""], list(reversed(kids.get(article.id, [])))
+            while stack:
+                kid = stack.pop()
+                parts.append(kid.text or "")
+                stack.extend(reversed(kids.get(kid.id, [])))
+            wholes[article.id] = "".join(parts)
+    return wholes.get(clause.id)
 
 
 def similarity(a: _Entry, b: _Entry, ratios: _SentenceRatios | None = None, k: int = 0) -> dict:
@@ -1047,6 +1074,7 @@ def _link(
     global _RUN, _BOILERPLATE
     result = LinkResult()
     _ENTRY_CACHE.clear()
+    _WHOLE.clear()
     # Boilerplate is learnt from the whole corpus: when it changes, nothing of the last run is reused.
     # Learnt from statutes only: notices restate one another by design (a city's items are its
     # province's words), so a sentence shared by notices of several subjects may still be lineage.
@@ -1099,6 +1127,7 @@ def _link(
     finally:
         _RUN = None
         _ENTRY_CACHE.clear()
+        _WHOLE.clear()
     del run, index, notice_text  # the index's arrays and entries: room for the shares unpickled next
     kept = {
         d.id: Kept(fp, *done[i], clause_keys(d)) if i in done else previous.documents[d.id] for i, (d, fp) in enumerate(zip(documents, fingerprints))
@@ -1208,7 +1237,7 @@ def _restore_entries(index: ClauseIndex, doc: Document, forms: list[tuple], at: 
         if _indexable(clause):
             local_text, heading, localisation = forms[at]
             at += 1
-            entry = _Entry(clause, doc, heading + local_text, local_text, heading, localisation)
+            entry = _Entry(clause, doc, heading + local_text, local_text, heading, localisation, _whole_article(clause, doc))
             _ENTRY_CACHE[id(clause)] = entry
             index.add(entry)
     return at
@@ -1730,17 +1759,11 @@ def _article_entries(doc: Document) -> list[_Entry]:
     """A statute's articles, each as one entry of its whole text (its own paragraph, its 款 and
     项 in order): a provincial article paraphrases a national one as a whole, and its 款 are
     aligned afterwards (``_align_children``)."""
-    kids = _children(doc)
     out = []
     for clause in doc.clauses:
         if clause.kind != "article":
             continue
-        parts, stack = [clause.text or ""], list(reversed(kids.get(clause.id, [])))
-        while stack:
-            kid = stack.pop()
-            parts.append(kid.text or "")
-            stack.extend(reversed(kids.get(kid.id, [])))
-        whole = "".join(parts)
+        whole = _whole_article(clause, doc) or ""
         lineage = rel.strip_boilerplate(whole, _BOILERPLATE)[0]
         if rel.is_purpose_clause(whole):
             lineage = ""

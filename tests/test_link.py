@@ -778,9 +778,9 @@ def test_no_false_overrides_on_the_tier_table_of_chongqing(laws):
 
 # --- A city notice the linker has not seen: departures named in both languages ---
 
-_PROVINCIAL_NOTICE = """辽宁省人力资源和社会保障厅关于做好失业保险金申领工作的通知
+_PROVINCIAL_NOTICE = """辽人社发〔2023〕1号
 
-辽人社发〔2023〕1号
+辽宁省人力资源和社会保障厅关于做好失业保险金申领工作的通知
 
 各市人力资源社会保障局：
 为做好失业保险工作，现就有关事项通知如下：
@@ -790,9 +790,9 @@ _PROVINCIAL_NOTICE = """辽宁省人力资源和社会保障厅关于做好失�
 辽宁省人力资源和社会保障厅
 2023年1月1日
 """
-_CITY_NOTICE = """大连市人力资源和社会保障局关于做好失业保险金申领工作的通知
+_CITY_NOTICE = """大人社发〔2023〕2号
 
-大人社发〔2023〕2号
+大连市人力资源和社会保障局关于做好失业保险金申领工作的通知
 
 各区市县人力资源社会保障局：
 按照《关于做好失业保险金申领工作的通知》（辽人社发〔2023〕1号）要求，现就有关事项通知如下：
