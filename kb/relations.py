@@ -86,7 +86,7 @@ REFERENCE_RE = re.compile(
     (?P<paragraph>第[{_CN_NUM}\d]+款)?                           # 第二款
     (?P<item>第[{_CN_NUM}\d]+项)?                                # 第三项
     """,
-    re.X,
+    re.VERBOSE,
 )
 
 # The cited document's title in the form titles are compared in: 中华人民共和国 dropped.
@@ -124,8 +124,7 @@ def references(text: str) -> list[Reference]:
 
 def title_key(title: str) -> str:
     """A title as titles are matched: no whitespace, 中华人民共和国 dropped, （…修订）/（试行）notes kept."""
-    s = "".join(title.split())
-    return s[len(_NATION_PREFIX) :] if s.startswith(_NATION_PREFIX) else s
+    return "".join(title.split()).removeprefix(_NATION_PREFIX)
 
 
 def _numeral(label: str) -> str:
@@ -167,7 +166,7 @@ DELEGATION_RE = re.compile(
     | 由设区的市[^。；]{0,12}?(?:规定|确定|制定)                        # 由设区的市人民政府规定
     | 由国务院[^。；]{0,20}?(?:规定|制定)                               # 由国务院劳动保障行政部门规定 (to a ministry)
     """,
-    re.X,
+    re.VERBOSE,
 )
 
 
@@ -179,14 +178,6 @@ def delegations(text: str) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 # Obligations: 应当 X against 不得 X.
 
-_OBLIGATION_RE = re.compile(
-    r"""
-    (?P<neg>不得|不予|禁止|不再|不应|无须|不必)?      # a prohibition or release, when there is one
-    (?P<modal>应当|应|必须|可以|须)?                  # a duty or a permission
-    (?P<verb>[\u4e00-\u9fff]{2})                      # the two characters of the act (the verb)
-    """,
-    re.X,
-)
 _NEGATION_WORDS = ("不得", "不予", "禁止", "不再", "不应", "无须", "不必")
 _DUTY_WORDS = ("应当", "必须", "应", "须")
 
@@ -243,7 +234,7 @@ _PER_RE = re.compile(
     | (?P<month>按月|每月|每人每月|月均)      # per month
     | (?P<year>按年|每年|年度|每人每年)       # per year
     """,
-    re.X,
+    re.VERBOSE,
 )
 
 # The things a number is about that must be the same on both sides: benefits, fees, penalties,
@@ -254,7 +245,7 @@ _THING_RE = re.compile(
     (?:失业保险金|保险金|补助金|补贴|抚恤金|滞纳金|罚款|保险费|缴费|工资|          # benefits, fees
        裁员率|费率|返还|期限|年限|补助|奖励|赔偿金|经济补偿|违法所得)              # rates, periods
     """,
-    re.X,
+    re.VERBOSE,
 )
 
 
@@ -420,7 +411,7 @@ BOILERPLATE_RE = re.compile(
       | 法律、行政法规另有规定的，?从其规定                                     # deference formula
     )[。；]?$
     """,
-    re.X,
+    re.VERBOSE,
 )
 
 _SENTENCE_RE = re.compile(r"[^。；]+[。；]?")
@@ -446,7 +437,7 @@ _TITLE_NOISE = re.compile(
     | 关于|印发|若干|措施|举措|条例|办法|规定|细则|通知|决定|意见|暂行|实施|进一步|工作|有关|的   # genre words
     | 〈|〉|《|》|（[^）]*）                                                       # marks and notes
     """,
-    re.X,
+    re.VERBOSE,
 )
 
 
@@ -485,7 +476,7 @@ PURPOSE_RE = re.compile(
     制定本(?:条例|法|办法|规定|细则|实施办法)   # …制定本条例
     。?$
     """,
-    re.X,
+    re.VERBOSE,
 )
 
 
@@ -500,7 +491,8 @@ def is_boilerplate(sentence: str, learnt: frozenset[str]) -> bool:
 
 def strip_boilerplate(text: str, learnt: frozenset[str]) -> tuple[str, list[str]]:
     """The text without its boilerplate sentences, and those sentences."""
-    kept, dropped = [], []
+    kept: list[str] = []
+    dropped: list[str] = []
     for s in sentences(text):
         (dropped if is_boilerplate(s, learnt) else kept).append(s)
     return ("".join(kept), dropped) if dropped else (text, [])
