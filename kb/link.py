@@ -784,6 +784,9 @@ def _shares_trigram(phrase: str, deleted: str) -> bool:
     return bool(grams & _trigrams(deleted))
 
 
+_ABOVE_WORD = {"national": "national", "province": "provincial", "city": "city"}
+
+
 def classify(
     city: _Entry,
     prov: _Entry,
@@ -801,6 +804,7 @@ def classify(
     adds provisions of its own. Every reason is given in English (``why``) and in Chinese
     (``why_zh``), naming both parameters. ``level``: how the lower text names itself (本市).
     """
+    above = _ABOVE_WORD.get(prov.doc.level or "", "higher")  # "restates the provincial rule"
     changes = params_mod.compare_parameters(prov_params, city_params)
     findings = rel.parameter_findings(prov_params, prov.text, city_params, city.text, level)
     diff = char_diff(prov.text, city.text)
@@ -816,7 +820,7 @@ def classify(
     delegation_filled = [d for d in delegation if any(_shares_trigram(d, x) for x in deleted_any if len(x) >= 3)]
     local_refs = [r for t in inserted for r in _LOCAL_REF_RE.findall(t) if r not in prov.text]
     out_of_bound = [f for f in findings if f.within is False]
-    within = [f for f in findings if f.within]
+    within = [f for f in findings if f.within and f.changed]  # a number kept as it was is a restatement
     # A deadline of its own (30日内 -> 15日内) needs no proof of one subject: it only makes an extension.
     own_deadlines = [
         c for c in changes if c.get("provincial") and c.get("city") and c.get("kind") in ("days", "workdays", "deadline") and c.get("within_bound")
@@ -835,10 +839,10 @@ def classify(
         why_zh.append("与上级义务性规定相反：" + "；".join(contradicted))
     elif delegation_filled:
         relation = "implements"
-        why.append(f"fills a discretion the higher text delegated ({'；'.join(delegation_filled)})")
+        why.append(f"fills a discretion the {above} text delegated ({'；'.join(delegation_filled)})")
         why_zh.append(f"落实上级授权（{'；'.join(delegation_filled)}）")
         if within:
-            why.append("numbers within the higher bound: " + "；".join(f"{f.higher.text} → {f.lower.text}" for f in within))
+            why.append(f"numbers within the {above} bound: " + "；".join(f"{params_mod.words(f.higher)} → {params_mod.words(f.lower)}" for f in within))
             why_zh += [f.why_zh for f in within]
     elif novel_chars >= novel_floor or local_refs or own_deadlines or (new_numbers and novel_chars >= 4 and not paraphrase):
         relation = "extends"
@@ -849,18 +853,18 @@ def classify(
             why.append("references to local notices: " + "、".join(local_refs[:4]))
             why_zh.append("引用本地文件：" + "、".join(local_refs[:4]))
         if new_numbers:
-            why.append("numbers the higher text did not set: " + "、".join(c["city"] for c in new_numbers))
+            why.append(f"numbers the {above} text did not set: " + "、".join(c["city"] for c in new_numbers))
             why_zh.append("上级未规定的数值：" + "、".join(c["city"] for c in new_numbers))
         if novel_chars >= novel_floor:
-            why.append(f"{novel_chars} characters of provisions found nowhere in the higher text: " + "…".join(novel[:3])[:120])
+            why.append(f"{novel_chars} characters of provisions found nowhere in the {above} text: " + "…".join(novel[:3])[:120])
             why_zh.append(f"增加上级文件没有的规定（{novel_chars}字）：" + "…".join(novel[:3])[:120])
     else:
         relation = "implements"
         if within:
-            why.append("exercises the higher bound: " + "；".join(f"{f.higher.text} → {f.lower.text}" for f in within))
+            why.append(f"exercises the {above} bound: " + "；".join(f"{params_mod.words(f.higher)} → {params_mod.words(f.lower)}" for f in within))
             why_zh += [f.why_zh for f in within]
         else:
-            why.append("restates the higher rule" + (" with localisation" if city.localisation or prov.localisation else ""))
+            why.append(f"restates the {above} rule" + (" with localisation" if city.localisation or prov.localisation else ""))
             why_zh.append("重申上级规定" + ("（地名、机关名本地化）" if city.localisation or prov.localisation else ""))
     evidence = {
         "localisation": {"city": city.localisation, "provincial": prov.localisation},

@@ -260,6 +260,12 @@ class Finding:
     why: str  # English, for the evidence
     why_zh: str  # 上级规定「千分之二」，本市规定「万分之五」…
 
+    @property
+    def changed(self) -> bool:
+        """Did the lower text set another number or bound (not the same words again)?"""
+        h, lo = self.higher, self.lower
+        return (h.value, h.unit, h.bound) != (lo.value, lo.unit, lo.bound)
+
 
 def dimension(p: Parameter, text: str) -> tuple[str, float] | None:
     """The parameter's dimension and the factor to its base unit, or None for what is never
