@@ -227,6 +227,7 @@ def _document_dict(doc) -> dict:
     out["source_path"] = doc.source.path if doc.source else None
     out["clauses"] = [dataclasses.asdict(c) for c in doc.clauses]
     out["citations"] = [dataclasses.asdict(c) for c in doc.citations]
+    out["events"] = [dataclasses.asdict(e) for e in doc.events]
     return out
 
 
@@ -238,6 +239,12 @@ def _print_document(doc) -> None:
         ("issued", doc.issued),
         ("issuers", "、".join(doc.issuers)),
         ("kind", doc.kind),
+        ("force", doc.force),
+        ("version", doc.version_date if doc.genre != "notice" else None),
+        ("effective", doc.effective),
+        ("identifiers", "、".join(doc.identifiers)),
+        ("amends", "、".join(doc.amends)),
+        ("history", "; ".join(f"{e.date} {e.body or ''} {e.act}".replace("  ", " ") for e in doc.events)),
         ("implements", ", ".join(doc.implements)),
         ("attached to", doc.attached_to and f"{doc.attached_to} {doc.attachment_label or ''}".strip()),
         ("complete", "yes" if doc.complete else "no: " + "; ".join(doc.incomplete_reasons)),

@@ -25,14 +25,16 @@ class DocumentVersion:
 
 
 def _order_key(doc: Document) -> tuple:
+    """(undated last, date, where the date came from, signature date, path): versions dated by
+    the manifest and by their text sort together, by date; the path only breaks ties."""
     manifest = doc.source.manifest if doc.source else {}
     date = manifest.get("date")
     path = doc.source.path if doc.source else ""
     if date:
-        return (0, str(date), doc.issued or "", path)
+        return (0, str(date), 0, doc.issued or "", path)
     if doc.version_date or doc.issued:
-        return (1, doc.version_date or doc.issued, "", path)
-    return (2, "", "", path)
+        return (0, doc.version_date or doc.issued, 1, "", path)
+    return (1, "", 2, "", path)
 
 
 _ORDERED_BY = {0: "manifest-date", 1: "text-date", 2: "file-name"}
@@ -60,7 +62,7 @@ def assign_versions(documents: list[Document]) -> tuple[list[Document], list[Doc
                     "moved": [f"{e.old_path} → {e.new_path}" for e in report.moved],
                     "unchanged": report.unchanged,
                 }
-            versions.append(DocumentVersion(doc_id, number, doc, _ORDERED_BY[_order_key(doc)[0]], changes))
+            versions.append(DocumentVersion(doc_id, number, doc, _ORDERED_BY[_order_key(doc)[2]], changes))
             previous = doc
         latest.append(ordered[-1])
     return latest, versions

@@ -13,7 +13,7 @@ import sqlite_utils
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT / "corpus"
+CORPUS = ROOT / "tests" / "data" / "seeds"  # corpus/ also holds the real laws; this is its four seed notices (symlinks)
 METADATA = ROOT / "metadata.yml"
 TEST_OUTPUT = ROOT / "test-output"
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from kb.cli import cli, load_metadata
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT / "corpus"
+CORPUS = ROOT / "tests" / "data" / "seeds"  # corpus/ also holds the real laws; this is its four seed notices (symlinks)
 GAZETTE = CORPUS / "2022-07-05_liaoning_ln-renshe-2022-22_gazette.txt"
 
 

@@ -49,7 +49,7 @@ def _edit(path: Path, old: str, new: str) -> None:
 @pytest.fixture
 def corpus(tmp_path):
     target = tmp_path / "corpus"
-    shutil.copytree(ROOT / "corpus", target)
+    shutil.copytree(ROOT / "tests" / "data" / "seeds", target)  # the seed notices, copied
     return target
 
 
@@ -275,7 +275,7 @@ def test_records_come_back_from_a_pickle_whole(tmp_path):
     from kb.parse import parse_corpus
     from kb.versions import assign_versions
 
-    parsed = parse_corpus(ROOT / "corpus")
+    parsed = parse_corpus(ROOT / "tests" / "data" / "seeds")
     documents, _ = assign_versions(parsed.documents)
     linked = link(documents)
     records = {

@@ -23,7 +23,7 @@ from kb.errors import KbError
 from kb.parse import CorpusParse, cache_key, load_manifest, parse_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT / "corpus"
+CORPUS = ROOT / "tests" / "data" / "seeds"  # corpus/ also holds the real laws; this is its four seed notices (symlinks)
 MAKE_CORPUS = ROOT / "scripts" / "make_corpus"
 F25 = "2020-11-01_liaoning_ln-zhengbanfa-2020-25_preview.txt"
 GOOD = "2020-11-24_dalian_dl-renshefa-2020-391_truncated.txt"

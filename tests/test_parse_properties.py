@@ -18,7 +18,8 @@ from kb.parse import parse_bytes, span_text
 from kb.text import compact
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
-SEEDS = {p.name: p.read_text(encoding="utf-8") for p in sorted(CORPUS.glob("*.txt"))}
+SEED_DIR = Path(__file__).resolve().parent / "data" / "seeds"  # the four seed notices of corpus/
+SEEDS = {p.name: p.read_text(encoding="utf-8") for p in sorted(SEED_DIR.glob("*.txt"))}
 SEED_LINES = sorted({line for text in SEEDS.values() for line in text.splitlines() if line.strip()})
 
 # Encodings whose byte offsets Source.char_to_byte knows (the BOM is before every span).

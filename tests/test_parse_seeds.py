@@ -20,7 +20,7 @@ from kb.parse import parse_corpus, span_text
 from kb.text import compact
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT / "corpus"
+CORPUS = ROOT / "tests" / "data" / "seeds"  # corpus/ also holds the real laws; this is its four seed notices (symlinks)
 DATA = Path(__file__).resolve().parent / "data" / "parse"
 CASES = sorted(DATA.glob("*.expected.json"))
 

@@ -23,7 +23,7 @@ from kb.text import compact
 from kb.versions import assign_versions
 
 ROOT = Path(__file__).resolve().parent.parent
-REALWORLD = Path("/work/shared/realworld") if Path("/work/shared/realworld").is_dir() else ROOT / "corpus"
+REALWORLD = ROOT / "corpus"  # the 16 files of ../shared/realworld, byte-identical (their manifest entries say so)
 FILES = sorted(p.name for p in REALWORLD.iterdir() if p.suffix in (".md", ".txt") and p.name != "SOURCES.md" and "(" in p.name)
 GOLD = tomllib.loads((ROOT / "tests" / "gold" / "realworld_metadata.toml").read_text(encoding="utf-8"))
 
@@ -244,6 +244,11 @@ def test_two_titles_claiming_one_id_is_a_problem_not_a_merge(tmp_path):
     assert [d.source.path for d in result.documents] == ["a.txt"]
     (problem,) = [p for p in result.problems if p.severity == "error"]
     assert problem.path == "b.txt" and "辽人社〔2022〕22号" in problem.message and "a.txt" in problem.message
+    db = tmp_path.parent / f"{tmp_path.name}.db"
+    build(tmp_path, db)  # the build goes on, publishes the first, and records the clash
+    conn = sqlite3.connect(db)
+    assert conn.execute("select id, source_path from documents where placeholder = 0").fetchall() == [("辽人社〔2022〕22号", "a.txt")]
+    assert conn.execute("select path, severity from problems where message like '%cannot share an id%'").fetchall() == [("b.txt", "error")]
 
 
 @pytest.fixture(scope="module")
@@ -270,3 +275,94 @@ def test_statutes_are_published_with_their_trees(statute_db):
     assert kinds == {"chapter": 6, "article": 33, "paragraph": 10, "item": 28}
     versions = conn.execute("select version, source_path from document_versions where document_id = '中华人民共和国立法法' order by version").fetchall()
     assert versions == [(1, "立法法(2015-03-15).md"), (2, "立法法(2023-03-13).md")]
+
+
+def test_corpus_copies_are_byte_identical_and_sourced():
+    manifest = tomllib.loads((ROOT / "corpus" / "manifest.toml").read_text(encoding="utf-8"))["files"]
+    shared = Path("/work/shared/realworld")
+    for name in FILES:
+        assert "LawRefBook/Laws" in manifest[name]["retrieved_from"] and manifest[name]["note"]
+        if shared.is_dir():
+            assert (shared / name).read_bytes() == (REALWORLD / name).read_bytes(), name
+
+
+# -- the shapes official copies take that the LawRefBook files do not -----------------------------
+STATUTE_CASES = ROOT / "tests" / "data" / "statutes"
+
+
+def _case(name: str):
+    (doc,) = parse_file(STATUTE_CASES / name).documents
+    return doc
+
+
+def test_a_city_regulation_approved_by_its_province():
+    doc = _case("city-regulation.txt")  # history in one bracketed line: 通过, 批准, 公告…公布, 施行
+    assert (doc.id, doc.level, doc.jurisdiction, doc.province, doc.force) == ("郑州市城市供水节水条例", "city", "郑州市", "河南省", "地方性法规")
+    assert [(e.date, e.act) for e in doc.events] == [("2019-10-29", "通过"), ("2019-11-29", "批准"), ("2019-12-10", "公布"), ("2020-03-01", "施行")]
+    assert doc.issuers == ["郑州市人民代表大会常务委员会"]  # the maker, not the approving province
+    assert doc.events[1].body == "河南省人民代表大会常务委员会"
+    assert (doc.version_date, doc.effective) == ("2019-12-10", "2020-03-01")
+    assert doc.identifiers == ["郑州市人民代表大会常务委员会公告第5号"]
+
+
+def test_a_promulgation_order_above_the_title_a_contents_list_and_an_attachment():
+    doc = _case("state-council-order.txt")
+    assert (doc.title, doc.force, doc.identifiers) == ("人力资源市场暂行条例", "行政法规", ["国务院令第700号"])
+    assert [(e.date, e.act, e.body) for e in doc.events] == [
+        ("2018-05-02", "通过", "国务院"), ("2018-06-29", "公布", "国务院"), ("2018-10-01", "施行", None),
+    ]
+    assert [c.path for c in doc.clauses if c.kind == "chapter"] == ["第一章", "第二章", "第三章"]  # the contents list is not read as chapters
+    assert doc.clause("附件").heading == "人力资源服务许可证样式" and doc.clause("第四条").text == "本条例自2018年10月1日起施行。"
+    reasons = [d.reason for d in doc.source.discarded]
+    assert reasons == ["title", "promulgation-order", "table-of-contents"]
+
+
+def test_a_ministry_rule():
+    doc = _case("ministry-rule.txt")
+    assert (doc.force, doc.level, doc.issuers, doc.version_date, doc.effective) == (
+        "部门规章", "national", ["人力资源和社会保障部"], "2024-02-20", "2024-03-01",
+    )
+    assert doc.identifiers == ["人力资源和社会保障部令第53号"]
+
+
+def test_books_and_sub_books():
+    doc = _case("civil-code-books.txt")
+    assert (doc.genre, doc.force) == ("statute", "法律")
+    assert [c.path for c in doc.clauses if c.kind != "article"] == [
+        "第一编", "第一编/第一章", "第一编/第二章", "第一编/第二章/第一节", "第二编", "第二编/第一分编", "第二编/第一分编/第一章",
+    ]
+    assert doc.clause("第三条").parent_id == doc.clause("第二编/第一分编/第一章").id
+
+
+def test_bracketed_history_with_several_events():
+    doc = _case("bracketed-history.txt")
+    assert [(e.date, e.act) for e in doc.events] == [("2007-08-30", "通过"), ("2015-04-24", "修正")]
+    assert doc.issuers == ["全国人民代表大会常务委员会"] and doc.version_date == "2015-04-24"
+
+
+def test_a_version_note_in_the_title_is_not_part_of_the_id(tmp_path):
+    (tmp_path / "a.md").write_text("# 中华人民共和国公司法（2018年修正）\n\n第一条 为了规范公司的组织和行为，制定本法。\n", encoding="utf-8")
+    (tmp_path / "b.md").write_text("# 中华人民共和国公司法\n\n第一条 为了规范公司，制定本法。\n", encoding="utf-8")
+    (tmp_path / "c.md").write_text("# 某某管理办法（试行）\n\n第一条 为了规范，制定本办法。\n", encoding="utf-8")
+    result = parse_corpus(tmp_path, workers=1)
+    assert [(d.id, d.title, d.genre) for d in result.documents] == [
+        ("中华人民共和国公司法", "中华人民共和国公司法（2018年修正）", "statute"),
+        ("中华人民共和国公司法", "中华人民共和国公司法", "statute"),
+        ("某某管理办法（试行）", "某某管理办法（试行）", "statute"),  # 试行 names the document, not a version
+    ]
+    assert result.problems == []
+
+
+def test_kb_parse_shows_a_statutes_history():
+    from click.testing import CliRunner
+
+    from kb.cli import cli
+
+    path = str(REALWORLD / "人力资源市场暂行条例(2018-06-29).md")
+    text = CliRunner().invoke(cli, ["parse", path])
+    assert text.exit_code == 0
+    assert "  force        行政法规\n" in text.output and "  history      2018-05-02 国务院 通过; 2018-06-29 国务院 公布; 2018-10-01 施行\n" in text.output
+    dumped = CliRunner().invoke(cli, ["parse", "--json", path])
+    assert dumped.exit_code == 0
+    (doc,) = json.loads(dumped.output)[0]["documents"]
+    assert doc["events"][1] == {"date": "2018-06-29", "body": "国务院", "act": "公布", "text": "2018年6月29日中华人民共和国国务院令第700号公布", "identifier": "国务院令第700号"}

@@ -22,7 +22,7 @@ from kb.parse import CorpusParse, ParsedFile, Problem, parse_file
 from kb.publish import BuildInfo, _update, build, corpus_hash, publish
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT / "corpus"
+CORPUS = ROOT / "tests" / "data" / "seeds"  # corpus/ also holds the real laws; this is its four seed notices (symlinks)
 
 DL = "大人社发〔2020〕391号"
 FS = "抚人社发〔2021〕20号"

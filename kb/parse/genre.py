@@ -41,12 +41,15 @@ GENRE_BY_TITLE: tuple[tuple[str, re.Pattern], ...] = (
         "statute",
         re.compile(
             r"""
-            (?:法|条例|规定|办法|细则|规则|实施办法|实施细则)$   # 法/条例/规定/办法/细则
+            (?:法|法典|条例|规定|办法|细则|规则|实施办法|实施细则)$   # 法/法典/条例/规定/办法/细则
             """,
             re.VERBOSE,
         ),
     ),
 )
+
+# A bracketed note after a title: （试行）, （2018年修正）, （草案）.
+_TRAILING_NOTE_RE = re.compile(r"[（(][^（）()]{1,12}[)）]$")
 
 # The first article or chapter of a statute, at the start of a line.
 _STATUTE_START = re.compile(r"^第[ \u3000]*[一1][ \u3000]*[条章编]")
@@ -84,7 +87,8 @@ def detect_genre(lines: list[Line], meta: dict | None = None) -> Guess:
         if title:
             candidates.append((title, k))
     for title, at in candidates:
-        genre = next((g for g, pattern in GENRE_BY_TITLE if pattern.search(title)), None)
+        bare = _TRAILING_NOTE_RE.sub("", title)  # XX办法（试行）, XX法（2018年修正）
+        genre = next((g for g, pattern in GENRE_BY_TITLE if pattern.search(title) or pattern.search(bare)), None)
         if genre is None:
             continue
         if genre == "statute" and not starts:

@@ -48,16 +48,17 @@ def _parents(**table: str) -> dict[str, frozenset[str]]:
 STATUTE = Grammar(
     name="statute",
     opens={
-        "book": "book", "chapter": "chapter", "section": "section", "article": "article",
+        "book": "book", "subbook": "subbook", "chapter": "chapter", "section": "section", "article": "article",
         "item": "item", "point": "point", "subpoint": "subpoint", "circled": "subpoint",
         "heading": "chapter",  # a heading line without 第N章 (山东's "监察程序")
         "attachment": "attachment",  # 附件：… after the articles
     },
     parents=_parents(
         book="root",
-        chapter="root book",
+        subbook="book",
+        chapter="root book subbook",
         section="chapter",
-        article="root book chapter section",
+        article="root book subbook chapter section",
         paragraph="article",
         item="article paragraph",
         point="item",
@@ -65,7 +66,7 @@ STATUTE = Grammar(
         attachment="root",
     ),
     numbered_through=frozenset({"article"}),
-    headed=frozenset({"book", "chapter", "section", "attachment"}),
+    headed=frozenset({"book", "subbook", "chapter", "section", "attachment"}),
     paragraph="paragraph",
     paragraph_of=frozenset({"article"}),
 )

@@ -66,7 +66,7 @@ def parse_history(text: str) -> list[Event]:
         if not acts:
             continue
         act = acts[-1]["act"]
-        order = ORDER_RE.search(segment)
+        order = ORDER_RE.search(DATE_RE.sub(" ", segment, count=1))  # the date's 日 is no part of a name
         identifier = re.sub(r"\s", "", order["order"]) if order else None
         events.append(Event(parse_date(segment), _body(segment, identifier), act, segment, identifier))
     return events
@@ -80,7 +80,7 @@ def _body(segment: str, identifier: str | None) -> str | None:
     if m := _EXECUTIVE_RE.search(rest):
         return m["body"]
     if identifier:
-        issuer = identifier.split("令")[0]
+        issuer = re.split("令|公告", identifier)[0]
         return "中华人民共和国主席" if issuer == "主席" else issuer
     if m := _DECISION_BODY_RE.search(rest):
         return m["body"]

@@ -11,7 +11,27 @@ What this module does not do: order versions (``kb.versions``).
 
 from __future__ import annotations
 
+import re
+
 from ..text import compact
+
+# A version note after a title, which names the version and not the document: its id leaves it out,
+# so 中华人民共和国公司法（2018年修正） and 中华人民共和国公司法 are versions of one law.
+_VERSION_NOTE_RE = re.compile(
+    r"""
+    [（(]
+    (?:\d{4}年?)?                                # 2018年
+    (?:第[一二三四五六七八九十]+次)?                # 第二次
+    (?:修正|修订|修正文本|修订文本|版)             # 修正
+    [)）]$
+    """,
+    re.VERBOSE,
+)
+
+
+def title_key(title: str) -> str:
+    """The title as an identity: its version note left out."""
+    return _VERSION_NOTE_RE.sub("", title.strip())
 
 
 def conflicting_ids(files: list) -> list[tuple[str, str, str]]:
@@ -27,7 +47,7 @@ def conflicting_ids(files: list) -> list[tuple[str, str, str]]:
     for parsed in files:
         kept = []
         for doc in parsed.documents:
-            title = compact(doc.title)
+            title = compact(title_key(doc.title))
             path = parsed.source.path
             claimed = first.setdefault(doc.id, (title, path))
             if claimed[0] != title:

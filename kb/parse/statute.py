@@ -24,10 +24,12 @@ from .document import _citations, assemble
 from .grammar import DATE_LINE_RE, DATE_RE, parse_date
 from .grammar_tree import DECISION, STATUTE, Node, build_tree
 from .history import effective_date, force_of, parse_history, version_event
+from .identity import title_key
 from .lines import Line
 from .tokens import ORDER_RE, Token, split_inline_items, tokenize
 
 GRAMMARS = {"statute": STATUTE, "decision": DECISION}
+
 
 # Path of a clause: which kinds carry their parent's path before their own label.
 _OWN_PATH = frozenset({"article", "preamble", "closing", "attachment"})  # 第十条 is cited alone
@@ -67,7 +69,10 @@ def read_statute(
     end = tokens[-1].end if tokens else start
 
     event = version_event(events)
-    issuer = event.body if event and event.body else next((e.body for e in reversed(events) if e.body), None)
+    # Who made it: the body of the version's event, but a city's regulation is made by the city's
+    # congress and only 批准 by the province's: the approval does not make the province its maker.
+    maker = event if event and event.act != "批准" else next((e for e in reversed(events) if e.act == "通过" and e.body), event)
+    issuer = maker.body if maker and maker.body else next((e.body for e in reversed(events) if e.body), None)
     if issuer is None and genre == "decision" and title and "关于" in title:
         issuer = title.split("关于")[0] or None  # 国务院关于修改《…》的决定
     issuers = [issuer] if issuer else []
@@ -87,7 +92,7 @@ def read_statute(
         metadata_sources["jurisdiction"] = "manifest"
     level, jurisdiction, province = place or (None, None, None)
     doc_number = normalize_text(manifest["doc_number"]) if manifest.get("doc_number") else None
-    doc_id = document_id(doc_number, title or "", jurisdiction)
+    doc_id = document_id(doc_number, title_key(title or ""), jurisdiction)
     doc = Document(
         id=doc_id,
         doc_number=doc_number,
@@ -129,7 +134,7 @@ def read_statute(
 _ORDER_PASSED_RE = re.compile(
     rf"""
     (?P<date>{DATE_RE.pattern})                      # 2018年5月2日
-    (?P<meeting>[^，。]*?会议)                        # 国务院第7次常务会议
+    (?P<meeting>[^，。]*?(?:会议|部务会|委务会|局务会|署务会))   # 国务院第7次常务会议, 人力资源社会保障部第5次部务会
     (?:审议)?通过                                     # 通过
     """,
     re.VERBOSE,
@@ -145,7 +150,7 @@ def _promulgation(head: list[Line], discarded: list[Discarded]) -> tuple[list[Ev
     discarded.append(Discarded(head[0].start, head[-1].end, "promulgation-order", text))
     order = ORDER_RE.search(text)
     identifier = order["order"] if order else None
-    issuer = identifier.split("令")[0] if identifier else None
+    issuer = re.split("令|公告", identifier)[0] if identifier else None
     issuer = "中华人民共和国主席" if issuer == "主席" else issuer
     events: list[Event] = []
     if m := _ORDER_PASSED_RE.search(text):
@@ -201,7 +206,7 @@ def _contents(tokens: list[Token], at: int, discarded: list[Discarded]) -> int:
         token = tokens[k]
         if token.kind == "article":
             break
-        if token.label and token.kind in ("book", "chapter", "section"):
+        if token.label and token.kind in ("book", "subbook", "chapter", "section"):
             if first is None:
                 first = token.label
             elif token.label == first:

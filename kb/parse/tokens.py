@@ -27,6 +27,7 @@ STATUTE_NUMBERING_RE = re.compile(
     rf"""
     ^(?:
         第{_SPACE}*(?P<book>[{_CN}\d]+){_SPACE}*编(?![{_CN}])             # 第一编 (民法典)
+      | 第{_SPACE}*(?P<subbook>[{_CN}\d]+){_SPACE}*分编                  # 第一分编 (民法典)
       | 第{_SPACE}*(?P<chapter>[{_CN}\d]+){_SPACE}*章                     # 第一章 总则
       | 第{_SPACE}*(?P<section>[{_CN}\d]+){_SPACE}*节                     # 第一节 一般规定
       | 第{_SPACE}*(?P<article>[{_CN}\d]+){_SPACE}*条                     # 第十条 (之一 below)
@@ -45,6 +46,7 @@ STATUTE_NUMBERING_RE = re.compile(
 # How each kind's label is printed once normalised.
 _LABEL = {
     "book": "第{value}编",
+    "subbook": "第{value}分编",
     "chapter": "第{value}章",
     "section": "第{value}节",
     "article": "第{value}条",
@@ -59,7 +61,7 @@ _LABEL = {
 ACT_RE = re.compile(
     r"""
     (?P<act>通过|批准|公布|发布|修正|修订|施行)    # the act
-    (?=[\s\u3000）)。，,根]|$)                     # ends the phrase: not 通过率, 公布的
+    (?=[\s\u3000）)。，,；;根自\d]|$)             # ends the phrase: not 通过率, 公布的 ("…公布自2020年…" is)
     """,
     re.VERBOSE,
 )
@@ -74,13 +76,14 @@ HISTORY_RE = re.compile(
     re.VERBOSE,
 )
 
-# 国务院令第700号, 中华人民共和国主席令第二十四号, 广东省人民政府令第290号: a promulgation order.
+# 国务院令第700号, 中华人民共和国主席令第二十四号, 广东省人民政府令第290号, 郑州市人民代表大会常务
+# 委员会公告第5号: how a text was promulgated.
 ORDER_RE = re.compile(
     rf"""
     (?:中华人民共和国)?                                   # 中华人民共和国国务院令: the prefix is dropped
     (?P<order>
         (?:国务院|主席|[\u4e00-\u9fff]{{2,12}}?人民政府|[\u4e00-\u9fff]{{2,12}}?(?:部|委员会|总局|署))
-        令{_SPACE}*
+        (?:令|公告){_SPACE}*                                # 令, or a people's congress's 公告
         (?:[（(]?第{_SPACE}*[{_CN}\d]+{_SPACE}*号[)）]?)    # 第700号
     )
     """,
@@ -132,7 +135,7 @@ def classify(line: Line) -> Token:
         number = ord(value) - 0x2460 + 1 if kind == "circled" else cn_to_int(value)
         sub = (cn_to_int(m["article_sub"]) or 0) if kind == "article" and m["article_sub"] else 0
         rest = text[m.end() :]
-        if number and (rest.strip() or kind in ("book", "chapter", "section", "article")):
+        if number and (rest.strip() or kind in ("book", "subbook", "chapter", "section", "article")):
             label = _LABEL[kind].format(value=value.replace(" ", "").replace("\u3000", ""), number=number)
             if sub:
                 label += f"之{m['article_sub']}"
