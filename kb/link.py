@@ -1266,7 +1266,7 @@ class SavedIndex:
     def of(cls, key: str, index: ClauseIndex, indexed: list[tuple[Document, str]]) -> SavedIndex:
         forms = [(e.local_text, e.heading, e.localisation) for e in index.entries]
         keys = [(_clause_key(e.clause, e.doc), e.clause.id) for e in index.entries]
-        layout = tuple((d.id, fp, sum(1 for c in d.clauses if _linkable(c)), d.level, d.issued, d.province, d.jurisdiction) for d, fp in indexed)
+        layout = tuple((d.id, fp, sum(1 for c in d.clauses if _indexable(c)), d.level, d.issued, d.province, d.jurisdiction) for d, fp in indexed)
         blob = zlib.compress(pickle.dumps((forms, keys), protocol=pickle.HIGHEST_PROTOCOL), 1)
         return cls(key, blob, (index.alphabet, index.grams, index.starts, index.postings), layout)
 
@@ -1676,7 +1676,7 @@ def _link_document(i: int) -> _DocLinks:
 def _threshold(doc: Document, target: Document) -> float:
     """The link threshold for a pair: statutes paraphrase, notices restate (issue 26's gold:
     right statute pairs scored 0.50-0.54)."""
-    return STATUTE_LINK_THRESHOLD if _is_statute(doc) or _is_statute(target) else LINK_THRESHOLD
+    return STATUTE_LINK_THRESHOLD if _is_statute(doc) else LINK_THRESHOLD  # a notice restates, even a law
 
 
 def _is_statute(doc: Document) -> bool:
@@ -1706,15 +1706,10 @@ def _link_upward(run: _Run, doc: Document, out: _DocLinks) -> None:
     if _is_statute(doc):
         # A law carries out the laws above it on its own subject (or those it names), article by
         # article: every article of those is scored (a few hundred), no other law's.
-        parents = _parents(run, doc, allowed)
-        if parents:
-            implements_ids = implements_ids | parents
-            mask = np.zeros_like(allowed)
-            for i in parents:
-                lo, hi = index.doc_range[i]
-                mask[lo:hi] = True
-            _link_statute(run, doc, out, parents)
-            return
+        # A law of no subject above it and naming none as its basis stands on nothing by
+        # similarity: its articles link only where they cite an article above.
+        _link_statute(run, doc, out, _parents(run, doc, allowed), _above(run, allowed))
+        return
     span = index.span(allowed)
     named = [index.doc_range[i] for i in sorted(implements_ids) if i in index.doc_range]
     level = rel.level_word(doc)
@@ -1777,27 +1772,28 @@ def _article_entries(doc: Document) -> list[_Entry]:
     return out
 
 
-def _link_statute(run: _Run, doc: Document, out: _DocLinks, parents: set[str]) -> None:
+def _link_statute(run: _Run, doc: Document, out: _DocLinks, parents: list[Document], above: dict[str, Document]) -> None:
     """Link a law's articles to the articles of the laws above it that it carries out
     (``parents``), each article compared as a whole with every article of those: explicit
     references first, then the best at or above the threshold, and others restating another
     of its sentences; then their 款 and 项 aligned. Every article left over, and its 款 and 项,
     is reported unresolved with its best candidate."""
     level = rel.level_word(doc)
-    higher = [e for i in sorted(parents) for e in _article_entries(run.docs_by_id[i])]
+    higher = [e for parent in parents for e in _article_entries(parent)]
     higher = [e for e in higher if e.local_text]
     by_clause = {e.clause.id: e for e in higher}
+    target_docs: dict[str, Document] = {}  # the version each target was read from
     queries = _article_entries(doc)
     cosine = _cosines([q.local_text for q in queries], [e.local_text for e in higher])
     place = [k / max(1, len(queries)) for k in range(len(queries))]
-    counts: dict[str, int] = defaultdict(int)
+    counts: dict[int, int] = defaultdict(int)  # by id(document): versions share ids
     for e in higher:
-        counts[e.doc.id] += 1
-    seen: dict[str, int] = defaultdict(int)
+        counts[id(e.doc)] += 1
+    seen: dict[int, int] = defaultdict(int)
     higher_place = []
     for e in higher:
-        higher_place.append(seen[e.doc.id] / max(1, counts[e.doc.id]))
-        seen[e.doc.id] += 1
+        higher_place.append(seen[id(e.doc)] / max(1, counts[id(e.doc)]))
+        seen[id(e.doc)] += 1
     for k, query in enumerate(queries):
         clause = query.clause
         if not query.local_text:
@@ -1817,6 +1813,8 @@ def _link_statute(run: _Run, doc: Document, out: _DocLinks, parents: set[str]) -
                 outside.append(f"《{ref.title}》" if ref.title else ref.words)
                 continue
             path = rel.citation_path(ref.citation) if ref.citation else None
+            if path and target.id in above and f"{target.id}:{path.split('/')[0]}" not in by_clause:
+                by_clause.update((e.clause.id, e) for e in _article_entries(above[target.id]) if e.local_text)
             entry = by_clause.get(f"{target.id}:{path.split('/')[0]}") if path else None
             if entry is not None:
                 mismatch = target.title if ref.title and rel.title_key(ref.title) != rel.title_key(target.title) else None
@@ -1854,7 +1852,8 @@ def _link_statute(run: _Run, doc: Document, out: _DocLinks, parents: set[str]) -
             if outside:
                 evidence["references_outside_corpus"] = list(dict.fromkeys(outside))
             out.links.append(Link(clause.id, target.clause.id, relation, round(score, 3), evidence))
-    _align_children(run, doc, out, level, whole_articles=True)
+            target_docs[target.clause.id] = target.doc
+    _align_children(run, doc, out, level, whole_articles=True, target_docs=target_docs)
 
 
 _NON_WORD = re.compile(r"[^\u4e00-\u9fff0-9a-zA-Z]")
@@ -1885,12 +1884,24 @@ def _cosines(lower: list[str], higher: list[str]) -> np.ndarray:
     return weights[: len(lower)] @ weights[len(lower) :].T
 
 
-def _parents(run: _Run, doc: Document, allowed: np.ndarray) -> set[str]:
+def _parents(run: _Run, doc: Document, allowed: np.ndarray) -> list[Document]:
     """The documents above ``doc`` that it carries out: those it names as its basis, and those
-    of its subject (广东省失业保险条例 -> 失业保险条例, 山东省劳动和社会保障监察条例 -> 劳动保障监察条例)."""
-    above = {run.index.entries[k].doc.id for k in np.flatnonzero(allowed).tolist()}
-    named = run.implemented.get(doc.id, set()) & above
-    return named | {i for i in above if rel.same_subject_titles(doc.title, run.docs_by_id[i].title)}
+    of its subject (广东省失业保险条例 -> 失业保险条例, 山东省劳动和社会保障监察条例 -> 劳动保障监察条例);
+    of a document in several versions, those ``allowed`` (in force when ``doc`` was made)."""
+    named = run.implemented.get(doc.id, set()) | {rel.title_key(t) for t in rel.basis_titles(doc)}
+    return [
+        d
+        for d in _above(run, allowed).values()
+        if d.id in named or rel.title_key(d.title) in named or rel.same_subject_titles(doc.title, d.title, doc.jurisdiction, d.jurisdiction)
+    ]
+
+
+def _above(run: _Run, allowed: np.ndarray) -> dict[str, Document]:
+    """The documents of the allowed entries by id (of one in several versions, the latest allowed)."""
+    found: dict[str, Document] = {}
+    for k in np.flatnonzero(allowed).tolist():
+        found[run.index.entries[k].doc.id] = run.index.entries[k].doc
+    return found
 
 
 def _cited_clauses(run: _Run, doc: Document, clause: Clause, allowed: np.ndarray) -> tuple[list[tuple[_Entry, dict]], list[str]]:
@@ -1974,7 +1985,9 @@ def _children(doc: Document) -> dict[str, list[Clause]]:
     return out
 
 
-def _align_children(run: _Run, doc: Document, out: _DocLinks, level: str, whole_articles: bool = False) -> None:
+def _align_children(
+    run: _Run, doc: Document, out: _DocLinks, level: str, whole_articles: bool = False, target_docs: dict[str, Document] | None = None
+) -> None:
     """Within two linked articles (or items), align their 款 and 项: a child not linked yet
     stands on the child of the higher article that it restates (the same label counts for
     a little, never on its own). Short items (（五）财政补贴；) link only this way. A linkable
@@ -1982,17 +1995,17 @@ def _align_children(run: _Run, doc: Document, out: _DocLinks, level: str, whole_
     linked = {l.source_clause_id for l in out.links + out.sibling_links}
     reported = {u.clause_id for u in out.unresolved}
     mine = _children(doc)
-    higher_children: dict[str, dict[str, list[Clause]]] = {}
+    higher_children: dict[int, dict[str, list[Clause]]] = {}  # by id(document): versions share ids
     pending = list(out.links)
     while pending:
         link_ = pending.pop(0)
         kids = [c for c in mine.get(link_.source_clause_id, []) if c.id not in linked]
         if not kids:
             continue
-        target_doc = run.docs_by_id.get(_doc_of_clause(link_.target_clause_id, run))
+        target_doc = (target_docs or {}).get(link_.target_clause_id) or run.docs_by_id.get(_doc_of_clause(link_.target_clause_id, run))
         if target_doc is None:
             continue
-        theirs = higher_children.setdefault(target_doc.id, _children(target_doc)).get(link_.target_clause_id, [])
+        theirs = higher_children.setdefault(id(target_doc), _children(target_doc)).get(link_.target_clause_id, [])
         for kid in kids:
             best = None
             for other in theirs:
@@ -2010,6 +2023,8 @@ def _align_children(run: _Run, doc: Document, out: _DocLinks, level: str, whole_
                 evidence["why"] = f"aligned within {link_.source_clause_id} → {link_.target_clause_id}; " + evidence["why"]
                 new = Link(kid.id, other.id, relation, round(score, 3), evidence)
                 out.links.append(new)
+                if target_docs is not None:
+                    target_docs[other.id] = target_doc
                 pending.append(new)
                 linked.add(kid.id)
             elif _linkable_or_short(kid) and kid.id not in reported:
@@ -2232,7 +2247,7 @@ def _succession(run: _Run, doc: Document) -> list[Link]:
 
 def _same_subject(doc: Document, other: Document) -> bool:
     """Versions of one document, or two documents whose titles share a subject."""
-    return doc.id == other.id or rel.same_subject_titles(doc.title, other.title)
+    return doc.id == other.id or rel.same_subject_titles(doc.title, other.title, doc.jurisdiction, other.jurisdiction)
 
 
 def _coverage(cities: list[Document], implemented, links, docs_by_id) -> list[Coverage]:

@@ -439,7 +439,7 @@ def sentences(text: str) -> list[str]:
 
 _TITLE_NOISE = re.compile(
     r"""
-    中华人民共和国|[\u4e00-\u9fff]{2,6}?(?:省|市|自治区)(?=[\u4e00-\u9fff]{2})   # the jurisdiction
+    ^中华人民共和国|^[\u4e00-\u9fff]{2,6}?(?:省|自治区)(?=[\u4e00-\u9fff]{2})   # the nation, a province (a city: by name, below)
     | 关于|印发|若干|措施|举措|条例|办法|规定|细则|通知|决定|意见|暂行|实施|进一步|工作|有关|的   # genre words
     | 〈|〉|《|》|（[^）]*）                                                       # marks and notes
     """,
@@ -447,16 +447,32 @@ _TITLE_NOISE = re.compile(
 )
 
 
-def subject_of(title: str) -> str:
+def subject_of(title: str, jurisdiction: str | None = None) -> str:
     """The subject words of a title: jurisdiction, genre words and notes removed
-    (广东省失业保险条例 -> 失业保险)."""
-    words = _TITLE_NOISE.sub("", title or "")
+    (广东省失业保险条例 -> 失业保险; 重庆市失业保险条例 with its jurisdiction 重庆市 -> 失业保险).
+    A city is removed only by its name: 人力资源市场 is no 市."""
+    title = title or ""
+    if jurisdiction and jurisdiction != "中华人民共和国" and title.startswith(jurisdiction):
+        title = title[len(jurisdiction) :]
+    words = _TITLE_NOISE.sub("", title)
     return words[:-1] if len(words) > 3 and words.endswith("法") else words  # 就业促进法 -> 就业促进
 
 
-def same_subject_titles(a: str, b: str) -> bool:
+def same_subject_titles(a: str, b: str, jurisdiction_a: str | None = None, jurisdiction_b: str | None = None) -> bool:
     """Do two titles share a subject (a two-character word of their subject words)?"""
-    return bool(_bigrams(subject_of(a)) & _bigrams(subject_of(b)))
+    return bool(_bigrams(subject_of(a, jurisdiction_a)) & _bigrams(subject_of(b, jurisdiction_b)))
+
+
+def basis_titles(doc: Document) -> list[str]:
+    """The titles a law names as its basis in its purpose article (为了…，根据《中华人民共和国就业促进法》
+    和有关法律，制定本条例): the laws it carries out, as a whole."""
+    for clause in doc.clauses:
+        if clause.kind == "article":
+            text = "".join(c.text or "" for c in doc.clauses if c.id == clause.id or c.parent_id == clause.id)
+            if is_purpose_clause(text):
+                return [r.title for r in references(text) if r.title]
+            return []
+    return []
 
 
 def learn_boilerplate(documents: Iterable[Document]) -> frozenset[str]:
@@ -465,7 +481,7 @@ def learn_boilerplate(documents: Iterable[Document]) -> frozenset[str]:
     by a city shares its province's subject)."""
     families: dict[str, set[str]] = defaultdict(set)
     for doc in documents:
-        family = subject_of(doc.title) or doc.id
+        family = subject_of(doc.title, doc.jurisdiction) or doc.id
         for clause in doc.clauses:
             for s in sentences(clause.text or ""):
                 key = sentence_key(s)

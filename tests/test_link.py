@@ -768,7 +768,7 @@ def test_succeeds_only_within_one_subject(laws):
     succeeds = [l for l in result.links if l.relation == "succeeds"]
     for l in succeeds:
         a, b = documents[l.source_clause_id.split(":")[0]], documents[l.target_clause_id.split(":")[0]]
-        assert a.id == b.id or same_subject_titles(a.title, b.title), l
+        assert a.id == b.id or same_subject_titles(a.title, b.title, a.jurisdiction, b.jurisdiction), l
 
 
 def test_no_false_overrides_on_the_tier_table_of_chongqing(laws):

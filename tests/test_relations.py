@@ -188,6 +188,9 @@ def test_purpose_articles():
 def test_subjects_of_titles():
     assert rel.subject_of("广东省失业保险条例") == "失业保险"
     assert rel.same_subject_titles("山东省劳动和社会保障监察条例", "劳动保障监察条例")
+    assert rel.subject_of("广东省人力资源市场条例") == "人力资源市场"  # 人力资源市场 is no 市
+    assert rel.subject_of("重庆市失业保险条例", "重庆市") == "失业保险"
+    assert rel.subject_of("中华人民共和国就业促进法") == "就业促进"
     assert not rel.same_subject_titles("广东省失业保险条例", "广东省人力资源市场条例")
     assert not rel.same_subject_titles("中华人民共和国立法法", "中华人民共和国行政复议法")
 
