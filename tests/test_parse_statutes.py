@@ -366,3 +366,26 @@ def test_kb_parse_shows_a_statutes_history():
     assert dumped.exit_code == 0
     (doc,) = json.loads(dumped.output)[0]["documents"]
     assert doc["events"][1] == {"date": "2018-06-29", "body": "国务院", "act": "公布", "text": "2018年6月29日中华人民共和国国务院令第700号公布", "identifier": "国务院令第700号"}
+
+
+def test_a_pages_own_title_and_date_are_used_when_the_text_lacks_them():
+    """Source.meta (filled by the HTML/docx/pdf readers) names the title line and dates the text."""
+    from kb.parse.decode import read_source
+    from kb.parse.lines import split_lines
+    from kb.parse.statute import read_statute
+
+    raw = "首页 > 政策文件\n某某市养犬管理规定\n第一条 为了规范养犬行为，制定本规定。\n".encode()
+    source = read_source(raw, "page.html")
+    source.meta = {"format": "html", "title": "某某市养犬管理规定_某某市人民政府网", "h1": "某某市养犬管理规定", "published": "2021-03-01"}
+    doc, discarded = read_statute(split_lines(source.text).lines, source, {}, "statute")
+    assert (doc.title, doc.version_date, doc.metadata_sources["version_date"]) == ("某某市养犬管理规定", "2021-03-01", "page")
+    assert [c.path for c in doc.clauses] == ["第一条"] and [d.reason for d in discarded] == ["title", "before-title"]
+
+
+def test_a_missing_article_is_a_gap_not_a_glued_paragraph():
+    text = "# 某某条例\n\n第一条 为了测试，制定本条例。\n\n第二条 甲。\n\n第二十条规定的事项，另行规定。\n\n第四条 乙。\n\n第五条 丙。\n"
+    parsed = parse_bytes(text.encode(), "gap.md")
+    (doc,) = parsed.documents
+    assert [c.path for c in doc.clauses] == ["第一条", "第二条", "第二条/第二款", "第四条", "第五条"]
+    assert doc.clause("第二条/第二款").text == "第二十条规定的事项，另行规定。"  # a reference, not an article
+    assert doc.incomplete_reasons == ["第四条 follows 第二条: numbering jumps (pages missing?)"]

@@ -184,8 +184,11 @@ def build_documents(builders: list[DocBuilder], source: Source, manifest: dict) 
             docno = normalize_text(manifest["doc_number"])
             meta_sources["doc_number"] = "manifest"
         title = b.title or b.measures_title
+        page = getattr(source, "meta", None) or {}  # what an HTML/docx/pdf page says about itself
         if title:
             meta_sources["title"] = "text"
+        elif k == 0 and (page.get("h1") or page.get("title")):
+            title, meta_sources["title"] = normalize_text(str(page.get("h1") or page.get("title"))), "page"
         elif k == 0 and manifest.get("title"):
             title, meta_sources["title"] = manifest["title"], "manifest"
         issuers = b.issuers_header or b.signers
@@ -196,6 +199,8 @@ def build_documents(builders: list[DocBuilder], source: Source, manifest: dict) 
         issued = b.date
         if issued:
             meta_sources["issued"] = "text"
+        elif k == 0 and page.get("published"):
+            issued, meta_sources["issued"] = str(page["published"]), "page"
         elif k == 0 and manifest.get("issued"):
             issued, meta_sources["issued"] = str(manifest["issued"]), "manifest"
         place = places.classify_issuers(issuers) if issuers else None

@@ -130,14 +130,18 @@ def build_tree(tokens: list[Token], grammar: Grammar) -> Tree:
     tree = Tree(root)
     for token in tokens:
         kind = grammar.opens.get(token.kind)
-        if kind is not None and _open(stack, token, kind, grammar, last_through):
+        if kind is not None and _open(stack, token, kind, grammar, last_through, tree.gaps):
             continue
         _text(stack, token, grammar)
     return tree
 
 
-def _open(stack: list[Node], token: Token, kind: str, grammar: Grammar, last_through: dict) -> bool:
-    """Open a clause for a numbered token if the grammar and the numbering allow it."""
+def _open(stack: list[Node], token: Token, kind: str, grammar: Grammar, last_through: dict, gaps: list[str]) -> bool:
+    """Open a clause for a numbered token if the grammar and the numbering allow it.
+
+    An article numbered through the law may also jump ahead (pages lost), but only where it
+    looks like one: the text before it ends a sentence and a space follows its number, so
+    "第二十条规定的…" starting a paragraph stays text. The jump is recorded in ``gaps``."""
     allowed = grammar.parents.get(kind, frozenset())
     for depth in range(len(stack) - 1, -1, -1):
         parent = stack[depth]
@@ -149,7 +153,9 @@ def _open(stack: list[Node], token: Token, kind: str, grammar: Grammar, last_thr
             siblings = [c for c in parent.children if c.kind == kind]
             previous = (siblings[-1].number, siblings[-1].sub) if siblings else (0, 0)
         if token.number and not _continues(previous, token):  # a bare heading has no number to check
-            return False
+            if not (kind in grammar.numbered_through and _jumps(previous, token, stack[-1])):
+                return False
+            gaps.append(f"{token.label} follows {_label_of(kind, previous, stack)}: numbering jumps (pages missing?)")
         if kind in grammar.numbered_through:
             last_through[kind] = (token.number, token.sub)
         del stack[depth + 1 :]
@@ -166,6 +172,17 @@ def _open(stack: list[Node], token: Token, kind: str, grammar: Grammar, last_thr
                 node.add(piece)
         return True
     return False
+
+
+def _jumps(previous: tuple[int, int], token: Token, current: Node) -> bool:
+    """A later number standing where a new clause can start: after a sentence, a space after it."""
+    spaced = token.text_start > token.start and token.line_text[token.text_start - token.start - 1] in " \u3000"
+    return not token.sub and token.number > previous[0] + 1 and spaced and _ended(current)
+
+
+def _label_of(kind: str, previous: tuple[int, int], stack: list[Node]) -> str:
+    last = next((n for n in reversed([*stack[0].walk()]) if n.kind == kind), None)
+    return last.label if last is not None else "the start"
 
 
 def _continues(previous: tuple[int, int], token: Token) -> bool:

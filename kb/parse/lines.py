@@ -41,7 +41,7 @@ class Line:
 
 _MARKDOWN_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")  # "# 大连市人力资源和社会保障局 … 文件"
 _MARKDOWN_RULE = re.compile(r"^\s*(?:-{3,}|\*{3,}|_{3,}|={3,})\s*$")  # "---"
-_MARKDOWN_COMMENT = re.compile(r"^<!--")  # LawRefBook's "<!-- INFO END -->" (also when damaged: "<!-- INFO END - ->")
+_MARKDOWN_COMMENT = re.compile(r"^<!")  # LawRefBook's "<!-- INFO END -->", also damaged ("<! -- INFO END -->"); never text
 
 _FOOTER = re.compile(
     r"""

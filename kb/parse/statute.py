@@ -57,7 +57,7 @@ def read_statute(
         discarded.append(Discarded(line.start, line.end, "title", line.text))
         lines = lines[title_line + 1 :]
     if title:
-        metadata_sources["title"] = "text"
+        metadata_sources["title"] = "text" if title_line is not None else "page"
     elif manifest.get("title"):
         title, metadata_sources["title"] = normalize_text(str(manifest["title"])), "manifest"
     events, identifiers = _promulgation(head, discarded)
@@ -83,6 +83,8 @@ def read_statute(
     version_date = event.date if event else None
     if version_date:
         metadata_sources["version_date"] = "text"
+    elif meta.get("published"):  # the page's own date (an HTML page's date meta)
+        version_date, metadata_sources["version_date"] = str(meta["published"]), "page"
     elif manifest.get("issued") or manifest.get("date"):
         version_date, metadata_sources["version_date"] = str(manifest.get("issued") or manifest.get("date")), "manifest"
     place = _place(title, issuers)
@@ -147,8 +149,9 @@ def _promulgation(head: list[Line], discarded: list[Discarded]) -> tuple[list[Ev
     if not head:
         return [], []
     text = normalize_text("".join(line.text for line in head)).replace(" ", "")
-    discarded.append(Discarded(head[0].start, head[-1].end, "promulgation-order", text))
     order = ORDER_RE.search(text)
+    reason = "promulgation-order" if order else "before-title"  # a page's breadcrumbs, say
+    discarded.append(Discarded(head[0].start, head[-1].end, reason, text))
     identifier = order["order"] if order else None
     issuer = re.split("令|公告", identifier)[0] if identifier else None
     issuer = "中华人民共和国主席" if issuer == "主席" else issuer
