@@ -243,7 +243,15 @@ _THING_RE = re.compile(
     r"""
     (?:丧葬|医疗|一次性生活|生活|职业培训|职业介绍|技能提升|稳岗|社会保险|岗位|创业)?  # which benefit
     (?:失业保险金|保险金|补助金|补贴|抚恤金|滞纳金|罚款|保险费|缴费|工资|          # benefits, fees
-       裁员率|费率|返还|期限|年限|补助|奖励|赔偿金|经济补偿|违法所得)              # rates, periods
+       裁员率|费率|返还|补助|奖励|赔偿金|经济补偿|违法所得)                        # rates, refunds
+    """,
+    re.VERBOSE,
+)
+
+# What is measured of a benefit: its period, its length of contributions.
+_MEASURE_RE = re.compile(
+    r"""
+    期限|年限|时间|标准    # 领取失业保险金的期限, 累计缴费时间, 补助金标准
     """,
     re.VERBOSE,
 )
@@ -288,15 +296,20 @@ def _lead(p: Parameter, text: str) -> str:
 
 
 def thing(p: Parameter, text: str) -> str | None:
-    """The benefit, fee or rate the number measures: the last one named before it in its
-    comma-segment (领取失业保险金的期限最长为24个月 -> 期限), else the first one after it
-    (补助金按一个月… -> 补助金 is before; 按日加收千分之二的滞纳金 -> 滞纳金 after)."""
-    before = [m.group(0) for m in _THING_RE.finditer(_lead(p, text))]
-    if before:
-        return before[-1]
-    seg_end = min([i for i in (text.find(ch, p.end) for ch in "，。；") if i >= 0] or [len(text)])
-    after = _THING_RE.search(text, p.end, seg_end)
-    return after.group(0) if after else None
+    """The benefit, fee or rate the number measures, and what of it (its 期限, 标准…): the last
+    benefit named before it in its comma-segment, else the first after it, joined to the last
+    measure before it (领取失业保险金的期限最长为24个月 -> 失业保险金·期限; 补助金按一个月… -> 补助金;
+    按日加收千分之二的滞纳金 -> 滞纳金). Two numbers of different things are never compared."""
+    lead = _lead(p, text)
+    before = [m.group(0) for m in _THING_RE.finditer(lead)]
+    benefit = before[-1] if before else None
+    if benefit is None:
+        seg_end = min([i for i in (text.find(ch, p.end) for ch in "，。；") if i >= 0] or [len(text)])
+        after = _THING_RE.search(text, p.end, seg_end)
+        benefit = after.group(0) if after else None
+    measures = _MEASURE_RE.findall(lead)
+    parts = [x for x in (benefit, measures[-1] if measures else None) if x]
+    return "·".join(parts) or None
 
 
 def _context(p: Parameter, text: str) -> tuple[str, str]:

@@ -198,3 +198,10 @@ def test_subjects_of_titles():
 def test_the_module_reads_no_files():
     source = Path(rel.__file__).read_text(encoding="utf-8")
     assert "open(" not in source and "read_text" not in source
+
+
+def test_the_period_of_one_benefit_is_not_compared_with_the_period_of_another():
+    # The same words around both, but one is 失业保险金's period, the other 职业培训补贴's.
+    assert _findings("失业人员领取失业保险金的期限最长为24个月。", "失业人员领取职业培训补贴的期限最长为36个月。") == []
+    (f,) = _findings("失业人员领取失业保险金的期限最长为24个月。", "失业人员领取失业保险金的期限最长为36个月。")
+    assert f.within is False and "（失业保险金·期限）" in f.why_zh
