@@ -1104,6 +1104,14 @@ def _link(
         run.by_title[rel.title_key(d.title)] = d
         if d.doc_number:
             run.by_number[d.doc_number] = d
+    # A law carries out the laws above it on its subject even where its text names none
+    # (广东省失业保险条例 names the 社会保险法): the document-level lineage its articles stand on.
+    for d in documents:
+        if _is_statute(d) and d.level in rel.LEVEL_RANK:
+            for parent in _parents(run, d, index.allowed_for_city(d)):
+                if parent.id not in implemented.get(d.id, set()):
+                    implemented[d.id].add(parent.id)
+                    result.relations.append(DocRelation(d.id, parent.doc_number, parent.id, "implements", parent.title, None))
 
     def how_many(indices: list[int]) -> int:
         """Workers for documents ``indices``: the CPU count if they have enough clauses, or as asked."""

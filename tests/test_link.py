@@ -827,3 +827,14 @@ def test_a_late_fee_per_ten_thousand_against_per_mille_overrides(unseen):
 def test_a_different_benefit_is_no_override(unseen):
     assert unseen["三"].relation != "overrides"
     assert unseen["三"].evidence["parameters_compared"] == []
+
+
+def test_a_law_implements_the_law_of_its_subject_above_it(laws):
+    """广东's 第一条 names only the 社会保险法: the document-level lineage comes from its subject."""
+    from kb.graph import build_graph, document_lineage
+
+    documents, result = laws
+    assert any(r.source_document_id == GD and r.target_document_id == NATION and r.relation == "implements" for r in result.relations)
+    graph = build_graph(list(documents.values()), result)
+    assert (NATION, "implements", 1) in document_lineage(graph, GD)
+    assert all(r.target_document_id != "广东省人力资源市场条例" for r in result.relations if r.source_document_id == GD)
