@@ -49,6 +49,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import LCSseq
 
 from . import params as params_mod
+from . import relations as rel
 from .cache import collector_paused
 from .chardiff import char_spans
 from .model import (
@@ -65,16 +66,24 @@ from .model import (
 from .text import compact
 
 LINK_THRESHOLD = 0.6  # below this a city clause stays unlinked
+STATUTE_LINK_THRESHOLD = 0.5  # statute paraphrase scores lower than a notice's restatement (calibrated on tests/gold/links)
+MAX_TARGETS = 3  # a clause restating several higher clauses links to each, best first
+STATUTE_COSINE = 0.15  # a statute article's TF-IDF cosine with the article it stands on (calibrated on tests/gold/links)
+STATUTE_SECOND_COSINE = 0.3  # ... with a second article it also restates
+POSITION_WEIGHT = 0.2  # a law follows the order of the law it carries out: ranking only, never the threshold
+ALIGN_THRESHOLD = 0.6  # a 款 or 项 restating one of the 款 and 项 of the article its article stands on
 SUCCEEDS_THRESHOLD = 0.55  # sentence score; unrelated provincial clauses of the seeds stay below 0.47
 SIBLING_THRESHOLD = 0.6  # a clause restating a linked clause of its own notice
 IMPLEMENTED_BONUS = 0.05
+NOVEL_SHARE_FOR_PARAPHRASE = 0.4  # of a statute article's words, its own ones that make it extend (calibrated on tests/gold/links)
 NOVEL_CHARS_FOR_EXTENDS = 20  # words of the city's own, absent from the whole provincial notice
 QUERY_TRIGRAMS = 48  # rarest trigrams of a clause looked up in the index
 MAX_CANDIDATES = 6
 CANDIDATE_SHARE = 0.5  # of the best candidate's shared trigrams, below which a candidate is not scored
 NAMED_CANDIDATES = 2  # best candidates of the notice a city names, scored first
 
-LINKABLE_KINDS = {"item", "point", "row", "part", "article", "chapter"}
+LINKABLE_KINDS = {"item", "point", "row", "part", "article", "chapter", "paragraph"}
+_HEADINGS = {"book", "chapter", "section"}  # a statute's 编, 章, 节: titles over articles
 
 # Localisation: words that differ between a provincial text and a city's restatement of it
 # without changing the rule. Applied to both sides before comparing. Each rule: its name, its
@@ -219,6 +228,12 @@ class _Entry:
     local_text: str
     heading: str
     localisation: list[dict]
+    whole: str | None = None  # a statute article's whole text (its 款 and 项 too), when compared as a whole
+
+    @property
+    def text(self) -> str:
+        """The words relations are read from: the article's whole text, or the clause's own."""
+        return self.clause.text if self.whole is None else self.whole
 
     @cached_property
     def sentences(self) -> list[str]:
@@ -350,6 +365,8 @@ class ClauseIndex:
     scopes: dict[str, int] = field(default_factory=dict)  # _scope_key -> code ("": the nation, or no province)
     jurisdiction: np.ndarray | None = None  # per entry: code of (level, jurisdiction)
     jurisdictions: dict[tuple, int] = field(default_factory=dict)
+    level_rank: np.ndarray | None = None  # per entry: relations.tier's level (national 3 … county 0)
+    force_rank: np.ndarray | None = None  # per entry: relations.tier's force (0 unknown)
     _by_range: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)  # counts_in's cache
     _marked: np.ndarray | None = field(default=None, repr=False)  # counts_in's scratch: one flag per gram, all False between calls
     blocks: list[tuple[int, int]] = field(default_factory=list)  # [lo, hi) of each scope's entries, when each is contiguous
@@ -379,6 +396,8 @@ class ClauseIndex:
         for e in self.entries:
             self.jurisdictions.setdefault((e.doc.level, e.doc.jurisdiction), len(self.jurisdictions))
         self.jurisdiction = np.array([self.jurisdictions[(e.doc.level, e.doc.jurisdiction)] for e in self.entries], dtype=np.int32)
+        tiers = np.array([rel.tier(e.doc) for e in self.entries], dtype=np.int32).reshape(-1, 2)
+        self.level_rank, self.force_rank = tiers[:, 0].copy(), tiers[:, 1].copy()
         self.blocks = _runs(self.scope)
         if len(self.blocks) > 1:
             # Postings are sorted by (gram, entry): where each block starts in each gram's
@@ -391,10 +410,17 @@ class ClauseIndex:
         return self
 
     def allowed_for_city(self, doc: Document) -> np.ndarray:
-        """Entries a city notice may stand on: its province (or the nation), issued on or before it."""
-        mask = np.ones(len(self.entries), dtype=bool)
-        if doc.province:
-            mask &= (self.scope == 0) | (self.scope == self.scopes.get(doc.province, -1))
+        """Entries a document may stand on (``relations.stands_above``, vectorised): a level above
+        in its own chain (its province, or the nation; a city without a known province: any
+        province), or its own jurisdiction at a higher force; issued on or before it."""
+        level, force = rel.tier(doc)
+        above = self.level_rank > level
+        if doc.province or level >= rel.LEVEL_RANK["province"]:
+            above &= (self.level_rank == rel.LEVEL_RANK["national"]) | (self.scope == self.scopes.get(doc.province or "", -1))
+        if force > 0:
+            same = self.jurisdiction == self.jurisdictions.get((doc.level, doc.jurisdiction), -1)
+            above |= same & (self.force_rank > force)
+        mask = above
         if doc.issued:
             mask &= self.issued <= _ordinal(doc.issued)
         self._exclude_own(mask, doc)
@@ -606,10 +632,52 @@ def _entry(clause: Clause, doc: Document) -> _Entry:
     return entry
 
 
+_BOILERPLATE: frozenset[str] = frozenset()  # sentence keys learnt from this run's corpus (relations.learn_boilerplate)
+
+
+def _lineage_text(clause: Clause) -> str:
+    """The clause's text without its boilerplate sentences: what lineage is judged on."""
+    return rel.strip_boilerplate(clause.text or "", _BOILERPLATE)[0]
+
+
+def _indexable(clause: Clause) -> bool:
+    """A clause others may stand on: linkable, and more than boilerplate."""
+    if not _linkable(clause) or (clause.kind in _HEADINGS and not (clause.text or "").strip()):
+        return False  # a chapter's title is no rule to stand on
+    return bool(clause.heading) or bool(_lineage_text(clause).strip())
+
+
 def _make_entry(clause: Clause, doc: Document) -> _Entry:
-    local_text, applied = localise(clause.text)
+    whole = _whole_article(clause, doc)
+    text = _lineage_text(clause) if whole is None else rel.strip_boilerplate(whole, _BOILERPLATE)[0]
+    local_text, applied = localise(text)
     local_heading, applied_h = _localise_heading(clause.heading or "")
-    return _Entry(clause, doc, local_heading + local_text, local_text, local_heading, applied + applied_h)
+    return _Entry(clause, doc, local_heading + local_text, local_text, local_heading, applied + applied_h, whole)
+
+
+_WHOLE: dict[int, dict[str, str]] = {}  # id(document) (versions share ids) -> article clause id -> its whole text, within a run
+
+
+def _whole_article(clause: Clause, doc: Document) -> str | None:
+    """A statute article's whole text (its own paragraph, then its 款, 项 and 目 in order), or
+    None for any other clause: an article is restated as a whole, its first paragraph alone is
+    often only 失业保险基金由下列各项构成："""
+    if clause.kind != "article":
+        return None
+    wholes = _WHOLE.get(id(doc))
+    if wholes is None:
+        kids = _children(doc)
+        wholes = _WHOLE[id(doc)] = {}
+        for article in doc.clauses:
+            if article.kind != "article":
+                continue
+            parts, stack = [article.text or ""], list(reversed(kids.get(article.id, [])))
+            while stack:
+                kid = stack.pop()
+                parts.append(kid.text or "")
+                stack.extend(reversed(kids.get(kid.id, [])))
+            wholes[article.id] = "".join(parts)
+    return wholes.get(clause.id)
 
 
 def similarity(a: _Entry, b: _Entry, ratios: _SentenceRatios | None = None, k: int = 0) -> dict:
@@ -736,79 +804,111 @@ def _shares_trigram(phrase: str, deleted: str) -> bool:
     return bool(grams & _trigrams(deleted))
 
 
+_ABOVE_WORD = {"national": "national", "province": "provincial", "city": "city"}
+
+
 def classify(
     city: _Entry,
     prov: _Entry,
     city_params: list[Parameter],
     prov_params: list[Parameter],
     provincial_text: str,
+    level: str = "下级",
+    paraphrase: bool = False,
 ) -> tuple[str, dict]:
-    """Relation of a city clause to the provincial clause it restates, and the evidence."""
+    """Relation of a lower clause to the higher clause it restates, and the evidence.
+
+    The rules are ``kb.relations``': ``overrides`` only when a parameter of the same subject
+    lies outside the higher bound, or an obligation is contradicted; ``implements`` when the
+    lower text fills a delegation, keeps within the bounds or restates; ``extends`` when it
+    adds provisions of its own. Every reason is given in English (``why``) and in Chinese
+    (``why_zh``), naming both parameters. ``level``: how the lower text names itself (本市).
+    """
+    above = _ABOVE_WORD.get(prov.doc.level or "", "higher")  # "restates the provincial rule"
     changes = params_mod.compare_parameters(prov_params, city_params)
-    diff = char_diff(prov.clause.text, city.clause.text)
+    findings = rel.parameter_findings(prov_params, prov.text, city_params, city.text, level)
+    diff = char_diff(prov.text, city.text)
     # Novelty and deletions are judged on localised words (我市 is not an addition).
     inserted = [localise(d["text"])[0] for d in diff if d["op"] == "insert"]
     deleted = [localise(d["text"])[0] for d in diff if d["op"] == "delete"]
     written = ["".join(d["text"].split()) for d in diff if d["op"] == "insert"]
     novel = [piece for t, w in zip(inserted, written) for piece in _novel(t, provincial_text, w)]
     novel_chars = _novel_chars(novel)
-    delegation = list(dict.fromkeys(m.group(0) for m in DELEGATION_RE.finditer(prov.clause.text)))
+    # A statute paraphrases: words of its own are new provisions only when they are much of it.
+    novel_floor = max(NOVEL_CHARS_FOR_EXTENDS, NOVEL_SHARE_FOR_PARAPHRASE * len(city.local_text)) if paraphrase else NOVEL_CHARS_FOR_EXTENDS
+    delegation = rel.delegations(prov.text)
     deleted_any = deleted + [compact(d["text"]) for d in diff if d["op"] == "delete"]
     delegation_filled = [d for d in delegation if any(_shares_trigram(d, x) for x in deleted_any if len(x) >= 3)]
-    local_refs = [r for t in inserted for r in _LOCAL_REF_RE.findall(t) if r not in prov.clause.text]
-    out_of_bound = [c for c in changes if c.get("provincial") and c.get("city") and c.get("within_bound") is False]
+    local_refs = [r for t in inserted for r in _LOCAL_REF_RE.findall(t) if r not in prov.text]
+    out_of_bound = [f for f in findings if f.within is False]
+    within = [f for f in findings if f.within and f.changed]  # a number kept as it was is a restatement
+    # A deadline of its own (30日内 -> 15日内) needs no proof of one subject: it only makes an extension.
     own_deadlines = [
         c for c in changes if c.get("provincial") and c.get("city") and c.get("kind") in ("days", "workdays", "deadline") and c.get("within_bound")
     ]
-    new_numbers = [c for c in changes if not c.get("provincial") and c.get("city")]
-    negation_flip = [t for t in inserted + deleted if _NEGATION.search(t)]
+    new_numbers = [c for c in changes if not c.get("provincial") and c.get("city") and c.get("unit") != "date"]
+    contradicted = rel.contradictions(prov.text, city.text)
     # A higher text that is incomplete (pages missing, a preview cut off) may hold what the lower
     # one seems to add: novelty and numbers it "did not set" are then no evidence of extends.
     unjudged = None if prov.doc.complete else "; ".join(prov.doc.incomplete_reasons) or "the provincial copy is incomplete"
     if unjudged:
         novel_chars, new_numbers = 0, []
     why: list[str] = []
+    why_zh: list[str] = []
     if out_of_bound:
         relation = "overrides"
-        for c in out_of_bound:
-            why.append(f"{c.get('what') or c.get('kind')}: province {c['provincial']}, city {c['city']} — outside the provincial bound")
-    elif negation_flip and not delegation_filled:
+        why += [f.why for f in out_of_bound]
+        why_zh += [f.why_zh for f in out_of_bound]
+    elif contradicted:
         relation = "overrides"
-        why.append("a condition is reversed: " + "、".join(negation_flip[:3]))
+        why.append("an obligation is contradicted: " + "；".join(contradicted))
+        why_zh.append("与上级义务性规定相反：" + "；".join(contradicted))
     elif delegation_filled:
         relation = "implements"
-        why.append(f"fills a discretion the province delegated ({'；'.join(delegation_filled)})")
-        within = [c for c in changes if c.get("provincial") and c.get("city")]
+        why.append(f"fills a discretion the {above} text delegated ({'；'.join(delegation_filled)})")
+        why_zh.append(f"落实上级授权（{'；'.join(delegation_filled)}）")
         if within:
-            why.append("numbers within the provincial bound: " + "；".join(f"{c['provincial']} → {c['city']}" for c in within))
-    elif novel_chars >= NOVEL_CHARS_FOR_EXTENDS or local_refs or own_deadlines or (new_numbers and novel_chars >= 4):
+            why.append(f"numbers within the {above} bound: " + "；".join(f"{params_mod.words(f.higher)} → {params_mod.words(f.lower)}" for f in within))
+            why_zh += [f.why_zh for f in within]
+    elif novel_chars >= novel_floor or local_refs or own_deadlines or (new_numbers and novel_chars >= 4 and not paraphrase):
         relation = "extends"
         if own_deadlines:
             why.append("a deadline of its own: " + "；".join(f"{c['provincial']} → {c['city']}" for c in own_deadlines))
+            why_zh.append("自定期限：" + "；".join(f"上级「{c['provincial']}」，{level}「{c['city']}」" for c in own_deadlines))
         if local_refs:
             why.append("references to local notices: " + "、".join(local_refs[:4]))
+            why_zh.append("引用本地文件：" + "、".join(local_refs[:4]))
         if new_numbers:
-            why.append("numbers the province did not set: " + "、".join(c["city"] for c in new_numbers))
-        if novel_chars >= NOVEL_CHARS_FOR_EXTENDS:
-            why.append(f"{novel_chars} characters of provisions found nowhere in the provincial notice: " + "…".join(novel[:3])[:120])
+            why.append(f"numbers the {above} text did not set: " + "、".join(c["city"] for c in new_numbers))
+            why_zh.append("上级未规定的数值：" + "、".join(c["city"] for c in new_numbers))
+        if novel_chars >= novel_floor:
+            why.append(f"{novel_chars} characters of provisions found nowhere in the {above} text: " + "…".join(novel[:3])[:120])
+            why_zh.append(f"增加上级文件没有的规定（{novel_chars}字）：" + "…".join(novel[:3])[:120])
     else:
         relation = "implements"
-        within = [c for c in changes if c.get("provincial") and c.get("city")]
         if within:
-            why.append("exercises the provincial bound: " + "；".join(f"{c['provincial']} → {c['city']}" for c in within))
+            why.append(f"exercises the {above} bound: " + "；".join(f"{params_mod.words(f.higher)} → {params_mod.words(f.lower)}" for f in within))
+            why_zh += [f.why_zh for f in within]
         else:
-            why.append("restates the provincial rule" + (" with localisation" if city.localisation or prov.localisation else ""))
+            why.append(f"restates the {above} rule" + (" with localisation" if city.localisation or prov.localisation else ""))
+            why_zh.append("重申上级规定" + ("（地名、机关名本地化）" if city.localisation or prov.localisation else ""))
     if unjudged and sum(len(n) for n in novel) >= NOVEL_CHARS_FOR_EXTENDS:
-        why.append(f"{sum(len(n) for n in novel)} characters not in the provincial notice not counted as additions: its copy is incomplete")
+        why.append(f"{sum(len(n) for n in novel)} characters not in the higher text not counted as additions: its copy is incomplete")
     evidence = {
         "localisation": {"city": city.localisation, "provincial": prov.localisation},
         "diff": diff,
         "parameter_changes": changes,
+        "parameters_compared": [
+            {"higher": f.higher.text, "lower": f.lower.text, "dimension": f.dimension, "within_bound": f.within, "why_zh": f.why_zh}
+            for f in findings
+        ],
         "novel": novel,
         "delegation": delegation,
         "local_references": local_refs,
         "novel_not_judged": unjudged,
+        "contradictions": contradicted,
         "why": "; ".join(why),
+        "why_zh": "；".join(why_zh),
     }
     return relation, evidence
 
@@ -870,6 +970,8 @@ class _Run:
     params: dict[str, list[Parameter]] = field(default_factory=dict)  # clause id -> parameters (a cache)
     exhaustive: bool = False  # score every allowed entry, not the index's candidates (link's brute force)
     params_by_text: dict[str, list[Parameter]] = field(default_factory=dict)  # text -> parameters of its first clause
+    by_title: dict[str, Document] = field(default_factory=dict)  # relations.title_key(title) -> document (explicit references)
+    by_number: dict[str, Document] = field(default_factory=dict)  # 文号 -> document
 
     def parameters(self, clause: Clause) -> list[Parameter]:
         """The clause's parameters. They depend on its text alone, and restated texts recur
@@ -1002,9 +1104,15 @@ def link(
 def _link(
     documents: list[Document], workers: int | None, previous: LinkState | None, code: str, exhaustive: bool = False, complete: bool = True
 ) -> LinkResult:
-    global _RUN
+    global _RUN, _BOILERPLATE
     result = LinkResult()
     _ENTRY_CACHE.clear()
+    _WHOLE.clear()
+    # Boilerplate is learnt from the whole corpus: when it changes, nothing of the last run is reused.
+    # Learnt from statutes only: notices restate one another by design (a city's items are its
+    # province's words), so a sentence shared by notices of several subjects may still be lineage.
+    _BOILERPLATE = rel.learn_boilerplate(d for d in documents if _is_statute(d))
+    code = "boilerplate-" + hashlib.sha256("\n".join(sorted(_BOILERPLATE)).encode()).hexdigest()[:16] + ":" + code
     result.relations = document_relations(documents)
     implemented = _implemented_ids(documents, result.relations)
 
@@ -1021,6 +1129,18 @@ def _link(
         index, notice_text = _build_index([d for d, _ in indexed], saved, [fp for _, fp in indexed], unpacked)
         saved = None
     _RUN = run = _Run(documents, index, implemented, {d.id: d for d in documents}, notice_text, exhaustive=exhaustive)
+    for d in documents:  # the latest version last: a reference names the version in force
+        run.by_title[rel.title_key(d.title)] = d
+        if d.doc_number:
+            run.by_number[d.doc_number] = d
+    # A law carries out the laws above it on its subject even where its text names none
+    # (广东省失业保险条例 names the 社会保险法): the document-level lineage its articles stand on.
+    for d in documents:
+        if _is_statute(d) and d.level in rel.LEVEL_RANK:
+            for parent in _parents(run, d, index.allowed_for_city(d)):
+                if parent.id not in implemented.get(d.id, set()):
+                    implemented[d.id].add(parent.id)
+                    result.relations.append(DocRelation(d.id, parent.doc_number, parent.id, "implements", parent.title, None))
 
     def how_many(indices: list[int]) -> int:
         """Workers for documents ``indices``: the CPU count if they have enough clauses, or as asked."""
@@ -1048,6 +1168,7 @@ def _link(
     finally:
         _RUN = None
         _ENTRY_CACHE.clear()
+        _WHOLE.clear()
     del run, index, notice_text  # the index's arrays and entries: room for the shares unpickled next
     kept = {
         d.id: Kept(fp, *done[i], clause_keys(d)) if i in done else previous.documents[d.id] for i, (d, fp) in enumerate(zip(documents, fingerprints))
@@ -1080,7 +1201,7 @@ def _merge(result: LinkResult, documents: list[Document], ids: list[str]) -> Non
         for out in outputs:
             getattr(result, "links" if part in ("sibling_links", "succession") else part).extend(getattr(out, part))
     docs_by_id = {d.id: d for d in documents}
-    city = [docs_by_id[i] for i in ids if _is_city(docs_by_id[i])]
+    city = [docs_by_id[i] for i in ids if _is_city(docs_by_id[i]) or docs_by_id[i].id in result.state.implemented]
     result.coverage = _coverage(city, result.state.implemented, result.links, docs_by_id)
 
 
@@ -1126,7 +1247,7 @@ def _build_index(
             _restore_entries(index, doc, forms, at)
             continue
         for clause in doc.clauses:
-            if _linkable(clause):
+            if _indexable(clause):
                 index.add(_entry(clause, doc))
         notice_text.make(doc.id)  # here, once: forked workers inherit it
     return index.freeze(), notice_text
@@ -1154,10 +1275,10 @@ class _NoticeTexts(dict):
 def _restore_entries(index: ClauseIndex, doc: Document, forms: list[tuple], at: int) -> int:
     """Add doc's linkable clauses to the index with the localised forms saved from ``at`` on; the next unused form."""
     for clause in doc.clauses:
-        if _linkable(clause):
+        if _indexable(clause):
             local_text, heading, localisation = forms[at]
             at += 1
-            entry = _Entry(clause, doc, heading + local_text, local_text, heading, localisation)
+            entry = _Entry(clause, doc, heading + local_text, local_text, heading, localisation, _whole_article(clause, doc))
             _ENTRY_CACHE[id(clause)] = entry
             index.add(entry)
     return at
@@ -1182,7 +1303,7 @@ class SavedIndex:
     def of(cls, key: str, index: ClauseIndex, indexed: list[tuple[Document, str]]) -> SavedIndex:
         forms = [(e.local_text, e.heading, e.localisation) for e in index.entries]
         keys = [(_clause_key(e.clause, e.doc), e.clause.id) for e in index.entries]
-        layout = tuple((d.id, fp, sum(1 for c in d.clauses if _linkable(c)), d.level, d.issued, d.province, d.jurisdiction) for d, fp in indexed)
+        layout = tuple((d.id, fp, sum(1 for c in d.clauses if _indexable(c)), d.level, d.issued, d.province, d.jurisdiction) for d, fp in indexed)
         blob = zlib.compress(pickle.dumps((forms, keys), protocol=pickle.HIGHEST_PROTOCOL), 1)
         return cls(key, blob, (index.alphabet, index.grams, index.starts, index.postings), layout)
 
@@ -1253,7 +1374,7 @@ def _touched(run: _Run, fingerprints: list[str], previous: LinkState, workers: i
     for d in docs:
         if d.id in reuse.reasons:
             continue
-        if _is_city(d) and run.implemented.get(d.id, set()) != previous.implemented.get(d.id, set()):
+        if run.implemented.get(d.id, set()) != previous.implemented.get(d.id, set()):
             reuse.reasons[d.id] = "its implemented notices changed"
             continue
         hit = previous.documents[d.id].stood_on & moved
@@ -1262,8 +1383,13 @@ def _touched(run: _Run, fingerprints: list[str], previous: LinkState, workers: i
             continue
         # Its coverage lists the clauses of the notices it implements.
         hit = run.implemented.get(d.id, set()) & moved
-        if hit and _is_city(d):
+        if hit:
             reuse.reasons[d.id] = "implements a changed notice: " + ", ".join(sorted(hit))
+            continue
+        # A province (or a lower force) standing on the nation: few, so any change relinks them
+        # (the retrieval check below reasons about city notices only).
+        if moved and not _is_city(d) and run.index.allowed_for_city(d).any():
+            reuse.reasons[d.id] = "stands on documents above it, and the index changed"
     if moved:
         _retrieval_changes(run, [run.docs_by_id[i] for i in sorted(moved & current)], previous, reuse, moved, workers, unpacked)
     return reuse
@@ -1577,34 +1703,426 @@ def _link_document(i: int) -> _DocLinks:
     doc = run.documents[i]
     out = _DocLinks()
     out.parameters = [p for clause in doc.clauses for p in run.parameters(clause)]
-    if _is_city(doc):
-        _link_city(run, doc, out)
-    elif doc.level in ("province", "national") and doc.issued:
+    if _is_city(doc) or run.index.allowed_for_city(doc).any():
+        _link_upward(run, doc, out)
+    if doc.level in ("province", "national") and doc.issued:
         out.succession = _succession(run, doc)
     return out
 
 
-def _link_city(run: _Run, doc: Document, out: _DocLinks) -> None:
+def _threshold(doc: Document, target: Document) -> float:
+    """The link threshold for a pair: statutes paraphrase, notices restate (issue 26's gold:
+    right statute pairs scored 0.50-0.54)."""
+    return STATUTE_LINK_THRESHOLD if _is_statute(doc) else LINK_THRESHOLD  # a notice restates, even a law
+
+
+def _is_statute(doc: Document) -> bool:
+    genre = getattr(doc, "genre", None)
+    if genre is not None:
+        return genre in ("statute", "decision")
+    return any(c.kind == "article" for c in doc.clauses[:64])
+
+
+def _link_upward(run: _Run, doc: Document, out: _DocLinks) -> None:
+    """Link each linkable clause of ``doc`` to the clauses above it that it stands on.
+
+    1. explicit references first (根据《失业保险条例》第十条): the cited clause, with the reference
+       as evidence, outranks every score;
+    2. otherwise the best scored candidate at or above the pair's threshold -- the nearest level
+       first (a city clause stands on its province's clause, on the nation's only where the
+       province is silent) -- and any other candidate of that level restating another sentence
+       of the clause (many-to-many, best first);
+    3. clauses of its own notice restating a linked sibling (``_link_via_siblings``);
+    4. the 款 and 项 of two linked articles aligned (``_align_children``), so short items link
+       through their parents; what stays unlinked is reported unresolved with its best candidate.
+    """
     index = run.index
     implements_ids = run.implemented.get(doc.id, set())
     allowed = index.allowed_for_city(doc)
+    exhaustive = run.exhaustive
+    if _is_statute(doc):
+        # A law carries out the laws above it on its own subject (or those it names), article by
+        # article: every article of those is scored (a few hundred), no other law's.
+        # A law of no subject above it and naming none as its basis stands on nothing by
+        # similarity: its articles link only where they cite an article above.
+        _link_statute(run, doc, out, _parents(run, doc, allowed), _above(run, allowed))
+        return
     span = index.span(allowed)
     named = [index.doc_range[i] for i in sorted(implements_ids) if i in index.doc_range]
-    queries = [_entry(clause, doc) for clause in doc.clauses if _linkable(clause)]
-    for query, rarest in zip(queries, index.rarest_of(queries) if not run.exhaustive else [None] * len(queries)):
-        clause = query.clause
-        scored = _score_candidates(index, query, allowed, named, implements_ids, run.exhaustive, rarest=rarest, span=span)
-        best = scored[0] if scored else None
-        if best is None or best[0] < LINK_THRESHOLD:
-            out.unresolved.append(_unresolved(clause, doc, best, implements_ids, run.docs_by_id))
+    level = rel.level_word(doc)
+    queries = []
+    for clause in doc.clauses:
+        if not _linkable(clause) or (clause.kind in _HEADINGS and not (clause.text or "").strip()):
+            continue  # a chapter's title is no rule of its own
+        if not clause.heading and not _lineage_text(clause).strip():
+            out.unresolved.append(
+                Unresolved(clause.id, "boilerplate", None, None, 0.0, "boilerplate (a formula recurring across unrelated documents) makes no link")
+            )
             continue
-        score, sims, target = best
-        relation, evidence = classify(query, target, run.parameters(clause), run.parameters(target.clause), run.notice_text[target.doc.id])
-        evidence["scores"] = sims
-        evidence["preferred_notice"] = target.doc.id in implements_ids
-        evidence["candidates"] = [{"clause_id": e.clause.id, "score": round(s, 3)} for s, _, e in scored[1:4]]
-        out.links.append(Link(clause.id, target.clause.id, relation, round(score, 3), evidence))
-    _link_via_siblings(run, doc, out)
+        queries.append(_entry(clause, doc))
+    for query, rarest in zip(queries, index.rarest_of(queries) if not exhaustive and queries else [None] * len(queries)):
+        clause = query.clause
+        cited, outside = _cited_clauses(run, doc, clause, index.allowed_for_city(doc))
+        scored = _score_candidates(index, query, allowed, named, implements_ids | {e.doc.id for e, _ in cited}, exhaustive, rarest=rarest, span=span)
+        chosen = _choose_targets(query, scored, cited)
+        if not chosen:
+            unresolved = _unresolved(clause, doc, scored[0] if scored else None, implements_ids, run.docs_by_id)
+            if outside:
+                unresolved.explanation += "; cites documents outside the corpus: " + "、".join(outside)
+            out.unresolved.append(unresolved)
+            continue
+        for rank, (score, sims, target, reference) in enumerate(chosen):
+            relation, evidence = classify(
+                query, target, run.parameters(clause), run.parameters(target.clause), run.notice_text[target.doc.id], level
+            )
+            evidence["scores"] = sims
+            evidence["preferred_notice"] = target.doc.id in implements_ids
+            evidence["candidates"] = [{"clause_id": e.clause.id, "score": round(s, 3)} for s, _, e in scored[:4] if e is not target][:3]
+            evidence["rank"] = rank + 1
+            if reference is not None:
+                evidence["reference"] = reference
+                evidence["why"] = f"cites {reference['words']}; " + evidence["why"]
+                evidence["why_zh"] = f"明确引用{reference['words']}；" + evidence["why_zh"]
+            if outside:
+                evidence["references_outside_corpus"] = outside
+            out.links.append(Link(clause.id, target.clause.id, relation, round(score, 3), evidence))
+    if not _is_statute(doc):  # a notice's body item and its row in the 责任分工表; a law has no such rows
+        _link_via_siblings(run, doc, out)
+    _align_children(run, doc, out, level)
+
+
+def _article_entries(doc: Document) -> list[_Entry]:
+    """A statute's articles, each as one entry of its whole text (its own paragraph, its 款 and
+    项 in order): a provincial article paraphrases a national one as a whole, and its 款 are
+    aligned afterwards (``_align_children``)."""
+    out = []
+    for clause in doc.clauses:
+        if clause.kind != "article":
+            continue
+        whole = _whole_article(clause, doc) or ""
+        lineage = rel.strip_boilerplate(whole, _BOILERPLATE)[0]
+        if rel.is_purpose_clause(whole):
+            lineage = ""
+        local_text, applied = localise(lineage)
+        heading, applied_h = _localise_heading(clause.heading or "")
+        out.append(_Entry(clause, doc, heading + local_text, local_text, heading, applied + applied_h, whole))
+    return out
+
+
+def _link_statute(run: _Run, doc: Document, out: _DocLinks, parents: list[Document], above: dict[str, Document]) -> None:
+    """Link a law's articles to the articles of the laws above it that it carries out
+    (``parents``), each article compared as a whole with every article of those: explicit
+    references first, then the best at or above the threshold, and others restating another
+    of its sentences; then their 款 and 项 aligned. Every article left over, and its 款 and 项,
+    is reported unresolved with its best candidate."""
+    level = rel.level_word(doc)
+    higher = [e for parent in parents for e in _article_entries(parent)]
+    higher = [e for e in higher if e.local_text]
+    by_clause = {e.clause.id: e for e in higher}
+    target_docs: dict[str, Document] = {}  # the version each target was read from
+    queries = _article_entries(doc)
+    cosine = _cosines([q.local_text for q in queries], [e.local_text for e in higher])
+    place = [k / max(1, len(queries)) for k in range(len(queries))]
+    counts: dict[int, int] = defaultdict(int)  # by id(document): versions share ids
+    for e in higher:
+        counts[id(e.doc)] += 1
+    seen: dict[int, int] = defaultdict(int)
+    higher_place = []
+    for e in higher:
+        higher_place.append(seen[id(e.doc)] / max(1, counts[id(e.doc)]))
+        seen[id(e.doc)] += 1
+    for k, query in enumerate(queries):
+        clause = query.clause
+        if not query.local_text:
+            out.unresolved.append(
+                Unresolved(clause.id, "boilerplate", None, None, 0.0, "purpose, commencement or penalty formula: a document-level relation, no article's lineage")
+            )
+            continue
+        cited = []
+        outside: list[str] = []
+        for ref in rel.references(query.whole or ""):
+            if ref.own:
+                continue
+            target = run.by_number.get(ref.doc_number) if ref.doc_number else None
+            if target is None and ref.title:
+                target = run.by_title.get(rel.title_key(ref.title))
+            if target is None:
+                outside.append(f"《{ref.title}》" if ref.title else ref.words)
+                continue
+            path = rel.citation_path(ref.citation) if ref.citation else None
+            if path and target.id in above and f"{target.id}:{path.split('/')[0]}" not in by_clause:
+                by_clause.update((e.clause.id, e) for e in _article_entries(above[target.id]) if e.local_text)
+            entry = by_clause.get(f"{target.id}:{path.split('/')[0]}") if path else None
+            if entry is not None:
+                mismatch = target.title if ref.title and rel.title_key(ref.title) != rel.title_key(target.title) else None
+                cited.append((entry, {"words": ref.words, "document_id": target.id, "clause_id": entry.clause.id, "title_mismatch": mismatch}))
+        row = cosine[k]
+        ranked = sorted(range(len(higher)), key=lambda j: (-(row[j] + POSITION_WEIGHT * (1 - abs(place[k] - higher_place[j]))), j))
+        scored = [(float(row[j]), {**similarity(query, higher[j]), "cosine": round(float(row[j]), 3)}, higher[j]) for j in ranked[:MAX_CANDIDATES]]
+        chosen = [(1.0, similarity(query, e), e, reference) for e, reference in cited]
+        for t in scored:
+            if len(chosen) >= MAX_TARGETS:
+                break
+            floor = STATUTE_COSINE if not chosen else STATUTE_SECOND_COSINE
+            if t[0] >= floor and all(t[2] is not c[2] for c in chosen):
+                chosen.append((*t, None))
+            elif not chosen:
+                break  # the best by rank does not reach the threshold: none does
+        if not chosen:
+            u = _unresolved(clause, doc, scored[0] if scored else None, set(), run.docs_by_id)
+            if outside:
+                u.explanation += "; cites documents outside the corpus: " + "、".join(dict.fromkeys(outside))
+            out.unresolved.append(u)
+            continue
+        for rank, (score, sims, target, reference) in enumerate(chosen):
+            params_lower = params_mod.extract_parameters(clause.id, query.text)
+            params_higher = params_mod.extract_parameters(target.clause.id, target.text)
+            relation, evidence = classify(query, target, params_lower, params_higher, run.notice_text[target.doc.id], level, paraphrase=True)
+            evidence["scores"] = sims
+            evidence["compared"] = "whole articles"
+            evidence["candidates"] = [{"clause_id": e.clause.id, "score": round(s, 3)} for s, _, e in scored[:4] if e is not target][:3]
+            evidence["rank"] = rank + 1
+            if reference is not None:
+                evidence["reference"] = reference
+                evidence["why"] = f"cites {reference['words']}; " + evidence["why"]
+                evidence["why_zh"] = f"明确引用{reference['words']}；" + evidence["why_zh"]
+            if outside:
+                evidence["references_outside_corpus"] = list(dict.fromkeys(outside))
+            out.links.append(Link(clause.id, target.clause.id, relation, round(score, 3), evidence))
+            target_docs[target.clause.id] = target.doc
+    _align_children(run, doc, out, level, whole_articles=True, target_docs=target_docs)
+
+
+_NON_WORD = re.compile(r"[^\u4e00-\u9fff0-9a-zA-Z]")
+
+
+def _cosines(lower: list[str], higher: list[str]) -> np.ndarray:
+    """Cosine of every lower text with every higher text, over TF-IDF weighted character
+    bigrams (sublinear tf; idf from these texts): a paraphrase keeps the rare words of its
+    subject (领取期限, 经办机构) in other order and other words, which an edit ratio misses."""
+    if not lower or not higher:
+        return np.zeros((len(lower), len(higher)))
+    vocab: dict[str, int] = {}
+    rows = []
+    for text in lower + higher:
+        s = _NON_WORD.sub("", text)
+        grams: dict[int, int] = defaultdict(int)
+        for i in range(len(s) - 1):
+            grams[vocab.setdefault(s[i : i + 2], len(vocab))] += 1
+        rows.append(grams)
+    tf = np.zeros((len(rows), len(vocab)), dtype=np.float64)
+    for r, grams in enumerate(rows):
+        for g, n in grams.items():
+            tf[r, g] = 1 + np.log(n)
+    idf = np.log(len(rows) / np.maximum(1, (tf > 0).sum(axis=0)))
+    weights = tf * idf
+    norms = np.linalg.norm(weights, axis=1, keepdims=True)
+    weights /= np.where(norms == 0, 1, norms)
+    return weights[: len(lower)] @ weights[len(lower) :].T
+
+
+def _parents(run: _Run, doc: Document, allowed: np.ndarray) -> list[Document]:
+    """The documents above ``doc`` that it carries out: those it names as its basis, and those
+    of its subject (广东省失业保险条例 -> 失业保险条例, 山东省劳动和社会保障监察条例 -> 劳动保障监察条例);
+    of a document in several versions, those ``allowed`` (in force when ``doc`` was made)."""
+    named = run.implemented.get(doc.id, set()) | {rel.title_key(t) for t in rel.basis_titles(doc)}
+    return [
+        d
+        for d in _above(run, allowed).values()
+        if d.id in named or rel.title_key(d.title) in named or rel.same_subject_titles(doc.title, d.title, doc.jurisdiction, d.jurisdiction)
+    ]
+
+
+def _above(run: _Run, allowed: np.ndarray) -> dict[str, Document]:
+    """The documents of the allowed entries by id (of one in several versions, the latest allowed)."""
+    found: dict[str, Document] = {}
+    for k in np.flatnonzero(allowed).tolist():
+        found[run.index.entries[k].doc.id] = run.index.entries[k].doc
+    return found
+
+
+def _cited_clauses(run: _Run, doc: Document, clause: Clause, allowed: np.ndarray) -> tuple[list[tuple[_Entry, dict]], list[str]]:
+    """The clauses above that ``clause`` cites by title (or 文号) and article, as index entries
+    with the reference as evidence; and the titles it cites that the corpus does not hold."""
+    found, outside = [], []
+    for ref in rel.references(clause.text or ""):
+        if ref.own:
+            continue
+        target = run.by_number.get(ref.doc_number) if ref.doc_number else None
+        if target is None and ref.title:
+            target = run.by_title.get(rel.title_key(ref.title))
+        if target is None:
+            outside.append(f"《{ref.title}》" if ref.title else ref.doc_number or ref.words)
+            continue
+        path = rel.citation_path(ref.citation) if ref.citation else None
+        if path is None or target.id not in run.index.doc_range:
+            continue
+        lo, hi = run.index.doc_range[target.id]
+        for k in range(lo, hi):
+            entry = run.index.entries[k]
+            if allowed[k] and (entry.clause.path == path or entry.clause.path.endswith("/" + path)):
+                mismatch = None
+                if ref.title and rel.title_key(ref.title) != rel.title_key(target.title):
+                    mismatch = target.title
+                found.append(
+                    (entry, {"words": ref.words, "document_id": target.id, "clause_id": entry.clause.id, "title_mismatch": mismatch})
+                )
+                break
+    return found, list(dict.fromkeys(outside))
+
+
+def _choose_targets(query: _Entry, scored: list, cited: list[tuple[_Entry, dict]]) -> list[tuple[float, dict, _Entry, dict | None]]:
+    """The clauses a clause stands on, best first: the ones it cites, then the best scored one
+    at or above its threshold (of the nearest level among those close to the best), then
+    others of that level that restate another of its sentences."""
+    chosen: list[tuple[float, dict, _Entry, dict | None]] = []
+    for entry, reference in cited:
+        sims = similarity(query, entry)
+        chosen.append((1.0, sims, entry, reference))
+    passing = [t for t in scored if t[0] >= _threshold(query.doc, t[2].doc) and all(t[2] is not c[2] for c in chosen)]
+    if not passing:
+        return chosen
+    if not chosen:
+        nearest = min(rel.LEVEL_RANK.get(t[2].doc.level or "", 9) for t in passing if t[0] >= passing[0][0] - 0.1)
+        primary = next(t for t in passing if rel.LEVEL_RANK.get(t[2].doc.level or "", 9) == nearest)
+        chosen.append((*primary, None))
+    # Sentences the chosen targets restate: another target must restate one of the others.
+    used = set().union(*(_restated_sentences(query, c[2]) for c in chosen))
+    tier = rel.tier(chosen[0][2].doc)
+    for t in passing:
+        if len(chosen) >= MAX_TARGETS:
+            break
+        if any(t[2] is c[2] for c in chosen) or rel.tier(t[2].doc) != tier:
+            continue
+        sims = t[1]
+        if max(sims["ratio"], sims["partial"] or 0.0) < _threshold(query.doc, t[2].doc):
+            continue  # one shared sentence (以上所需资金按规定…列支) is not a second rule restated
+        restated = _restated_sentences(query, t[2])
+        if restated and not restated & used:
+            used |= restated
+            chosen.append((*t, None))
+    return chosen
+
+
+def _restated_sentences(query: _Entry, entry: _Entry) -> set[int]:
+    """Which sentences of a query of several sentences the entry restates (partial ratio ≥ 80);
+    none for a one-sentence query (nothing else in it to restate)."""
+    sents = query.sentences
+    if len(sents) < 2:
+        return set()
+    other = entry.local_text or entry.local
+    return {i for i, s in enumerate(sents) if (fuzz.partial_ratio(s, other) if len(s) <= len(other) else fuzz.partial_ratio(other, s)) >= 80}
+
+
+def _children(doc: Document) -> dict[str, list[Clause]]:
+    out: dict[str, list[Clause]] = defaultdict(list)
+    for c in doc.clauses:
+        if c.parent_id:
+            out[c.parent_id].append(c)
+    return out
+
+
+def _align_children(
+    run: _Run, doc: Document, out: _DocLinks, level: str, whole_articles: bool = False, target_docs: dict[str, Document] | None = None
+) -> None:
+    """Within two linked articles (or items), align their 款 and 项: a child not linked yet
+    stands on the child of the higher article that it restates (the same label counts for
+    a little, never on its own). Short items (（五）财政补贴；) link only this way. A linkable
+    child left over is reported unresolved, with its best candidate; none is skipped."""
+    linked = {l.source_clause_id for l in out.links + out.sibling_links}
+    reported = {u.clause_id for u in out.unresolved}
+    mine = _children(doc)
+    higher_children: dict[int, dict[str, list[Clause]]] = {}  # by id(document): versions share ids
+    pending = list(out.links)
+    while pending:
+        link_ = pending.pop(0)
+        kids = [c for c in mine.get(link_.source_clause_id, []) if c.id not in linked]
+        if not kids:
+            continue
+        target_doc = (target_docs or {}).get(link_.target_clause_id) or run.docs_by_id.get(_doc_of_clause(link_.target_clause_id, run))
+        if target_doc is None:
+            continue
+        theirs = higher_children.setdefault(id(target_doc), _children(target_doc)).get(link_.target_clause_id, [])
+        for kid in kids:
+            best = None
+            for other in theirs:
+                score = _child_score(kid, other)
+                if best is None or score > best[0]:
+                    best = (score, other)
+            if best is not None and best[0] >= ALIGN_THRESHOLD:
+                score, other = best
+                query, target = _entry(kid, doc), _entry(other, target_doc)
+                relation, evidence = classify(
+                    query, target, run.parameters(kid), run.parameters(other), run.notice_text[target_doc.id], level, paraphrase=whole_articles
+                )
+                evidence["scores"] = {"aligned": round(score, 3)}
+                evidence["via_parent"] = {"source": link_.source_clause_id, "target": link_.target_clause_id}
+                evidence["why"] = f"aligned within {link_.source_clause_id} → {link_.target_clause_id}; " + evidence["why"]
+                new = Link(kid.id, other.id, relation, round(score, 3), evidence)
+                out.links.append(new)
+                if target_docs is not None:
+                    target_docs[other.id] = target_doc
+                pending.append(new)
+                linked.add(kid.id)
+            elif _linkable_or_short(kid) and kid.id not in reported:
+                out.unresolved.append(
+                    Unresolved(
+                        kid.id,
+                        "local",
+                        None,
+                        best[1].id if best else None,
+                        round(best[0], 3) if best else 0.0,
+                        f"its parent stands on {link_.target_clause_id}, but no 款 or 项 of it restates this one"
+                        + (f" (best {best[1].id} at {round(best[0], 3)})" if best else ""),
+                    )
+                )
+                reported.add(kid.id)
+    if whole_articles:
+        # The 款 and 项 of an article that stands on nothing: reported with it, not dropped.
+        articles = {u.clause_id for u in out.unresolved}
+        for clause in doc.clauses:
+            if clause.id not in linked and clause.id not in reported and clause.parent_id and clause.kind in ("paragraph", "item", "point"):
+                ancestor = clause.parent_id
+                while ancestor and ancestor not in articles and ancestor not in linked:
+                    ancestor = next((c.parent_id for c in doc.clauses if c.id == ancestor), None)
+                if ancestor in articles:
+                    out.unresolved.append(Unresolved(clause.id, "local", None, None, 0.0, f"part of {ancestor}, which stands on no article above"))
+                    reported.add(clause.id)
+    # Short items whose parent stood on nothing: reported, not dropped.
+    for clause in doc.clauses:
+        if clause.id not in linked and clause.id not in reported and _short(clause):
+            out.unresolved.append(
+                Unresolved(clause.id, "short", None, None, 0.0, "too short to link on its own, and its parent stands on no clause above")
+            )
+
+
+def _doc_of_clause(clause_id: str, run: _Run) -> str:
+    k = run.index.positions.get(clause_id)
+    return run.index.entries[k].doc.id if k is not None else _doc_of(clause_id)
+
+
+def _child_score(a: Clause, b: Clause) -> float:
+    """How well child a restates child b: the text ratio on compact text, lifted a little by an
+    equal label (（五） against （五）) when the texts are at least somewhat alike."""
+    x, y = compact(a.full_text or ""), compact(b.full_text or "")
+    if not x or not y:
+        return 0.0
+    ratio = fuzz.ratio(x, y) / 100
+    # A short item names what a longer one spells out (失业保险费 in 城镇企业…缴纳的失业保险费).
+    if min(len(x), len(y)) >= 3:
+        ratio = max(ratio, 0.9 * fuzz.partial_ratio(x, y) / 100)
+    if a.label == b.label and ratio >= 0.4:
+        ratio = min(1.0, ratio + 0.1)
+    return ratio
+
+
+def _short(clause: Clause) -> bool:
+    """A numbered clause too short to score on its own (（五）财政补贴；)."""
+    return clause.kind in LINKABLE_KINDS and not _linkable(clause) and bool((clause.text or "").strip() or clause.heading)
+
+
+def _linkable_or_short(clause: Clause) -> bool:
+    return _linkable(clause) or _short(clause)
 
 
 def _link_via_siblings(run: _Run, doc: Document, out: _DocLinks) -> None:
@@ -1738,7 +2256,10 @@ def _succession(run: _Run, doc: Document) -> list[Link]:
         else:
             found = index.candidates(query, allowed, counts=index.counts(query, allowed, rarest), share=0.0, span=span)
         for k in found:
-            by_date[index.entries[k].doc.issued].append(index.entries[k])
+            entry = index.entries[k]
+            # Successors share a subject: 构成犯罪的… shared by two unrelated laws is no succession.
+            if _same_subject(doc, entry.doc):
+                by_date[entry.doc.issued].append(entry)
         nearest = []
         for issued in sorted(by_date, reverse=True):
             # Succession needs a shared rule, not a shared topic: a sentence restated.
@@ -1761,12 +2282,19 @@ def _succession(run: _Run, doc: Document) -> list[Link]:
     return links
 
 
+def _same_subject(doc: Document, other: Document) -> bool:
+    """Versions of one document, or two documents whose titles share a subject."""
+    return doc.id == other.id or rel.same_subject_titles(doc.title, other.title, doc.jurisdiction, other.jurisdiction)
+
+
 def _coverage(cities: list[Document], implemented, links, docs_by_id) -> list[Coverage]:
-    """Which clauses of the notices each city notice implements it restates (links: at least the city notices')."""
+    """Which clauses of the documents above it that each document implements it restates
+    (links: at least these documents'). Every link counts: a clause restating two higher
+    clauses covers both."""
     by_city_doc: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     clause_doc = {c.id: d.id for d in cities for c in d.clauses}
     for link_ in links:
-        if link_.relation == "succeeds":
+        if link_.relation == "succeeds" or link_.source_clause_id not in clause_doc:
             continue
         by_city_doc[clause_doc[link_.source_clause_id]][link_.target_clause_id].append(link_.source_clause_id)
     out = []
@@ -1775,7 +2303,7 @@ def _coverage(cities: list[Document], implemented, links, docs_by_id) -> list[Co
         restated = by_city_doc.get(city_id, {})
         for prov_id in sorted(targets):
             prov = docs_by_id.get(prov_id)
-            if prov is None:
+            if prov is None or not (_is_city(city) or rel.stands_above(prov, city)):
                 continue
             for clause in prov.clauses:
                 if not _linkable(clause) or clause.kind == "part" and not clause.text:

@@ -94,8 +94,8 @@ _BARE_YEAR_RE = re.compile(
 
 _FRACTION_RE = re.compile(
     rf"""
-    (?=[百{_CN}\d])
-    (?P<den>百|[{_CN}]+|\d+)分之(?P<num>[{_CN}]+|\d+(?:\.\d+)?)   # 三分之二, 百分之五十
+    (?=[百千万{_CN}\d])
+    (?P<den>百|千|万|[{_CN}]+|\d+)分之(?P<num>[{_CN}]+|\d+(?:\.\d+)?)   # 三分之二, 百分之五十, 千分之二, 万分之五
     |
     (?<![\d./])(?P<snum>\d{{1,2}})/(?P<sden>\d{{1,3}})(?![\d/])   # 1/3 (but not 2021/12/31)
     """,
@@ -394,16 +394,21 @@ def _bounded(
     return _Found(kind, round(value, 2), unit, bound or "exact", start, end, lead, core)
 
 
+_POWERS_OF_TEN = {"千": 1000.0, "万": 10000.0}
+
+
 def _fraction_value(m: re.Match) -> float | None:
     if m["snum"]:
         num, den = float(m["snum"]), float(m["sden"])
     elif m["den"] == "百":
         return _number(m["num"])
+    elif m["den"] in _POWERS_OF_TEN:  # 千分之二, 万分之五: cn_to_int reads no bare 千 or 万
+        num, den = _number(m["num"]), _POWERS_OF_TEN[m["den"]]
     else:
         num, den = _number(m["num"]), _number(m["den"])
     if not num or not den or num > den:
         return None
-    return round(num / den * 100, 2)
+    return round(num / den * 100, 4)  # 万分之五 is 0.05%
 
 
 def _date_bound(prefix: str | None, suffix: str | None) -> str:

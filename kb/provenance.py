@@ -1,4 +1,5 @@
-"""Provenance you can cite: the chain from a clause back to the bytes it was read from."""
+"""Provenance you can cite: the chain from a clause back to the bytes it was read from, and
+its lineage: the clauses above it that it stands on, level by level (city → province → nation)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ def clause_provenance(conn, clause_id: str) -> dict:
     ]
     return {
         "clause_id": clause["id"],
+        "lineage": lineage(conn, clause_id),
         "document": {"id": clause["document_id"], "doc_number": clause["doc_number"], "title": clause["title"], "version": clause["version"]},
         "source": {"path": source.get("path"), "sha256": source.get("sha256"), "encoding": source.get("encoding"), "bytes": source.get("bytes")},
         "offsets": {
@@ -56,6 +58,37 @@ def clause_provenance(conn, clause_id: str) -> dict:
         "build": build,
         "links": links,
     }
+
+
+MAX_LINEAGE = 8  # levels followed upwards: a chain is city → province → nation (and earlier versions)
+
+# The clauses a clause stands on, transitively: each step one link up (succession included, so a
+# rule's history follows), the nearest first; a clause reached twice keeps its shortest distance.
+_LINEAGE_SQL = """
+with recursive chain(clause_id, relation, distance, via, why) as (
+    select target_clause_id, relation, 1, source_clause_id, why from links where source_clause_id = :clause
+    union
+    select links.target_clause_id, links.relation, chain.distance + 1, links.source_clause_id, links.why
+    from links join chain on links.source_clause_id = chain.clause_id
+    where chain.distance < :depth
+)
+select chain.clause_id, chain.relation, min(chain.distance) as distance, chain.via, chain.why,
+       documents.id as document_id, documents.title, documents.level, documents.jurisdiction
+from chain
+join clauses on clauses.id = chain.clause_id
+join documents on documents.id = clauses.document_id
+group by chain.clause_id
+order by distance, chain.via, chain.clause_id
+"""
+
+
+def lineage(conn, clause_id: str) -> list[dict]:
+    """Every clause above ``clause_id`` in its chain, nearest first: what it stands on (distance
+    1), what that stands on (2) … with the relation, the clause it was reached from, and the
+    document's level and jurisdiction, so a reader sees which level said what."""
+    cursor = conn.execute(_LINEAGE_SQL, {"clause": clause_id, "depth": MAX_LINEAGE})
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor]
 
 
 def to_text(record: dict) -> str:
@@ -73,4 +106,7 @@ def to_text(record: dict) -> str:
     ]
     for link in record["links"]:
         lines.append(f"link       {link['relation']} {link['target_clause_id']} (build {link['build_id']})")
+    for step in record.get("lineage", []):
+        place = " ".join(x for x in (step["level"], step["jurisdiction"]) if x)
+        lines.append(f"lineage    {'  ' * (step['distance'] - 1)}{step['distance']}. {step['relation']} {step['clause_id']} ({place})")
     return "\n".join(lines)

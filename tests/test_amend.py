@@ -14,7 +14,7 @@ from kb import amend
 from kb.cli import cli
 from kb.parse import parse_file
 
-REALWORLD = Path("/work/shared/realworld")
+REALWORLD = Path(__file__).resolve().parent.parent / "corpus"
 DECISION = REALWORLD / "国务院关于修改《全国年节及纪念日放假办法》的决定(2024-11-10).txt"
 V2013 = REALWORLD / "全国年节及纪念日放假办法(2013-12-11).md"
 V2024 = REALWORLD / "全国年节及纪念日放假办法(2024-11-10).md"

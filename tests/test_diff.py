@@ -107,7 +107,7 @@ def test_provincial_notice_against_the_city_table():
 
 # -- statutes: alignment across a revision, against alignments read by hand -------------------
 
-REALWORLD = Path("/work/shared/realworld")
+REALWORLD = Path(__file__).resolve().parent.parent / "corpus"
 GOLD = Path(__file__).parent / "gold" / "alignments"
 
 # Measured floors (precision, recall) per revision; the target is 0.95 for both. 行政复议法 2023

@@ -411,3 +411,30 @@ def test_a_lookahead_opening_a_number_pattern_changes_no_match_after_any_of_its_
 @given(st.lists(st.sampled_from(_PIECES + _NUMBERS), max_size=12))
 def test_a_lookahead_opening_a_number_pattern_changes_no_match(pieces):
     _same_matches("".join(pieces))
+
+
+# --- The canned query "A parameter compared across cities" (metadata.yml; issue 28 #3) ---
+
+
+async def _across(ds, kind: str, topic: str = "") -> list[dict]:
+    from urllib.parse import quote
+
+    r = await ds.client.get(f"/kb/parameter_across_cities.json?_shape=array&kind={quote(kind)}&topic={quote(topic)}")
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def test_the_canned_query_pairs_only_parameters_of_one_subject(ds):
+    rows = await _across(ds, "rate")
+    assert rows
+    # 裁员率 不高于6% is never set beside 返还 30%: only the pairs the linker compared are listed.
+    assert not any("6%" in r["provincial_value"] and "30%" in r["city_value"] for r in rows)
+    assert not any("裁员率" in (r["provincial_subject"] or "") and "返还" in (r["city_subject"] or "") for r in rows)
+    for r in rows:
+        assert r["why_zh"].startswith("上级规定「"), r
+        assert r["within_bound"] in ("within", "outside")
+
+
+async def test_the_canned_query_accepts_chinese_kind_names(ds):
+    assert await _across(ds, "比例") == await _across(ds, "rate")
+    assert await _across(ds, "月") == await _across(ds, "months")

@@ -120,7 +120,7 @@ def test_seed_slices(name, start, length):
 
 
 # -- statutes: the real laws (LawRefBook markdown) --------------------------------------------
-_LAWS = Path("/work/shared/realworld")
+_LAWS = Path(__file__).resolve().parent.parent / "corpus"
 STATUTES = {
     p.name: p.read_text(encoding="utf-8")
     for p in sorted([*CORPUS.glob("*.md"), *(_LAWS.glob("*.md") if _LAWS.is_dir() else [])])
