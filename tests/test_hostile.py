@@ -25,7 +25,7 @@ P25_FILE = "2020-11-01_liaoning_ln-zhengbanfa-2020-25_preview.txt"
 DL_FILE = "2020-11-24_dalian_dl-renshefa-2020-391_truncated.txt"
 P25 = "辽政办发〔2020〕25号"  # its 文号 comes from the manifest (the text has none)
 DL = "大人社发〔2020〕391号"
-P25_UNNUMBERED = "无文号-b192cf5952"  # its id when the manifest's 文号 does not apply
+P25_UNNUMBERED = "辽宁省全力做好当前促进和扩大就业工作的若干举措"  # its id when the manifest's 文号 does not apply
 
 # The small corpus every case starts from: the provincial notice (whose 文号 only the manifest
 # gives) and Dalian's rule implementing it.
